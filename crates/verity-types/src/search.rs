@@ -1,0 +1,91 @@
+use crate::{Format, Passage, Source, SourceKind};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// How to rank passages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchMode {
+    /// Lexical BM25 only.
+    Bm25,
+    /// Dense vectors only (needs the embedding model).
+    Dense,
+    /// Both, fused. The default when vectors exist; falls back to BM25 otherwise.
+    #[default]
+    Hybrid,
+}
+
+impl SearchMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SearchMode::Bm25 => "bm25",
+            SearchMode::Dense => "dense",
+            SearchMode::Hybrid => "hybrid",
+        }
+    }
+}
+
+/// Metadata filters applied to every search mode.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchFilters {
+    /// Case-insensitive substring of the publisher.
+    pub publisher: Option<String>,
+    /// Keep only these kinds (empty = all).
+    pub kinds: Vec<SourceKind>,
+    /// Keep only these formats (empty = all).
+    pub formats: Vec<Format>,
+    /// Published on or after.
+    pub from: Option<NaiveDate>,
+    /// Published on or before (also how `--as-of` restricts evidence).
+    pub to: Option<NaiveDate>,
+    /// Leave out syndicated copies (keep the original only).
+    pub skip_duplicates: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchRequest {
+    pub query: String,
+    pub limit: usize,
+    pub mode: SearchMode,
+    pub filters: SearchFilters,
+}
+
+impl SearchRequest {
+    pub fn new(query: impl Into<String>, limit: usize) -> Self {
+        SearchRequest {
+            query: query.into(),
+            limit,
+            mode: SearchMode::default(),
+            filters: SearchFilters::default(),
+        }
+    }
+}
+
+/// One ranked passage with its source.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchHit {
+    pub passage: Passage,
+    pub source: Source,
+    pub score: f32,
+    /// Character ranges *within the passage text* that matched the query terms.
+    pub highlights: Vec<(u64, u64)>,
+}
+
+/// Progress reporting for long work. The CLI draws bars; the server streams events.
+pub trait Progress: Send + Sync {
+    /// A new stage begins, with its total units when known.
+    fn stage(&self, name: &str, total: Option<u64>);
+    /// `n` more units of the current stage are done.
+    fn advance(&self, n: u64);
+    /// A line worth showing the user (a skipped file, a warning).
+    fn message(&self, msg: &str);
+}
+
+/// Progress that goes nowhere.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn stage(&self, _: &str, _: Option<u64>) {}
+    fn advance(&self, _: u64) {}
+    fn message(&self, _: &str) {}
+}
