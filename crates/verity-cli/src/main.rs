@@ -1,1 +1,280 @@
-fn main() {}
+//! `verity`: check claims and answer questions against your own sources, offline.
+//!
+//! A thin shell over `verity-engine`: parse arguments, call the library, print.
+
+mod bench;
+mod progress;
+mod show;
+
+use anyhow::{bail, Context, Result};
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use verity_engine::{IngestOptions, Library, LibraryOptions, ModelsMode};
+use verity_types::{Format, SearchFilters, SearchMode, SearchRequest, SourceKind};
+
+#[derive(Parser)]
+#[command(
+    name = "verity",
+    version,
+    about = "Check claims and answer questions against your own sources, offline.",
+    long_about = "Verity ingests a body of sources (files, folders, URLs), indexes them on \
+        disk, and finds the passages that bear on a question or claim. Everything runs \
+        locally: no network and no API key needed."
+)]
+struct Cli {
+    /// Library directory (created if missing).
+    #[arg(long, global = true, env = "VERITY_DATA", default_value = verity_engine::DEFAULT_DATA_DIR)]
+    data: PathBuf,
+    /// Use BM25 and the lexical stance judge only, even when models are installed.
+    #[arg(long, global = true)]
+    no_models: bool,
+    /// Print less: no progress bars or notices.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Add files, folders or http(s) URLs to the library.
+    Ingest(IngestArgs),
+    /// Search passages.
+    Search(SearchArgs),
+    /// List the sources in the library.
+    Sources {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take sources out of the library (store and every index).
+    Remove {
+        /// Source ids (or unique prefixes of at least 4 characters).
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// Show installed models, their checksums and what they enable.
+    Models {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Measure ingest throughput and search latency on a generated corpus.
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Args)]
+struct IngestArgs {
+    /// Files, folders (recursive) or http(s) URLs.
+    #[arg(required = true)]
+    inputs: Vec<String>,
+    /// Allow URLs on loopback or private networks.
+    #[arg(long)]
+    allow_private: bool,
+    /// Largest file accepted, in MB.
+    #[arg(long, default_value_t = 50)]
+    max_size_mb: u64,
+    /// A TOML file of extra publisher → kind rules.
+    #[arg(long)]
+    kind_rules: Option<PathBuf>,
+    /// Attribution line stored with every source of this run (e.g. a licence).
+    #[arg(long)]
+    attribution: Option<String>,
+    /// Skip computing passage vectors even if the embedding model is installed.
+    #[arg(long)]
+    no_embed: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Sources per commit (smaller batches commit more often; for tests and tuning).
+    #[arg(long, hide = true, default_value_t = IngestOptions::default().batch_docs)]
+    batch_docs: usize,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ModeArg {
+    Bm25,
+    Dense,
+    Hybrid,
+}
+
+#[derive(Args)]
+struct SearchArgs {
+    query: String,
+    #[arg(long, short = 'n', default_value_t = 10)]
+    limit: usize,
+    #[arg(long, value_enum, default_value_t = ModeArg::Hybrid)]
+    mode: ModeArg,
+    /// Only sources whose publisher contains this text.
+    #[arg(long)]
+    publisher: Option<String>,
+    /// Only these kinds (official, news, audit, advocacy, academic, reference, opinion, other).
+    #[arg(long, value_delimiter = ',')]
+    kind: Vec<String>,
+    /// Only these formats (text, markdown, html, pdf, jsonl).
+    #[arg(long, value_delimiter = ',')]
+    format: Vec<String>,
+    /// Published on or after (YYYY-MM-DD).
+    #[arg(long)]
+    from: Option<NaiveDate>,
+    /// Published on or before (YYYY-MM-DD).
+    #[arg(long)]
+    to: Option<NaiveDate>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("VERITY_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn open(cli: &Cli) -> Result<Library> {
+    let lib = Library::open(LibraryOptions {
+        data_dir: cli.data.clone(),
+        models: if cli.no_models {
+            ModelsMode::Off
+        } else {
+            ModelsMode::Auto
+        },
+        read_only: false,
+    })
+    .with_context(|| format!("could not open the library in `{}`", cli.data.display()))?;
+    if !cli.quiet {
+        for n in lib.notices() {
+            eprintln!("note: {n}");
+        }
+    }
+    Ok(lib)
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match &cli.command {
+        Command::Ingest(a) => {
+            let lib = open(&cli)?;
+            let opts = IngestOptions {
+                allow_private: a.allow_private,
+                max_bytes: a.max_size_mb.saturating_mul(1024 * 1024),
+                kind_rules: a.kind_rules.clone(),
+                attribution: a.attribution.clone(),
+                embed: !a.no_embed,
+                batch_docs: a.batch_docs.max(1),
+                ..IngestOptions::default()
+            };
+            let bar = progress::Bars::new(cli.quiet);
+            let report = lib.ingest(&a.inputs, &opts, &bar)?;
+            bar.finish();
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                show::ingest_report(&report);
+            }
+            // Partial success is success; all inputs failing is not.
+            if report.added + report.unchanged == 0 && !report.failed.is_empty() {
+                return Ok(ExitCode::from(2));
+            }
+        }
+        Command::Search(a) => {
+            let lib = open(&cli)?;
+            let req = SearchRequest {
+                query: a.query.clone(),
+                limit: a.limit,
+                mode: match a.mode {
+                    ModeArg::Bm25 => SearchMode::Bm25,
+                    ModeArg::Dense => SearchMode::Dense,
+                    ModeArg::Hybrid => SearchMode::Hybrid,
+                },
+                filters: SearchFilters {
+                    publisher: a.publisher.clone(),
+                    kinds: parse_kinds(&a.kind)?,
+                    formats: parse_formats(&a.format)?,
+                    from: a.from,
+                    to: a.to,
+                    skip_duplicates: false,
+                },
+            };
+            let hits = lib.search(&req)?;
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&show::hits_json(&hits))?);
+            } else {
+                let (n, ..) = lib.stats()?;
+                if n == 0 {
+                    eprintln!(
+                        "The library in `{}` is empty: add sources with `verity ingest PATH`.",
+                        cli.data.display()
+                    );
+                }
+                show::hits(&hits, lib.effective_mode(req.mode));
+            }
+        }
+        Command::Sources { json } => {
+            let lib = open(&cli)?;
+            let sources = lib.sources()?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&sources)?);
+            } else {
+                show::sources(&sources);
+            }
+        }
+        Command::Remove { ids } => {
+            let lib = open(&cli)?;
+            for raw in ids {
+                let id = lib.resolve_id(raw)?;
+                let s = lib.remove(&id)?;
+                println!(
+                    "removed {} {}",
+                    s.id,
+                    s.meta.title.as_deref().unwrap_or(&s.location)
+                );
+            }
+        }
+        Command::Models { json } => {
+            let dir = verity_models::ModelDir::resolve(&cli.data);
+            let list = dir.list();
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                show::models(&dir, &list);
+            }
+        }
+        Command::Bench(a) => bench::run(a, cli.quiet)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_kinds(raw: &[String]) -> Result<Vec<SourceKind>> {
+    raw.iter()
+        .map(|k| match SourceKind::parse(k) {
+            Some(k) => Ok(k),
+            None => bail!(
+                "unknown kind `{k}`; use one of: {}",
+                SourceKind::ALL.map(|k| k.as_str()).join(", ")
+            ),
+        })
+        .collect()
+}
+
+fn parse_formats(raw: &[String]) -> Result<Vec<Format>> {
+    raw.iter()
+        .map(|f| {
+            Format::parse(&f.to_ascii_lowercase()).with_context(|| {
+                format!("unknown format `{f}`; use one of: text, markdown, html, pdf, jsonl")
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,329 @@
+//! The brief: a plain data structure that every renderer reads.
+//!
+//! Everything the reader sees is here, in reading order, and everything is serialisable
+//! so that a brief can be stored, diffed against a later re-check, and sent over the API.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use verity_types::{PassageId, SourceId, SourceKind, Stance, StanceScores, Verdict};
+
+use crate::plan::Plan;
+
+/// Whether the input is an open question or a claim to check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// `verity ask`: answer a question; no verdict.
+    Ask,
+    /// `verity check` (or input starting "Fact check:"): a verdict on the fixed scale.
+    Check,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Ask => "ask",
+            Mode::Check => "check",
+        }
+    }
+}
+
+/// The perspective a finding covers. Findings are ordered by this enum's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Perspective {
+    /// Evidence for the claim (or for the question's premise).
+    Supports,
+    /// Evidence against it, corrections, criticism, caveats.
+    Contradicts,
+    /// How it works: rules, agreements, definitions, processes.
+    Mechanism,
+    /// Scale and figures, each quoted with its source and date.
+    Figures,
+    /// What the sources say nearby when nothing settles the claim.
+    Context,
+    /// The most recent decisive evidence.
+    BottomLine,
+}
+
+impl Perspective {
+    /// The heading prefix of a finding with this perspective.
+    pub fn title(self, mode: Mode) -> &'static str {
+        match (self, mode) {
+            (Perspective::Supports, Mode::Check) => "What supports the claim",
+            (Perspective::Supports, Mode::Ask) => "What the evidence shows",
+            (Perspective::Contradicts, Mode::Check) => "What contradicts or complicates it",
+            (Perspective::Contradicts, Mode::Ask) => "What complicates the picture",
+            (Perspective::Mechanism, _) => "How it works",
+            (Perspective::Figures, _) => "Scale and figures",
+            (Perspective::Context, Mode::Check) => "Related context, which does not settle the claim",
+            (Perspective::Context, Mode::Ask) => "Related context",
+            (Perspective::BottomLine, _) => "Bottom line",
+        }
+    }
+}
+
+/// One citation: a span of a source's text. `start..end` are character offsets into the
+/// **source** text (not the passage), so `char_slice(source_text, start, end) == quote`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Citation {
+    /// Number of the source in [`Brief::sources`] (1-based), as printed `[n]`.
+    pub n: usize,
+    pub source_id: SourceId,
+    pub passage_id: PassageId,
+    pub start: u64,
+    pub end: u64,
+    /// The exact cited text.
+    pub quote: String,
+}
+
+/// One sentence of the brief: a (lightly trimmed) source sentence with its citations.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sentence {
+    pub text: String,
+    pub citations: Vec<Citation>,
+    /// "Publisher, date" shown with figures, so every number carries its source and date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<String>,
+    /// Stance of the cited evidence toward the claim (or the question's statement).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stance: Option<Stance>,
+    /// The stance model's scores for the cited sentence against the claim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stance_scores: Option<StanceScores>,
+    /// Support of this sentence by the passages it cites (the check before output).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub support: Option<f32>,
+    /// Kept although its support is below the threshold (`--show-unsupported`).
+    #[serde(default)]
+    pub flagged: bool,
+}
+
+/// A numbered finding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub number: usize,
+    pub perspective: Perspective,
+    /// States the finding; built from the lead sentence's key phrase.
+    pub heading: String,
+    pub sentences: Vec<Sentence>,
+}
+
+/// The verdict of a claim check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VerdictBlock {
+    pub verdict: Verdict,
+    /// The scale's label ("Mostly supported").
+    pub label: String,
+    /// In `[0, 1]`.
+    pub confidence: f32,
+    /// One line; generated from the evidence counts (not a source sentence).
+    pub conclusion: String,
+    /// Source numbers of the strongest supporting and contradicting sources.
+    pub supporting: Vec<usize>,
+    pub contradicting: Vec<usize>,
+    /// Weighted support and contradiction mass (see `judge::aggregate`).
+    pub support_weight: f32,
+    pub contradict_weight: f32,
+    /// Passages that clearly address the claim.
+    pub relevant_passages: usize,
+}
+
+/// Which way one kind of source leans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lean {
+    Supports,
+    Contradicts,
+    Split,
+    /// Cited for context; takes no side.
+    Neutral,
+}
+
+/// One kind of source in the "sources and their angles" section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AngleGroup {
+    pub kind: SourceKind,
+    /// Human label ("Official statements").
+    pub label: String,
+    /// Source numbers.
+    pub sources: Vec<usize>,
+    pub publishers: Vec<String>,
+    pub supports: usize,
+    pub contradicts: usize,
+    pub neutral: usize,
+    pub lean: Lean,
+}
+
+/// Where framings diverge, with the sources on each side.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Divergence {
+    /// Generated from the stance pattern; names the sources by number.
+    pub text: String,
+    pub sources: Vec<usize>,
+}
+
+/// The sources-and-angles section.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Angles {
+    pub groups: Vec<AngleGroup>,
+    pub divergences: Vec<Divergence>,
+}
+
+/// An aspect the indexed sources do not establish, confirmed by a second retrieval pass.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Gap {
+    /// What was looked for ("fluoride", "the figure $45 million").
+    pub aspect: String,
+    /// Always worded "... not found in the indexed sources".
+    pub statement: String,
+    /// The broader queries of the second pass.
+    pub second_pass_queries: Vec<String>,
+    /// Search modes the second pass ran (`bm25`, `dense`).
+    pub second_pass_modes: Vec<String>,
+    /// Passages the second pass looked at.
+    pub second_pass_candidates: usize,
+}
+
+/// A passage used by the brief, with the spans cited from it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UsedPassage {
+    pub id: PassageId,
+    /// Character offsets of the passage in the source text.
+    pub start: u64,
+    pub end: u64,
+    pub text: String,
+    /// Cited spans, as character offsets into the source text.
+    pub cited: Vec<(u64, u64)>,
+}
+
+/// A numbered source of the brief.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BriefSource {
+    pub n: usize,
+    pub id: SourceId,
+    pub title: String,
+    pub publisher: Option<String>,
+    pub kind: SourceKind,
+    pub published: Option<NaiveDate>,
+    /// URL when known, else the path it was read from.
+    pub location: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<String>,
+    pub passages: Vec<UsedPassage>,
+}
+
+/// How current the evidence is.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Currency {
+    pub newest: Option<NaiveDate>,
+    pub oldest: Option<NaiveDate>,
+    /// Cited sources without a date.
+    pub undated: usize,
+}
+
+/// A sentence the support check removed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DroppedSentence {
+    pub section: String,
+    pub text: String,
+    pub support: f32,
+}
+
+/// The per-sentence support check.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Verification {
+    pub threshold: f32,
+    /// Sentences scored.
+    pub checked: usize,
+    /// Sentences in the brief (supported ones plus flagged ones).
+    pub kept: usize,
+    /// Kept although unsupported (`show_unsupported`).
+    pub flagged: usize,
+    /// Sentences at or above the threshold over sentences checked (1 when none).
+    pub share_supported: f32,
+    pub dropped: Vec<DroppedSentence>,
+}
+
+/// Scores of one candidate passage, for `--explain`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CandidateScore {
+    pub passage_id: PassageId,
+    pub title: String,
+    pub publisher: Option<String>,
+    /// 0-based rank after fusing every sub-query's results.
+    pub rank: usize,
+    pub fused: f32,
+    /// The passage's deciding sentence and its scores (strongest non-neutral signal).
+    pub best_sentence: Option<String>,
+    pub scores: Option<StanceScores>,
+    pub relevant: bool,
+    /// Weight in the verdict (rank × independence), 0 when not relevant.
+    pub weight: f32,
+}
+
+/// One sub-query and what it returned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubQueryRun {
+    pub aspect: String,
+    pub query: String,
+    pub mode: String,
+    pub hits: usize,
+}
+
+/// What `--explain` prints: the plan's queries, and the scores behind the verdict.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Explain {
+    pub runs: Vec<SubQueryRun>,
+    pub focus_terms: Vec<String>,
+    pub candidates: Vec<CandidateScore>,
+    pub judged_pairs: usize,
+}
+
+/// A complete brief.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Brief {
+    pub mode: Mode,
+    /// The input as given.
+    pub input: String,
+    /// The question, or the claim without any "Fact check:" prefix.
+    pub statement: String,
+    /// "Fact check: <claim>" or the question.
+    pub title: String,
+    pub checked_on: NaiveDate,
+    pub as_of: Option<NaiveDate>,
+    pub currency: Currency,
+    pub disclaimer: String,
+    /// Claim mode only.
+    pub verdict: Option<VerdictBlock>,
+    pub summary: Vec<Sentence>,
+    pub findings: Vec<Finding>,
+    pub angles: Angles,
+    pub gaps: Vec<Gap>,
+    pub sources: Vec<BriefSource>,
+    /// Five follow-up questions the evidence raises and the brief does not answer.
+    pub follow_ups: Vec<String>,
+    /// Things the reader must know about how the brief was made (lexical fallback, ...).
+    pub notes: Vec<String>,
+    /// Name of the stance model and whether it is neural.
+    pub judge: String,
+    pub judge_neural: bool,
+    pub verification: Verification,
+    pub plan: Plan,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explain: Option<Explain>,
+}
+
+impl Brief {
+    /// Every sentence of the brief in reading order (summary, then findings).
+    pub fn sentences(&self) -> impl Iterator<Item = &Sentence> {
+        self.summary
+            .iter()
+            .chain(self.findings.iter().flat_map(|f| f.sentences.iter()))
+    }
+
+    /// The source numbered `n`.
+    pub fn source(&self, n: usize) -> Option<&BriefSource> {
+        self.sources.iter().find(|s| s.n == n)
+    }
+}

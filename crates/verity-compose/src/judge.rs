@@ -1,0 +1,416 @@
+//! Judge: score candidate sentences against the hypothesis, decide which ones clearly
+//! address it, and aggregate their stances into a verdict.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+use verity_judge::StanceModel;
+use verity_types::{StanceScores, Verdict};
+
+use crate::brief::Mode;
+use crate::error::ComposeError;
+use crate::gather::Cand;
+
+/// A sentence counts as taking a stance when its neutral probability is at most
+/// `1 - MIN_RELATEDNESS`.
+pub const MIN_RELATEDNESS: f32 = 0.5;
+
+/// Below this net weighted evidence (see [`aggregate`]) the verdict is Not enough
+/// evidence.
+pub const MIN_MASS: f32 = 0.3;
+
+/// Document frequencies of terms over the candidate passages.
+pub(crate) struct Idf {
+    n: usize,
+    df: HashMap<String, usize>,
+}
+
+impl Idf {
+    pub fn over(cands: &[Cand]) -> Self {
+        let mut df: HashMap<String, usize> = HashMap::new();
+        for c in cands {
+            for t in &c.terms {
+                *df.entry(t.clone()).or_default() += 1;
+            }
+        }
+        Idf {
+            n: cands.len(),
+            df,
+        }
+    }
+    pub fn df(&self, t: &str) -> usize {
+        self.df.get(t).copied().unwrap_or(0)
+    }
+    pub fn idf(&self, t: &str) -> f32 {
+        (1.0 + self.n as f32 / (1.0 + self.df(t) as f32)).ln()
+    }
+    /// IDF-weighted share of `wanted` found in `have`. Terms no candidate holds are left
+    /// out of the total: nothing could cover them.
+    pub fn coverage(&self, wanted: &BTreeSet<String>, have: &BTreeSet<String>) -> f32 {
+        let total: f32 = wanted
+            .iter()
+            .filter(|t| self.df(t) > 0)
+            .map(|t| self.idf(t))
+            .sum();
+        if total <= 0.0 {
+            return 0.0;
+        }
+        let got: f32 = wanted
+            .iter()
+            .filter(|t| have.contains(*t))
+            .map(|t| self.idf(t))
+            .sum();
+        got / total
+    }
+}
+
+/// Sets each candidate's and sentence's coverage of the hypothesis terms.
+pub(crate) fn cover(cands: &mut [Cand], hyp: &BTreeSet<String>, idf: &Idf) {
+    for c in cands.iter_mut() {
+        c.topical = idf.coverage(hyp, &c.terms);
+        for s in &mut c.sents {
+            s.coverage = idf.coverage(hyp, &s.terms);
+        }
+    }
+}
+
+/// The claim's distinctive terms: the (up to) two hypothesis terms that the fewest
+/// candidate passages contain; and the terms no candidate contains at all.
+pub(crate) fn focus_terms(hyp: &BTreeSet<String>, idf: &Idf) -> (Vec<String>, Vec<String>) {
+    let mut ts: Vec<&String> = hyp.iter().collect();
+    ts.sort_by(|a, b| {
+        idf.df(a)
+            .cmp(&idf.df(b))
+            .then(b.chars().count().cmp(&a.chars().count()))
+            .then(a.cmp(b))
+    });
+    let focus = ts.iter().take(2).map(|t| t.to_string()).collect();
+    let missing = ts
+        .iter()
+        .filter(|t| idf.df(t) == 0)
+        .map(|t| t.to_string())
+        .collect();
+    (focus, missing)
+}
+
+/// Sentences shorter than this many words are shown to the lexical fallback together
+/// with the sentence before them.
+const SHORT_SENTENCE_WORDS: usize = 10;
+
+/// Terms that tie a sentence to what was asked: the words of the named entities that
+/// fewer than half the candidates hold (a name every passage carries ties nothing), and
+/// the focus terms that occur at all. Empty when there are none.
+pub(crate) fn anchor_terms(
+    entities: &[String],
+    focus: &[String],
+    idf: &Idf,
+) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for e in entities {
+        for t in crate::text::term_set(e) {
+            if idf.df(&t) > 0 && (idf.df(&t) as f32) < 0.5 * idf.n as f32 {
+                out.insert(t);
+            }
+        }
+    }
+    for f in focus {
+        if idf.df(f) > 0 {
+            out.insert(f.clone());
+        }
+    }
+    out
+}
+
+/// Scores not-yet-judged sentences that share a term with the hypothesis, best
+/// candidates first, at most `budget` pairs. Returns how many pairs were scored.
+///
+/// The neural judge reads each sentence alone. The lexical fallback reads a short
+/// sentence ("The vote was not unanimous.") together with the one before it in the
+/// passage, because word overlap needs the subject that a short sentence leaves implicit;
+/// the quote stays the sentence itself, and in claim mode the lexical relevance gate
+/// still asks the sentence itself to name a distinctive term of the claim.
+pub(crate) fn judge_sentences(
+    cands: &mut [Cand],
+    hypothesis: &str,
+    judge: &dyn StanceModel,
+    budget: usize,
+) -> Result<usize, ComposeError> {
+    let context = !judge.is_neural();
+    let mut todo: Vec<(usize, usize, f32)> = Vec::new();
+    for (ci, c) in cands.iter().enumerate() {
+        for (si, s) in c.sents.iter().enumerate() {
+            if s.scores.is_none() && s.quotable && s.coverage > 0.0 {
+                let priority = (s.coverage + 0.25 * c.topical) * c.rank_weight();
+                todo.push((ci, si, priority));
+            }
+        }
+    }
+    todo.sort_by(|a, b| b.2.total_cmp(&a.2).then((a.0, a.1).cmp(&(b.0, b.1))));
+    todo.truncate(budget);
+    if todo.is_empty() {
+        return Ok(0);
+    }
+    let texts: Vec<String> = todo
+        .iter()
+        .map(|(ci, si, _)| {
+            let sents = &cands[*ci].sents;
+            let s = &sents[*si];
+            if context && *si > 0 && s.text.split_whitespace().count() < SHORT_SENTENCE_WORDS {
+                format!("{} {}", sents[*si - 1].text, s.text)
+            } else {
+                s.text.clone()
+            }
+        })
+        .collect();
+    let pairs: Vec<(&str, &str)> = texts.iter().map(|t| (hypothesis, t.as_str())).collect();
+    let scores = judge.score(&pairs).map_err(|source| ComposeError::Judge {
+        model: judge.name().to_string(),
+        stage: "judging evidence",
+        source,
+    })?;
+    if scores.len() != pairs.len() {
+        return Err(ComposeError::JudgeCount {
+            model: judge.name().to_string(),
+            stage: "judging evidence",
+            expected: pairs.len(),
+            got: scores.len(),
+        });
+    }
+    for ((ci, si, _), sc) in todo.iter().zip(scores) {
+        cands[*ci].sents[*si].scores = Some(sc);
+    }
+    Ok(todo.len())
+}
+
+/// Decides which judged sentences clearly address the hypothesis.
+///
+/// - Claim mode, neural judge: the judge is not neutral (`neutral <= 1 - MIN_RELATEDNESS`)
+///   and leans one way by at least 0.4.
+/// - Claim mode, lexical fallback: as above, and the sentence names one of the claim's
+///   distinctive terms (`focus`), and the claim's rarest term occurs somewhere in the
+///   candidates. Word overlap cannot tell a paraphrase from a coincidence, so a sentence
+///   that shares only the claim's topic words ("Port Vellan", "water") is background,
+///   not evidence, and a claim whose distinctive word no source uses is not addressed.
+/// - Question mode: the judge is not neutral or the sentence covers at least 35% of the
+///   question's (IDF-weighted) terms, its passage covers at least 35%, and the sentence
+///   holds an anchor term (see [`anchor_terms`]) when there are any.
+pub(crate) fn mark_relevant(
+    cands: &mut [Cand],
+    mode: Mode,
+    neural: bool,
+    focus: &[String],
+    missing: &[String],
+    anchors: &BTreeSet<String>,
+) {
+    let rarest_missing = focus.first().is_some_and(|f| missing.contains(f));
+    for c in cands.iter_mut() {
+        let topical = c.topical;
+        for s in &mut c.sents {
+            let Some(sc) = s.scores else {
+                s.relevant = false;
+                continue;
+            };
+            let related = sc.neutral <= 1.0 - MIN_RELATEDNESS;
+            s.relevant = match mode {
+                Mode::Check if neural => related && sc.supports.max(sc.contradicts) >= 0.4,
+                Mode::Check => {
+                    related && !rarest_missing && focus.iter().any(|f| s.terms.contains(f))
+                }
+                Mode::Ask => {
+                    topical >= 0.35
+                        && (related || s.coverage >= 0.35)
+                        && (anchors.is_empty() || s.terms.iter().any(|t| anchors.contains(t)))
+                }
+            };
+        }
+    }
+}
+
+/// One passage's evidence for the verdict: its deciding sentence's scores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvidenceItem {
+    /// Who speaks (publisher, else source id): items from one voice are not independent.
+    pub voice: String,
+    /// 0-based rank of the passage after fusing all sub-queries.
+    pub rank: usize,
+    pub scores: StanceScores,
+}
+
+/// The outcome of [`aggregate`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Aggregate {
+    pub verdict: Verdict,
+    pub confidence: f32,
+    /// Net weighted support and contradiction.
+    pub support: f32,
+    pub contradict: f32,
+    /// The weight each item got (rank × independence), in input order.
+    pub weights: Vec<f32>,
+}
+
+/// Aggregates per-passage stances into a verdict on the fixed scale.
+///
+/// **The rule.** Each relevant passage contributes through its deciding sentence (the
+/// one with the strongest non-neutral signal, as the judge itself does for long text):
+///
+/// 1. *Weight* `w = rank × independence`. `rank = 1 / (1 + r / 10)` for the passage's
+///    0-based fused retrieval rank `r`. `independence = 1 / k` for the passage that is the
+///    `k`-th strongest of its voice (publisher): one outlet repeating itself does not
+///    outweigh several outlets; syndicated copies never reach this point.
+/// 2. *Net lean*: a passage adds `w × max(0, supports − contradicts)` to the support
+///    mass `S` and `w × max(0, contradicts − supports)` to the contradiction mass `C`;
+///    the part of its probability that is split both ways cancels out.
+/// 3. *Not enough evidence* when no passage is relevant or `S + C < MIN_MASS`.
+///    Otherwise the share `S / (S + C)` picks the label: ≥ 0.85 Supported, ≥ 0.65 Mostly
+///    supported, > 0.35 Mixed, > 0.15 Mostly unsupported, else Contradicted.
+/// 4. *Confidence* = `(1 − e^−(S+C)) × (0.5 + 0.5 d)`, where `d` in [0, 1] is how deep
+///    the share sits inside its band (1 at the middle of Mixed or at the ends of the
+///    scale): more evidence and a clearer lean mean more confidence. For Not enough
+///    evidence it is 0.8 when nothing was relevant after the second retrieval pass
+///    (retrieval can still miss a paraphrase), 0.6 when a little was.
+///
+/// Rounded to two decimals so that briefs are stable across runs.
+pub fn aggregate(items: &[EvidenceItem]) -> Aggregate {
+    // Independence: order each voice's items by strength of lean.
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by(|&a, &b| {
+        let la = (items[a].scores.supports - items[a].scores.contradicts).abs();
+        let lb = (items[b].scores.supports - items[b].scores.contradicts).abs();
+        lb.total_cmp(&la).then(items[a].rank.cmp(&items[b].rank))
+    });
+    let mut seen_voice: HashMap<&str, usize> = HashMap::new();
+    let mut weights = vec![0.0f32; items.len()];
+    for i in order {
+        let k = seen_voice.entry(items[i].voice.as_str()).or_insert(0);
+        *k += 1;
+        let rank_w = 1.0 / (1.0 + items[i].rank as f32 / 10.0);
+        weights[i] = rank_w / *k as f32;
+    }
+    let (mut s, mut c) = (0.0f32, 0.0f32);
+    for (it, w) in items.iter().zip(&weights) {
+        let lean = it.scores.supports - it.scores.contradicts;
+        if lean > 0.0 {
+            s += w * lean;
+        } else {
+            c += w * -lean;
+        }
+    }
+    let mass = s + c;
+    let round = |x: f32| (x * 100.0).round() / 100.0;
+    if items.is_empty() || mass < MIN_MASS {
+        return Aggregate {
+            verdict: Verdict::NotEnoughEvidence,
+            confidence: if items.is_empty() { 0.8 } else { 0.6 },
+            support: round(s),
+            contradict: round(c),
+            weights: weights.into_iter().map(round).collect(),
+        };
+    }
+    let share = s / mass;
+    let (verdict, depth) = if share >= 0.85 {
+        (Verdict::Supported, (share - 0.85) / 0.15)
+    } else if share >= 0.65 {
+        (Verdict::MostlySupported, band_depth(share, 0.65, 0.85))
+    } else if share > 0.35 {
+        (Verdict::Mixed, band_depth(share, 0.35, 0.65))
+    } else if share > 0.15 {
+        (Verdict::MostlyUnsupported, band_depth(share, 0.15, 0.35))
+    } else {
+        (Verdict::Contradicted, (0.15 - share) / 0.15)
+    };
+    let amount = 1.0 - (-mass).exp();
+    let confidence = amount * (0.5 + 0.5 * depth.clamp(0.0, 1.0));
+    Aggregate {
+        verdict,
+        confidence: round(confidence.clamp(0.0, 1.0)),
+        support: round(s),
+        contradict: round(c),
+        weights: weights.into_iter().map(round).collect(),
+    }
+}
+
+/// How deep `x` sits in `[lo, hi]`: 1 at the middle, 0 at the edges.
+fn band_depth(x: f32, lo: f32, hi: f32) -> f32 {
+    let half = (hi - lo) / 2.0;
+    let mid = lo + half;
+    1.0 - ((x - mid).abs() / half).min(1.0)
+}
+
+/// The deciding sentence of a candidate: among its relevant sentences, the one with the
+/// strongest lean either way.
+pub(crate) fn deciding_sentence(c: &Cand) -> Option<usize> {
+    c.sents
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.relevant)
+        .filter_map(|(i, s)| s.scores.map(|sc| (i, (sc.supports - sc.contradicts).abs())))
+        .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+        .map(|(i, _)| i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(voice: &str, rank: usize, s: f32, c: f32) -> EvidenceItem {
+        EvidenceItem {
+            voice: voice.into(),
+            rank,
+            scores: StanceScores {
+                supports: s,
+                contradicts: c,
+                neutral: 1.0 - s - c,
+            },
+        }
+    }
+
+    #[test]
+    fn no_evidence_is_not_enough_evidence() {
+        let a = aggregate(&[]);
+        assert_eq!(a.verdict, Verdict::NotEnoughEvidence);
+        // A faint lean is not enough either.
+        let a = aggregate(&[item("a", 0, 0.4, 0.3)]);
+        assert_eq!(a.verdict, Verdict::NotEnoughEvidence);
+    }
+
+    #[test]
+    fn agreement_gives_the_ends_of_the_scale() {
+        let a = aggregate(&[item("a", 0, 0.8, 0.1), item("b", 1, 0.7, 0.1)]);
+        assert_eq!(a.verdict, Verdict::Supported);
+        assert!(a.confidence > 0.5, "{a:?}");
+        let a = aggregate(&[item("a", 0, 0.1, 0.8), item("b", 1, 0.1, 0.7)]);
+        assert_eq!(a.verdict, Verdict::Contradicted);
+    }
+
+    #[test]
+    fn disagreement_is_mixed() {
+        let a = aggregate(&[item("a", 0, 0.8, 0.1), item("b", 0, 0.1, 0.8)]);
+        assert_eq!(a.verdict, Verdict::Mixed);
+        assert!(a.confidence > 0.0 && a.confidence <= 1.0);
+    }
+
+    #[test]
+    fn one_voice_repeating_itself_counts_less() {
+        // Three passages of one publisher for, two independent ones against.
+        let items = [
+            item("gazette", 0, 0.8, 0.1),
+            item("gazette", 1, 0.8, 0.1),
+            item("gazette", 2, 0.8, 0.1),
+            item("audit", 3, 0.1, 0.8),
+            item("board", 4, 0.1, 0.8),
+        ];
+        let a = aggregate(&items);
+        assert_eq!(a.weights[0], 1.0);
+        assert!(a.weights[1] < 0.5 && a.weights[2] < 0.35, "{:?}", a.weights);
+        assert_eq!(a.verdict, Verdict::Mixed, "{a:?}");
+        // Without the independence rule the gazette would have carried it.
+        let s_naive: f32 = 3.0 * 0.7;
+        assert!(a.support < s_naive);
+    }
+
+    #[test]
+    fn rank_lowers_weight() {
+        let a = aggregate(&[item("a", 0, 0.8, 0.1), item("b", 20, 0.8, 0.1)]);
+        assert!(a.weights[1] < a.weights[0]);
+    }
+}

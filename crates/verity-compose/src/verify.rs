@@ -1,0 +1,193 @@
+//! The check before output: every sentence is scored against the passages it cites.
+
+use std::collections::HashMap;
+
+use verity_judge::StanceModel;
+use verity_types::{char_slice, Passage, PassageId};
+
+use crate::brief::Sentence;
+use crate::error::ComposeError;
+
+/// Default support a sentence needs from the passages it cites.
+pub const DEFAULT_SUPPORT_THRESHOLD: f32 = 0.5;
+
+/// The result of [`verify_sentences`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Verified {
+    /// Sentences at or above the threshold, in input order, `support` set.
+    pub kept: Vec<Sentence>,
+    /// Sentences below it, in input order, `support` set.
+    pub dropped: Vec<Sentence>,
+}
+
+/// Scores each sentence against the passages it cites and splits them at `threshold`.
+///
+/// A sentence's support is the highest `supports` probability the stance model gives to
+/// it against what it cites: for each citation, the cited span and the whole cited
+/// passage are both scored, and one of them entailing the sentence is enough. (Scoring
+/// the span matters: a passage that also holds a negation or a different figure
+/// elsewhere would otherwise make a crude judge call a verbatim sentence contradicted.)
+/// A citation whose span does not lie inside a passage of `passages` or does not match
+/// its quoted text gives 0, and a sentence without citations has support 0, so neither
+/// can pass.
+///
+/// Extractive sentences are cut from the passage they cite and should pass; the check
+/// is there to catch trimming or joining that changes the meaning, and sentences written
+/// by a language model.
+pub fn verify_sentences(
+    sentences: Vec<Sentence>,
+    passages: &HashMap<PassageId, Passage>,
+    judge: &dyn StanceModel,
+    threshold: f32,
+) -> Result<Verified, ComposeError> {
+    let support = support_scores(&sentences, passages, judge)?;
+    let mut out = Verified::default();
+    for (mut s, sup) in sentences.into_iter().zip(support) {
+        s.support = Some(sup);
+        if sup >= threshold {
+            out.kept.push(s);
+        } else {
+            out.dropped.push(s);
+        }
+    }
+    Ok(out)
+}
+
+/// The support score of each sentence (see [`verify_sentences`]), rounded to three
+/// decimals, in input order.
+pub fn support_scores(
+    sentences: &[Sentence],
+    passages: &HashMap<PassageId, Passage>,
+    judge: &dyn StanceModel,
+) -> Result<Vec<f32>, ComposeError> {
+    // One pair per (sentence, cited passage); remember which sentence each belongs to.
+    let mut owners = Vec::new();
+    let mut pairs: Vec<(&str, &str)> = Vec::new();
+    for (i, s) in sentences.iter().enumerate() {
+        let mut seen: Vec<&PassageId> = Vec::new();
+        for c in &s.citations {
+            let Some(p) = passages.get(&c.passage_id) else {
+                continue;
+            };
+            // The cited span must lie inside the passage it names, and say what it quotes.
+            let local = c
+                .start
+                .checked_sub(p.start)
+                .zip(c.end.checked_sub(p.start))
+                .and_then(|(a, b)| char_slice(&p.text, a, b))
+                .filter(|q| *q == c.quote && !q.trim().is_empty());
+            let Some(local) = local else {
+                continue;
+            };
+            owners.push(i);
+            pairs.push((s.text.as_str(), local));
+            if !seen.contains(&&c.passage_id) {
+                seen.push(&c.passage_id);
+                owners.push(i);
+                pairs.push((s.text.as_str(), p.text.as_str()));
+            }
+        }
+    }
+    let scores = if pairs.is_empty() {
+        Vec::new()
+    } else {
+        judge.score(&pairs).map_err(|source| ComposeError::Judge {
+            model: judge.name().to_string(),
+            stage: "checking sentences against their sources",
+            source,
+        })?
+    };
+    if scores.len() != pairs.len() {
+        return Err(ComposeError::JudgeCount {
+            model: judge.name().to_string(),
+            stage: "checking sentences against their sources",
+            expected: pairs.len(),
+            got: scores.len(),
+        });
+    }
+    let mut support = vec![0.0f32; sentences.len()];
+    for (owner, sc) in owners.into_iter().zip(scores) {
+        support[owner] = support[owner].max(sc.supports);
+    }
+    Ok(support
+        .into_iter()
+        .map(|x| (x * 1000.0).round() / 1000.0)
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::brief::Citation;
+    use verity_judge::LexicalStance;
+    use verity_types::SourceId;
+
+    fn passage() -> Passage {
+        let text = "The Dunmore ferry carried 41,000 passengers in 2022. Fares rose by 10 per cent in \
+                    March after the Kellbridge Harbour Trust raised its mooring charges.";
+        Passage {
+            id: PassageId {
+                source: SourceId::new("aaaabbbbccccdddd"),
+                ordinal: 0,
+            },
+            start: 100,
+            end: 100 + text.chars().count() as u64,
+            text: text.into(),
+        }
+    }
+
+    fn sentence(text: &str, p: &Passage) -> Sentence {
+        Sentence {
+            text: text.into(),
+            citations: vec![Citation {
+                n: 1,
+                source_id: p.id.source.clone(),
+                passage_id: p.id.clone(),
+                start: p.start,
+                end: p.start + 52,
+                quote: p.text.chars().take(52).collect(),
+            }],
+            attribution: None,
+            stance: None,
+            stance_scores: None,
+            support: None,
+            flagged: false,
+        }
+    }
+
+    #[test]
+    fn planted_unsupported_sentence_is_removed() {
+        let p = passage();
+        let map: HashMap<PassageId, Passage> = [(p.id.clone(), p.clone())].into();
+        let good = sentence("The Dunmore ferry carried 41,000 passengers in 2022.", &p);
+        let planted = sentence(
+            "The Dunmore ferry was sold to a private operator, who cut every winter sailing.",
+            &p,
+        );
+        let v = verify_sentences(
+            vec![good.clone(), planted.clone()],
+            &map,
+            &LexicalStance::new(),
+            DEFAULT_SUPPORT_THRESHOLD,
+        )
+        .unwrap();
+        assert_eq!(v.kept.len(), 1);
+        assert_eq!(v.kept[0].text, good.text);
+        assert!(v.kept[0].support.unwrap() >= DEFAULT_SUPPORT_THRESHOLD);
+        assert_eq!(v.dropped.len(), 1);
+        assert_eq!(v.dropped[0].text, planted.text);
+        assert!(v.dropped[0].support.unwrap() < DEFAULT_SUPPORT_THRESHOLD);
+    }
+
+    #[test]
+    fn uncited_or_dangling_sentences_fail() {
+        let p = passage();
+        let map: HashMap<PassageId, Passage> = HashMap::new();
+        let mut s = sentence("The Dunmore ferry carried 41,000 passengers in 2022.", &p);
+        let v = verify_sentences(vec![s.clone()], &map, &LexicalStance::new(), 0.5).unwrap();
+        assert_eq!(v.dropped.len(), 1, "citation to a missing passage");
+        s.citations.clear();
+        let v = verify_sentences(vec![s], &map, &LexicalStance::new(), 0.5).unwrap();
+        assert_eq!(v.dropped.len(), 1, "no citation at all");
+    }
+}

@@ -1,0 +1,283 @@
+//! Verity's library API.
+//!
+//! A [`Library`] is a directory on disk holding a document store (SQLite), a BM25 index
+//! (tantivy), optionally passage vectors, and the models it found. The `verity` CLI and
+//! `verity serve` are thin shells over this type: every feature is a method here.
+//!
+//! ```no_run
+//! use verity_engine::{Library, LibraryOptions, IngestOptions};
+//! use verity_types::{NoProgress, SearchRequest};
+//! let lib = Library::open(LibraryOptions::new("./verity-data"))?;
+//! let report = lib.ingest(&["notes/".to_string()], &IngestOptions::default(), &NoProgress)?;
+//! println!("added {}", report.added);
+//! for hit in lib.search(&SearchRequest::new("flood barrier cost", 5))? {
+//!     println!("{} {}", hit.score, hit.passage.text);
+//! }
+//! # Ok::<(), verity_engine::EngineError>(())
+//! ```
+
+mod ingest;
+mod models;
+mod recover;
+
+pub use ingest::{Failure, IngestOptions, IngestReport};
+pub use models::ModelsMode;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use verity_embed::Embedder;
+use verity_index::{LexicalIndex, TantivyIndex};
+use verity_judge::StanceModel;
+use verity_models::ModelDir;
+use verity_retrieve::{Dense, Retriever};
+use verity_store::{SqliteStore, Store};
+use verity_types::{SearchHit, SearchMode, SearchRequest, Source, SourceId};
+use verity_vectors::VectorIndex;
+
+/// Environment variable naming the data directory.
+pub const DATA_ENV: &str = "VERITY_DATA";
+/// Default data directory, relative to the working directory.
+pub const DEFAULT_DATA_DIR: &str = "verity-data";
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("could not create the data directory `{path}`: {source}")]
+    DataDir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] verity_store::StoreError),
+    #[error(transparent)]
+    Index(#[from] verity_index::IndexError),
+    #[error(transparent)]
+    Retrieve(#[from] verity_retrieve::RetrieveError),
+    #[error(transparent)]
+    Ingest(#[from] verity_ingest::IngestError),
+    #[error("vector index error: {0}")]
+    Vectors(String),
+    #[error("embedding failed: {0}")]
+    Embed(String),
+    #[error("stance model failed: {0}")]
+    Judge(String),
+    #[error("no source with id `{0}` in this library; `verity sources` lists them")]
+    UnknownSource(String),
+    #[error("nothing to ingest: give files, folders or http(s) URLs")]
+    NothingToIngest,
+    #[error("the library is empty: ingest some sources first (`verity ingest PATH`)")]
+    EmptyLibrary,
+    #[error("this library is open read-only")]
+    ReadOnly,
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+/// How to open a library.
+#[derive(Debug, Clone)]
+pub struct LibraryOptions {
+    pub data_dir: PathBuf,
+    pub models: ModelsMode,
+    /// Refuse writes (ingest, remove).
+    pub read_only: bool,
+}
+
+impl LibraryOptions {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        LibraryOptions {
+            data_dir: data_dir.into(),
+            models: ModelsMode::Auto,
+            read_only: false,
+        }
+    }
+}
+
+/// An open library. Cheap to share between threads (`Arc<Library>`); writes are
+/// serialised internally.
+pub struct Library {
+    dir: PathBuf,
+    read_only: bool,
+    store: Box<dyn Store>,
+    lexical: Box<dyn LexicalIndex>,
+    vectors: Option<RwLock<Box<dyn VectorIndex>>>,
+    embedder: Option<Arc<dyn Embedder>>,
+    stance: Arc<dyn StanceModel>,
+    models: ModelDir,
+    notices: Vec<String>,
+    write_lock: Mutex<()>,
+    dense_weight: f32,
+}
+
+impl Library {
+    /// Open (creating if needed) the library in `opts.data_dir`, load the models it can
+    /// find, and finish any ingest or removal that an interruption left half done.
+    pub fn open(opts: LibraryOptions) -> Result<Self> {
+        let dir = opts.data_dir.clone();
+        std::fs::create_dir_all(&dir).map_err(|source| EngineError::DataDir {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        let store = SqliteStore::open(&dir.join("library.sqlite"))?;
+        let lexical = TantivyIndex::open(&dir.join("bm25"))?;
+        let loaded = models::load(&dir, opts.models);
+        let vectors = match &loaded.embedder {
+            Some(e) => Some(RwLock::new(models::open_vectors(&dir, e.as_ref())?)),
+            None => None,
+        };
+        let lib = Library {
+            dir,
+            read_only: opts.read_only,
+            store: Box::new(store),
+            lexical: Box::new(lexical),
+            vectors,
+            embedder: loaded.embedder,
+            stance: loaded.stance,
+            models: loaded.dir,
+            notices: loaded.notices,
+            write_lock: Mutex::new(()),
+            dense_weight: verity_retrieve::DEFAULT_DENSE_WEIGHT,
+        };
+        if !lib.read_only {
+            lib.recover()?;
+        }
+        Ok(lib)
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Lines to show the user once: models that are missing and what that turns off.
+    pub fn notices(&self) -> &[String] {
+        &self.notices
+    }
+
+    /// Where models are looked for.
+    pub fn model_dir(&self) -> &ModelDir {
+        &self.models
+    }
+
+    /// The stance model in use (neural, or the lexical fallback).
+    pub fn stance_model(&self) -> &dyn StanceModel {
+        self.stance.as_ref()
+    }
+
+    /// The embedder, when dense retrieval is available.
+    pub fn embedder(&self) -> Option<&dyn Embedder> {
+        self.embedder.as_deref()
+    }
+
+    /// Whether dense (vector) search can run.
+    pub fn has_vectors(&self) -> bool {
+        self.vectors.is_some()
+    }
+
+    /// Search passages. Hybrid (the default) falls back to BM25 without vectors.
+    pub fn search(&self, req: &SearchRequest) -> Result<Vec<SearchHit>> {
+        let guard = match &self.vectors {
+            Some(v) => Some(v.read().unwrap_or_else(|e| e.into_inner())),
+            None => None,
+        };
+        let dense = match (&self.embedder, &guard) {
+            (Some(e), Some(v)) => Some(Dense {
+                embedder: e.as_ref(),
+                vectors: v.as_ref(),
+            }),
+            _ => None,
+        };
+        let r = Retriever {
+            store: self.store.as_ref(),
+            lexical: self.lexical.as_ref(),
+            dense,
+            dense_weight: self.dense_weight,
+        };
+        Ok(r.search(req)?)
+    }
+
+    /// The mode a search with `requested` will run in.
+    pub fn effective_mode(&self, requested: SearchMode) -> SearchMode {
+        match (requested, self.has_vectors()) {
+            (SearchMode::Hybrid, false) => SearchMode::Bm25,
+            (m, _) => m,
+        }
+    }
+
+    /// Every indexed source, newest first.
+    pub fn sources(&self) -> Result<Vec<Source>> {
+        Ok(self.store.list_sources()?)
+    }
+
+    /// One source.
+    pub fn source(&self, id: &SourceId) -> Result<Option<Source>> {
+        Ok(self.store.source(id)?)
+    }
+
+    /// A source's full stored text (for opening a cited span in context).
+    pub fn source_text(&self, id: &SourceId) -> Result<Option<String>> {
+        Ok(self.store.source_text(id)?)
+    }
+
+    /// Counts over indexed sources: (sources, passages, characters).
+    pub fn stats(&self) -> Result<(u64, u64, u64)> {
+        Ok(self.store.stats()?)
+    }
+
+    /// The underlying store (checks history, passages by id).
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    /// Resolve a full id or a unique prefix (at least 4 characters) to a source id.
+    pub fn resolve_id(&self, raw: &str) -> Result<SourceId> {
+        let raw = raw.trim();
+        if raw.len() >= 4 {
+            let matches: Vec<Source> = self
+                .store
+                .list_sources()?
+                .into_iter()
+                .filter(|s| s.id.as_str().starts_with(raw))
+                .collect();
+            if matches.len() == 1 {
+                return Ok(matches[0].id.clone());
+            }
+            if matches.len() > 1 {
+                return Err(EngineError::Invalid(format!(
+                    "`{raw}` matches {} sources; give more of the id",
+                    matches.len()
+                )));
+            }
+        }
+        Err(EngineError::UnknownSource(raw.to_string()))
+    }
+
+    /// Take a source out of the store and every index.
+    pub fn remove(&self, id: &SourceId) -> Result<Source> {
+        if self.read_only {
+            return Err(EngineError::ReadOnly);
+        }
+        let _w = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let source = self
+            .store
+            .source(id)?
+            .ok_or_else(|| EngineError::UnknownSource(id.to_string()))?;
+        self.store.begin_remove(id)?;
+        self.drop_from_indexes(id)?;
+        self.store.finish_remove(id)?;
+        Ok(source)
+    }
+
+    fn drop_from_indexes(&self, id: &SourceId) -> Result<()> {
+        self.lexical.delete_source(id)?;
+        self.lexical.commit()?;
+        if let Some(v) = &self.vectors {
+            let mut v = v.write().unwrap_or_else(|e| e.into_inner());
+            v.remove_source(id)
+                .map_err(|e| EngineError::Vectors(e.to_string()))?;
+            v.save().map_err(|e| EngineError::Vectors(e.to_string()))?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,675 @@
+//! Sentence-aware passages with exact character offsets.
+//!
+//! One pass over the text finds words (runs of non-whitespace; each CJK ideograph or
+//! kana counts as a word of its own), decides after each word whether a sentence ends
+//! there, and packs whole sentences into passages:
+//!
+//! * a passage closes once it holds [`TARGET_WORDS`] words, or when the next sentence
+//!   would take it past [`MAX_WORDS`];
+//! * a paragraph break (a blank line) closes a passage that already holds
+//!   [`MIN_WORDS`] words; shorter ones carry on into the next paragraph;
+//! * a sentence longer than [`MAX_WORDS`] is cut at word boundaries every
+//!   [`MAX_WORDS`] words;
+//! * a tail shorter than [`MIN_WORDS`]` / 3` joins the passage before it when that
+//!   crosses no paragraph break and stays within [`MAX_WORDS`].
+//!
+//! Offsets are counted in characters incrementally (passages come out in order), so the
+//! whole thing is linear in the input.
+
+/// A passage: `char_slice(text, start, end) == Some(text)` holds exactly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chunk {
+    /// Character offset of the first character.
+    pub start: u64,
+    /// Character offset one past the last character.
+    pub end: u64,
+    pub text: String,
+}
+
+/// A paragraph break closes a passage with at least this many words.
+pub const MIN_WORDS: usize = 60;
+/// A passage closes once it reaches this many words.
+pub const TARGET_WORDS: usize = 120;
+/// No passage grows past this many words (except one made of a single unbreakable word).
+pub const MAX_WORDS: usize = 200;
+
+#[derive(Clone, Copy)]
+struct Word {
+    start: usize,
+    end: usize,
+    /// Line breaks in the whitespace before this word (2+ means a paragraph break).
+    nl_before: u32,
+}
+
+/// Split `text` into passages. See the module docs for the rules.
+///
+/// ```
+/// use verity_ingest::chunk;
+/// use verity_types::char_slice;
+/// let text = "Dr. Ames said the U.S. plan costs 3.5 million. It starts in May.";
+/// let chunks = chunk(text);
+/// assert_eq!(chunks.len(), 1);
+/// assert_eq!(char_slice(text, chunks[0].start, chunks[0].end), Some(chunks[0].text.as_str()));
+/// ```
+pub fn chunk(text: &str) -> Vec<Chunk> {
+    let mut packer = Packer::new(text);
+    let mut pending: Option<Word> = None;
+    scan_words(text, |w| {
+        if let Some(prev) = pending.replace(w) {
+            packer.word(prev, Some(w));
+        }
+    });
+    if let Some(prev) = pending {
+        packer.word(prev, None);
+    }
+    packer.finish()
+}
+
+/// Split `text` into sentences, as `(start, end)` character offsets. Exposed for callers
+/// that cite single sentences; uses the same rules as [`chunk`].
+pub fn sentences(text: &str) -> Vec<(u64, u64)> {
+    let mut s = SentenceSplitter::new(text);
+    let mut out = Vec::new();
+    let mut pending: Option<Word> = None;
+    scan_words(text, |w| {
+        if let Some(prev) = pending.replace(w) {
+            if let Some(sent) = s.word(prev, Some(w)) {
+                out.push((sent.start, sent.end));
+            }
+        }
+    });
+    if let Some(prev) = pending {
+        if let Some(sent) = s.word(prev, None) {
+            out.push((sent.start, sent.end));
+        }
+    }
+    let mut conv = CharCounter::new(text);
+    out.into_iter()
+        .map(|(a, b)| (conv.at(a), conv.at(b)))
+        .collect()
+}
+
+#[inline]
+fn is_ascii_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r')
+}
+
+/// CJK ideographs, kana and CJK punctuation: languages without spaces between words.
+#[inline]
+fn is_cjk(c: char) -> bool {
+    matches!(c,
+        '\u{3000}'..='\u{303F}' // CJK symbols and punctuation
+        | '\u{3040}'..='\u{30FF}' // kana
+        | '\u{3400}'..='\u{4DBF}'
+        | '\u{4E00}'..='\u{9FFF}'
+        | '\u{F900}'..='\u{FAFF}'
+        | '\u{FF01}'..='\u{FF0F}' | '\u{FF1A}'..='\u{FF20}' // fullwidth punctuation
+        | '\u{20000}'..='\u{2FA1F}')
+}
+
+/// Call `f` for every word of `text`, in order.
+fn scan_words(text: &str, mut f: impl FnMut(Word)) {
+    let bytes = text.as_bytes();
+    let n = bytes.len();
+    let mut i = 0;
+    let mut nl = 0u32;
+    let mut word_start: Option<(usize, u32)> = None;
+    while i < n {
+        let b = bytes[i];
+        if b < 0x80 {
+            if is_ascii_ws(b) {
+                if let Some((s, nl0)) = word_start.take() {
+                    f(Word {
+                        start: s,
+                        end: i,
+                        nl_before: nl0,
+                    });
+                }
+                nl += u32::from(b == b'\n');
+            } else if word_start.is_none() {
+                word_start = Some((i, nl));
+                nl = 0;
+            }
+            i += 1;
+            continue;
+        }
+        let Some(c) = text[i..].chars().next() else {
+            break;
+        };
+        let len = c.len_utf8();
+        if c.is_whitespace() {
+            if let Some((s, nl0)) = word_start.take() {
+                f(Word {
+                    start: s,
+                    end: i,
+                    nl_before: nl0,
+                });
+            }
+            nl += match c {
+                '\u{2029}' => 2,
+                '\u{2028}' | '\u{85}' => 1,
+                _ => 0,
+            };
+        } else if is_cjk(c) {
+            if let Some((s, nl0)) = word_start.take() {
+                f(Word {
+                    start: s,
+                    end: i,
+                    nl_before: nl0,
+                });
+                nl = 0;
+            }
+            f(Word {
+                start: i,
+                end: i + len,
+                nl_before: nl,
+            });
+            nl = 0;
+        } else if word_start.is_none() {
+            word_start = Some((i, nl));
+            nl = 0;
+        }
+        i += len;
+    }
+    if let Some((s, nl0)) = word_start {
+        f(Word {
+            start: s,
+            end: n,
+            nl_before: nl0,
+        });
+    }
+}
+
+/// Characters that may follow a sentence terminator ("end." she said → `."`).
+fn is_closer(c: char) -> bool {
+    matches!(
+        c,
+        '"' | '\'' | ')' | ']' | '}' | '”' | '’' | '»' | '›' | '*' | '_'
+    )
+}
+
+/// Characters that may precede the first letter of a sentence.
+fn is_opener(c: char) -> bool {
+    matches!(
+        c,
+        '"' | '\'' | '(' | '[' | '{' | '“' | '‘' | '«' | '‹' | '¿' | '¡' | '*' | '_'
+    )
+}
+
+/// Abbreviations after which a sentence never ends (titles, "e.g.", months, "No.").
+const NEVER_BREAK: &[&str] = &[
+    "mr", "mrs", "ms", "mx", "dr", "prof", "st", "mt", "ft", "gen", "gov", "sen", "rep", "rev",
+    "hon", "pres", "supt", "insp", "det", "sgt", "capt", "cmdr", "col", "lt", "maj", "adm", "fr",
+    "cllr", "e.g", "i.e", "a.k.a", "vs", "v", "cf", "ca", "approx", "fig", "figs", "vol", "vols",
+    "no", "nos", "pp", "para", "sec", "art", "ch", "dept", "est", "jan", "feb", "mar", "apr",
+    "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "ave", "blvd", "rd", "op", "ed",
+    "eds", "univ", "assn", "govt",
+];
+
+/// Abbreviations that end a sentence only when a typical sentence opener follows.
+const MAYBE_BREAK: &[&str] = &[
+    "jr", "sr", "inc", "ltd", "co", "corp", "llc", "plc", "bros", "etc", "al", "cie", "gmbh",
+];
+
+/// Words that typically open a sentence; after "U.S." or "Inc." they mean a new one.
+const STARTERS: &[&str] = &[
+    "The",
+    "A",
+    "An",
+    "It",
+    "He",
+    "She",
+    "They",
+    "We",
+    "I",
+    "You",
+    "This",
+    "That",
+    "These",
+    "Those",
+    "In",
+    "On",
+    "At",
+    "But",
+    "And",
+    "However",
+    "Its",
+    "His",
+    "Her",
+    "Their",
+    "Our",
+    "There",
+    "When",
+    "While",
+    "After",
+    "Before",
+    "As",
+    "If",
+    "For",
+    "So",
+    "Yet",
+    "Some",
+    "Many",
+    "Most",
+    "What",
+    "Why",
+    "How",
+    "Who",
+    "Officials",
+    "According",
+    "Meanwhile",
+    "Still",
+    "Also",
+];
+
+fn first_letter(word: &str) -> Option<char> {
+    word.chars().find(|c| !is_opener(*c))
+}
+
+fn starts_lower(next: &str) -> bool {
+    first_letter(next).is_some_and(char::is_lowercase)
+}
+
+fn is_starter(next: &str) -> bool {
+    let core = next.trim_start_matches(is_opener);
+    let core = core.trim_end_matches(|c: char| !c.is_alphanumeric());
+    STARTERS.contains(&core)
+}
+
+/// Does a sentence end after `word`, given the word that follows?
+fn ends_sentence(word: &str, next: &str) -> bool {
+    let core = word.trim_end_matches(is_closer);
+    let Some(last) = core.chars().next_back() else {
+        return false;
+    };
+    match last {
+        '。' | '！' | '？' => true,
+        '!' | '?' | '‽' | '…' => !starts_lower(next),
+        '.' => {
+            if starts_lower(next) {
+                return false;
+            }
+            let body = core.trim_end_matches('.').trim_start_matches(is_opener);
+            if body.is_empty() {
+                return true;
+            }
+            if NEVER_BREAK.iter().any(|a| a.eq_ignore_ascii_case(body)) {
+                return false;
+            }
+            let mut chars = body.chars();
+            if let (Some(c), None) = (chars.next(), chars.next()) {
+                // An initial ("J. Ames") or a list letter.
+                if c.is_alphabetic() {
+                    return false;
+                }
+            }
+            let initialism = body.contains('.')
+                && body.split('.').all(|seg| {
+                    !seg.is_empty() && seg.len() <= 3 && seg.chars().all(char::is_alphabetic)
+                });
+            if initialism || MAYBE_BREAK.iter().any(|a| a.eq_ignore_ascii_case(body)) {
+                return is_starter(next);
+            }
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Cheap pre-check: can `word` end with a terminator (possibly followed by closers)?
+#[inline]
+fn may_terminate(word: &[u8]) -> bool {
+    match word.last() {
+        Some(b'.' | b'!' | b'?' | b'"' | b'\'' | b')' | b']' | b'}' | b'*' | b'_') => true,
+        Some(&b) => b >= 0x80,
+        None => false,
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Sentence {
+    start: usize,
+    end: usize,
+    words: usize,
+    para_before: bool,
+}
+
+struct SentenceSplitter<'a> {
+    text: &'a str,
+    cur: Option<Sentence>,
+}
+
+impl<'a> SentenceSplitter<'a> {
+    fn new(text: &'a str) -> Self {
+        SentenceSplitter { text, cur: None }
+    }
+
+    /// Feed one word; returns a sentence when one ends after it.
+    #[inline]
+    fn word(&mut self, w: Word, next: Option<Word>) -> Option<Sentence> {
+        let s = self.cur.get_or_insert(Sentence {
+            start: w.start,
+            end: w.end,
+            words: 0,
+            para_before: w.nl_before >= 2,
+        });
+        s.end = w.end;
+        s.words += 1;
+        let ends = match next {
+            None => true,
+            Some(n) if n.nl_before >= 2 => true,
+            Some(_) if s.words >= MAX_WORDS => true,
+            Some(n) => {
+                let wb = &self.text.as_bytes()[w.start..w.end];
+                may_terminate(wb)
+                    && ends_sentence(&self.text[w.start..w.end], &self.text[n.start..n.end])
+            }
+        };
+        if ends {
+            self.cur.take()
+        } else {
+            None
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Span {
+    start: usize,
+    end: usize,
+    words: usize,
+    /// Started at a paragraph break that closed a full passage: never merge backwards.
+    after_para: bool,
+}
+
+struct Packer<'a> {
+    text: &'a str,
+    splitter: SentenceSplitter<'a>,
+    cur: Option<Span>,
+    done: Vec<Span>,
+}
+
+impl<'a> Packer<'a> {
+    fn new(text: &'a str) -> Self {
+        Packer {
+            text,
+            splitter: SentenceSplitter::new(text),
+            cur: None,
+            done: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn word(&mut self, w: Word, next: Option<Word>) {
+        if let Some(s) = self.splitter.word(w, next) {
+            self.sentence(s);
+        }
+    }
+
+    fn sentence(&mut self, s: Sentence) {
+        let mut after_para = false;
+        if let Some(cur) = self.cur {
+            let close = if s.para_before && cur.words >= MIN_WORDS {
+                after_para = true;
+                true
+            } else {
+                cur.words + s.words > MAX_WORDS || cur.words >= TARGET_WORDS
+            };
+            if close {
+                self.done.push(cur);
+                self.cur = None;
+            }
+        }
+        match &mut self.cur {
+            Some(cur) => {
+                cur.end = s.end;
+                cur.words += s.words;
+            }
+            None => {
+                self.cur = Some(Span {
+                    start: s.start,
+                    end: s.end,
+                    words: s.words,
+                    after_para,
+                })
+            }
+        }
+    }
+
+    fn finish(mut self) -> Vec<Chunk> {
+        if let Some(last) = self.cur.take() {
+            match self.done.last_mut() {
+                Some(prev)
+                    if last.words < MIN_WORDS / 3
+                        && !last.after_para
+                        && prev.words + last.words <= MAX_WORDS =>
+                {
+                    prev.end = last.end;
+                    prev.words += last.words;
+                }
+                _ => self.done.push(last),
+            }
+        }
+        let mut conv = CharCounter::new(self.text);
+        self.done
+            .iter()
+            .map(|s| Chunk {
+                start: conv.at(s.start),
+                end: conv.at(s.end),
+                text: self.text[s.start..s.end].to_string(),
+            })
+            .collect()
+    }
+}
+
+/// Byte → char offsets for increasing byte positions, in linear total time.
+struct CharCounter<'a> {
+    text: &'a str,
+    byte: usize,
+    chars: u64,
+}
+
+impl<'a> CharCounter<'a> {
+    fn new(text: &'a str) -> Self {
+        CharCounter {
+            text,
+            byte: 0,
+            chars: 0,
+        }
+    }
+
+    fn at(&mut self, b: usize) -> u64 {
+        if b >= self.byte {
+            self.chars += self.text[self.byte..b].chars().count() as u64;
+        } else {
+            self.chars -= self.text[b..self.byte].chars().count() as u64;
+        }
+        self.byte = b;
+        self.chars
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use verity_types::char_slice;
+
+    fn sents(text: &str) -> Vec<&str> {
+        sentences(text)
+            .into_iter()
+            .map(|(a, b)| char_slice(text, a, b).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn abbreviations_decimals_and_initials_do_not_split() {
+        let t = "Dr. Ames met Mr. J. R. Pell at 3 p.m. on Jan. 5. The U.S. Army paid $3.5 million, e.g. for pipes. \
+                 Acme Inc. The firm agreed. Smith et al. argued otherwise! Did they? \"Yes.\" She left... and came back.";
+        assert_eq!(
+            sents(t),
+            vec![
+                "Dr. Ames met Mr. J. R. Pell at 3 p.m. on Jan. 5.",
+                "The U.S. Army paid $3.5 million, e.g. for pipes.",
+                "Acme Inc.",
+                "The firm agreed.",
+                "Smith et al. argued otherwise!",
+                "Did they?",
+                "\"Yes.\"",
+                "She left... and came back.",
+            ]
+        );
+    }
+
+    #[test]
+    fn initialism_before_a_starter_ends_the_sentence() {
+        assert_eq!(
+            sents("They moved to the U.S. The move was hard."),
+            vec!["They moved to the U.S.", "The move was hard."]
+        );
+    }
+
+    #[test]
+    fn paragraphs_end_sentences_and_cjk_splits() {
+        assert_eq!(
+            sents("Heading\n\nBody text here"),
+            vec!["Heading", "Body text here"]
+        );
+        assert_eq!(
+            sents("市议会开会。预算通过了。"),
+            vec!["市议会开会。", "预算通过了。"]
+        );
+    }
+
+    fn words(s: &str) -> usize {
+        s.split_whitespace().count()
+    }
+
+    fn sentence_of(n: usize, tag: &str) -> String {
+        let mut s: Vec<String> = (0..n - 1).map(|i| format!("{tag}{i}")).collect();
+        s.push("end.".into());
+        let mut out = s.join(" ");
+        out[..1].make_ascii_uppercase();
+        out
+    }
+
+    #[test]
+    fn packs_sentences_into_target_sized_passages() {
+        let text: Vec<String> = (0..40)
+            .map(|i| sentence_of(20, &format!("w{i}x")))
+            .collect();
+        let text = text.join(" ");
+        let chunks = chunk(&text);
+        assert!(chunks.len() >= 5, "{}", chunks.len());
+        for c in &chunks {
+            let n = words(&c.text);
+            assert!((60..=200).contains(&n), "{n}");
+            assert!(c.text.ends_with("end."));
+        }
+    }
+
+    #[test]
+    fn paragraph_break_closes_a_full_passage_only() {
+        let p1 = [sentence_of(35, "a"), sentence_of(35, "b")].join(" "); // 70 words
+        let p2 = sentence_of(30, "c");
+        let p3 = sentence_of(10, "d");
+        let text = format!("{p1}\n\n{p2}\n\n{p3}");
+        let chunks = chunk(&text);
+        assert_eq!(chunks.len(), 2);
+        assert_eq!(chunks[0].text, p1);
+        // p2 (30 words) is below MIN_WORDS, so p3 joins it across the break.
+        assert_eq!(chunks[1].text, format!("{p2}\n\n{p3}"));
+    }
+
+    #[test]
+    fn long_sentence_is_cut_at_word_boundaries() {
+        let text = sentence_of(450, "z");
+        let chunks = chunk(&text);
+        assert_eq!(
+            chunks.iter().map(|c| words(&c.text)).collect::<Vec<_>>(),
+            vec![200, 200, 50]
+        );
+        for c in &chunks {
+            assert_eq!(char_slice(&text, c.start, c.end), Some(c.text.as_str()));
+        }
+    }
+
+    #[test]
+    fn short_tail_joins_previous_passage() {
+        let text = [sentence_of(125, "a"), sentence_of(10, "b")].join(" ");
+        let chunks = chunk(&text);
+        assert_eq!(chunks.len(), 1);
+        assert_eq!(chunks[0].text, text);
+    }
+
+    #[test]
+    fn offsets_are_chars_and_trimmed() {
+        let text = "  \n Ünïcödé wörds hére. Ànd möre.  \n";
+        let chunks = chunk(text);
+        assert_eq!(chunks.len(), 1);
+        assert_eq!(chunks[0].text, "Ünïcödé wörds hére. Ànd möre.");
+        assert_eq!(chunks[0].start, 4);
+        assert_eq!(
+            char_slice(text, chunks[0].start, chunks[0].end),
+            Some(chunks[0].text.as_str())
+        );
+    }
+
+    #[test]
+    fn empty_and_whitespace_give_nothing() {
+        assert!(chunk("").is_empty());
+        assert!(chunk(" \n\t\u{3000} ").is_empty());
+    }
+
+    fn check_invariants(text: &str) -> Result<(), TestCaseError> {
+        let chunks = chunk(text);
+        let mut prev_end = 0u64;
+        let chars: Vec<char> = text.chars().collect();
+        let mut covered = vec![false; chars.len()];
+        for c in &chunks {
+            prop_assert!(c.start < c.end);
+            prop_assert!(c.start >= prev_end, "overlap or out of order");
+            prop_assert_eq!(char_slice(text, c.start, c.end), Some(c.text.as_str()));
+            prop_assert_eq!(c.text.trim(), c.text.as_str());
+            for flag in &mut covered[c.start as usize..c.end as usize] {
+                *flag = true;
+            }
+            prev_end = c.end;
+        }
+        for (i, ch) in chars.iter().enumerate() {
+            prop_assert!(
+                ch.is_whitespace() || covered[i],
+                "char {i} {ch:?} not covered"
+            );
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn chunks_slice_back_cover_and_do_not_overlap(text in "\\PC{0,400}") {
+            check_invariants(&text)?;
+        }
+
+        #[test]
+        fn sentence_like_text_keeps_invariants(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just("Dr.".to_string()), Just("U.S.".to_string()), Just("3.5".to_string()),
+                    Just("end.".to_string()), Just("Why?".to_string()), Just("\n\n".to_string()),
+                    Just("\"Quote.\"".to_string()), Just("市。".to_string()), Just("é".to_string()),
+                    "[a-zA-Z]{1,8}", Just(" ".to_string()), Just("\u{2029}".to_string()),
+                ],
+                0..600,
+            )
+        ) {
+            let text = parts.join(" ");
+            check_invariants(&text)?;
+            for c in chunk(&text) {
+                prop_assert!(c.text.split_whitespace().count() <= MAX_WORDS + MAX_WORDS / 10 + 5);
+            }
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! The one error type of this crate. Every variant names the file or URL it is about
+//! and says what to do next, because these messages go straight to the user's terminal
+//! ("skipped `x`: reason").
+
+/// Why an input could not be turned into a document.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IngestError {
+    /// The file or directory could not be opened or read.
+    #[error("could not read `{location}`: {detail}; check that it exists and is readable")]
+    Unreadable { location: String, detail: String },
+
+    /// Nothing but whitespace (or nothing left once markup and boilerplate were removed).
+    #[error("`{location}` has no text: {detail}; skipped")]
+    Empty { location: String, detail: String },
+
+    /// Over the size cap. `size` is `None` when the body was streamed and cut off.
+    #[error("{}", too_large_message(.location, *.size, *.limit))]
+    TooLarge {
+        location: String,
+        size: Option<u64>,
+        limit: u64,
+    },
+
+    /// Binary data where text was expected.
+    #[error("`{location}` looks like binary data, not text ({detail}); skipped — convert it to text, Markdown, HTML or PDF first")]
+    Binary { location: String, detail: String },
+
+    /// Bytes that do not decode in the encoding they claim or appear to be in.
+    #[error("could not decode `{location}`: {detail}; re-save it as UTF-8 and ingest it again")]
+    Encoding { location: String, detail: String },
+
+    /// A PDF that could not be parsed, or a `.pdf` file that is not a PDF at all.
+    #[error("could not read PDF `{location}`: {detail}; skipped — repair or re-export it")]
+    CorruptPdf { location: String, detail: String },
+
+    /// A JSONL line that is not a JSON object with a `text` string.
+    #[error("bad JSON at `{location}`: {detail}; fix that line (each line must be an object with a \"text\" string)")]
+    BadJson { location: String, detail: String },
+
+    /// A metadata field (front matter, JSONL, meta tag) with a value that cannot be used.
+    #[error("bad `{field}` in `{location}`: {detail}")]
+    BadMetadata {
+        location: String,
+        field: String,
+        detail: String,
+    },
+
+    /// A file type Verity has no reader for.
+    #[error("cannot ingest `{location}`: {detail}")]
+    Unsupported { location: String, detail: String },
+
+    /// Network failure: DNS, connect, TLS, timeout, a broken body.
+    #[error("could not fetch `{location}`: {detail}")]
+    Fetch { location: String, detail: String },
+
+    /// The URL's host resolves to a loopback, private or otherwise non-public address.
+    #[error("refused to fetch `{location}`: host `{host}` resolves to non-public address {addr}; pass --allow-private to fetch from local or private networks")]
+    RefusedPrivate {
+        location: String,
+        host: String,
+        addr: String,
+    },
+
+    /// Not a URL, or a scheme other than http/https.
+    #[error("bad URL `{location}`: {detail}")]
+    BadUrl { location: String, detail: String },
+
+    /// The server answered with a non-2xx status.
+    #[error("fetching `{location}` failed with HTTP {status}{}", if .reason.is_empty() { String::new() } else { format!(" {}", .reason) })]
+    HttpStatus {
+        location: String,
+        status: u16,
+        reason: String,
+    },
+
+    /// More redirects than allowed.
+    #[error("gave up on `{location}` after {limit} redirects; the site redirects too often (or in a circle)")]
+    TooManyRedirects { location: String, limit: usize },
+
+    /// A redirect back to a URL already visited.
+    #[error(
+        "redirect loop at `{location}`: it redirects back to `{target}`, which was already visited"
+    )]
+    RedirectLoop { location: String, target: String },
+
+    /// A kind-rules TOML file that cannot be used.
+    #[error("bad kind rules in `{location}`: {detail}")]
+    BadRules { location: String, detail: String },
+}
+
+fn too_large_message(location: &str, size: Option<u64>, limit: u64) -> String {
+    match size {
+        Some(size) => format!(
+            "`{location}` is {} ({size} bytes), over the {} limit; skipped — raise the size limit to include it",
+            human_bytes(size),
+            human_bytes(limit)
+        ),
+        None => format!(
+            "`{location}` is larger than the {} limit ({limit} bytes); stopped reading — raise the size limit to include it",
+            human_bytes(limit)
+        ),
+    }
+}
+
+/// "1.5 MiB" style sizes for messages.
+pub(crate) fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    format!("{v:.1} {}", UNITS[unit])
+}
+
+impl IngestError {
+    /// A stable, machine-readable code for summaries and JSON output.
+    pub fn reason_code(&self) -> &'static str {
+        match self {
+            IngestError::Unreadable { .. } => "unreadable",
+            IngestError::Empty { .. } => "empty",
+            IngestError::TooLarge { .. } => "too_large",
+            IngestError::Binary { .. } => "binary",
+            IngestError::Encoding { .. } => "encoding",
+            IngestError::CorruptPdf { .. } => "corrupt_pdf",
+            IngestError::BadJson { .. } => "bad_json",
+            IngestError::BadMetadata { .. } => "bad_metadata",
+            IngestError::Unsupported { .. } => "unsupported",
+            IngestError::Fetch { .. } => "fetch",
+            IngestError::RefusedPrivate { .. } => "refused_private",
+            IngestError::BadUrl { .. } => "bad_url",
+            IngestError::HttpStatus { .. } => "http_status",
+            IngestError::TooManyRedirects { .. } => "too_many_redirects",
+            IngestError::RedirectLoop { .. } => "redirect_loop",
+            IngestError::BadRules { .. } => "bad_rules",
+        }
+    }
+
+    /// The file path, `path#L<line>` or URL the error is about.
+    pub fn location(&self) -> &str {
+        match self {
+            IngestError::Unreadable { location, .. }
+            | IngestError::Empty { location, .. }
+            | IngestError::TooLarge { location, .. }
+            | IngestError::Binary { location, .. }
+            | IngestError::Encoding { location, .. }
+            | IngestError::CorruptPdf { location, .. }
+            | IngestError::BadJson { location, .. }
+            | IngestError::BadMetadata { location, .. }
+            | IngestError::Unsupported { location, .. }
+            | IngestError::Fetch { location, .. }
+            | IngestError::RefusedPrivate { location, .. }
+            | IngestError::BadUrl { location, .. }
+            | IngestError::HttpStatus { location, .. }
+            | IngestError::TooManyRedirects { location, .. }
+            | IngestError::RedirectLoop { location, .. }
+            | IngestError::BadRules { location, .. } => location,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_input_and_sizes() {
+        let e = IngestError::TooLarge {
+            location: "big.txt".into(),
+            size: Some(3 * 1024 * 1024),
+            limit: 1024 * 1024,
+        };
+        let msg = e.to_string();
+        assert!(msg.contains("big.txt") && msg.contains("3.0 MiB") && msg.contains("1.0 MiB"));
+        assert_eq!(e.reason_code(), "too_large");
+        assert_eq!(e.location(), "big.txt");
+    }
+
+    #[test]
+    fn http_status_message_has_reason() {
+        let e = IngestError::HttpStatus {
+            location: "http://x.example/".into(),
+            status: 404,
+            reason: "Not Found".into(),
+        };
+        assert!(e.to_string().ends_with("HTTP 404 Not Found"));
+    }
+
+    #[test]
+    fn human_bytes_scales() {
+        assert_eq!(human_bytes(10), "10 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(50 * 1024 * 1024), "50.0 MiB");
+    }
+}

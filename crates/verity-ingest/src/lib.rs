@@ -1,0 +1,823 @@
+//! Verity's readers: files, folders and URLs in, [`Document`]s out; and the chunker
+//! that splits a document's text into sentence-aware passages with exact character
+//! offsets.
+//!
+//! This crate stores nothing. The engine calls it to read inputs, then stores and
+//! indexes what comes back.
+//!
+//! | Input | Reader | Metadata |
+//! |---|---|---|
+//! | `.txt`, `.text` | encoding detected (UTF-8, BOMs, UTF-16, else a guess: Latin-1/Windows-1252 and friends); binary junk rejected | title = first short line, else file stem |
+//! | `.md`, `.markdown` | optional YAML front matter; markup stripped lightly | `title`, `publisher`, `author`, `published`, `url`, `kind`; title falls back to the first `# ` heading |
+//! | `.html`, `.htm`, `.xhtml` | main content only (see [`html`](crate#html)) | JSON-LD, OpenGraph, Dublin Core, `citation_*`, `<title>`, canonical link |
+//! | `.pdf` | text via `pdf-extract`, panics caught | Info dictionary: `Title`, `Author`, `CreationDate` |
+//! | `.jsonl`, `.ndjson` | one document per line, `text` required | `title`, `url`, `publisher`, `published`, `author`, `kind` |
+//! | `http(s)://` | [`fetch_url`]: by `Content-Type`, then extension, then sniffing | as above; `url` is the final URL |
+//!
+//! Every document gets a [`SourceKind`](verity_types::SourceKind) from [`KindRules`] (explicit `kind` first, then
+//! publisher and host tables, extendable from TOML — see [`KindRules`] for the format).
+//!
+//! ## HTML
+//! Boilerplate (navigation, menus, breadcrumbs, cookie banners, share bars, "related" and
+//! "quick links" lists, headers, footers, forms) is removed by tag, role, class/id words
+//! and link density; `<main>` / `<article>` is preferred when present.
+//!
+//! ## Errors
+//! A bad input yields an [`IngestError`] naming the file or URL and the reason, with a
+//! stable [`IngestError::reason_code`] for summaries. For JSONL a bad line is one `Err`
+//! among the other lines' `Ok`s.
+//!
+//! ```
+//! use verity_ingest::{chunk, read_bytes, ReadOptions};
+//! use verity_types::{char_slice, Format, SourceKind};
+//!
+//! let md = b"---\ntitle: Weir repairs\npublisher: Kellbridge Gazette\npublished: 2024-03-05\n---\n\
+//! The weir at Kellbridge will close for repairs. Work starts on Monday.";
+//! let doc = read_bytes(md, "weir.md", Some(Format::Markdown), &ReadOptions::default())
+//!     .remove(0)
+//!     .unwrap();
+//! assert_eq!(doc.meta.title.as_deref(), Some("Weir repairs"));
+//! assert_eq!(doc.meta.kind, Some(SourceKind::News));
+//! for c in chunk(&doc.text) {
+//!     assert_eq!(char_slice(&doc.text, c.start, c.end), Some(c.text.as_str()));
+//! }
+//! ```
+
+// Tests may unwrap (HELPERS.md); library code may not.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+mod chunk;
+mod date;
+mod decode;
+mod error;
+mod fetch;
+mod fingerprint;
+mod html;
+mod kind;
+mod markdown;
+mod pdf;
+
+pub use chunk::{chunk, sentences, Chunk, MAX_WORDS, MIN_WORDS, TARGET_WORDS};
+pub use date::parse_date;
+pub use error::IngestError;
+pub use fetch::{fetch_bytes, is_non_public, FetchOptions, Fetched};
+pub use fingerprint::{fingerprint, Fingerprint, NEAR_DUP_THRESHOLD};
+pub use kind::KindRules;
+
+use std::path::{Path, PathBuf};
+use verity_types::{DocMeta, Document, Format};
+
+/// Default cap on the size of one input file.
+pub const DEFAULT_MAX_BYTES: u64 = 50 * 1024 * 1024;
+
+/// How to read files.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    /// Files larger than this are rejected before reading (`too_large`).
+    pub max_bytes: u64,
+    /// Publisher/host → kind rules.
+    pub kind_rules: KindRules,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            max_bytes: DEFAULT_MAX_BYTES,
+            kind_rules: KindRules::default(),
+        }
+    }
+}
+
+/// The format a file extension stands for, if Verity reads it.
+pub fn format_for_extension(ext: &str) -> Option<Format> {
+    Some(match ext.to_ascii_lowercase().as_str() {
+        "txt" | "text" => Format::Text,
+        "md" | "markdown" | "mdown" | "mkd" => Format::Markdown,
+        "html" | "htm" | "xhtml" => Format::Html,
+        "pdf" => Format::Pdf,
+        "jsonl" | "ndjson" => Format::Jsonl,
+        _ => return None,
+    })
+}
+
+/// The format of a path by its extension.
+pub fn format_for_path(path: &Path) -> Option<Format> {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .and_then(format_for_extension)
+}
+
+/// Guess a format from content alone (used when the extension says nothing).
+pub fn sniff_format(bytes: &[u8]) -> Format {
+    if bytes.starts_with(b"%PDF-") {
+        return Format::Pdf;
+    }
+    let head = &bytes[..bytes.len().min(1024)];
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let start = head
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(head.len());
+    let lower: Vec<u8> = head[start..]
+        .iter()
+        .take(64)
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    if lower.starts_with(b"<!doctype html")
+        || lower.starts_with(b"<html")
+        || lower.starts_with(b"<head")
+    {
+        return Format::Html;
+    }
+    if head.starts_with(b"---\n") || head.starts_with(b"---\r\n") {
+        return Format::Markdown;
+    }
+    if lower.starts_with(b"{") {
+        let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+        if serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(first_line)
+            .is_ok_and(|m| m.contains_key("text"))
+        {
+            return Format::Jsonl;
+        }
+    }
+    Format::Text
+}
+
+/// Everything a reader needs besides the bytes.
+struct Input<'a> {
+    location: &'a str,
+    /// Charset from an HTTP `Content-Type`.
+    charset: Option<&'a str>,
+    /// Base URL for relative links (fetched pages).
+    base_url: Option<&'a str>,
+    /// Title of last resort: the file stem or last URL segment.
+    fallback_title: Option<String>,
+    /// The URL a fetched document was finally read from; it becomes `meta.url`.
+    final_url: Option<&'a str>,
+}
+
+fn fallback_title_for(location: &str) -> Option<String> {
+    if let Ok(u) = url::Url::parse(location) {
+        if matches!(u.scheme(), "http" | "https") {
+            let seg = u
+                .path_segments()
+                .and_then(|mut s| s.rfind(|p| !p.is_empty()).map(str::to_string));
+            return seg
+                .map(|s| {
+                    Path::new(&s)
+                        .file_stem()
+                        .map(|x| x.to_string_lossy().into_owned())
+                        .unwrap_or(s)
+                })
+                .or_else(|| u.host_str().map(str::to_string));
+        }
+    }
+    Path::new(location)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .filter(|s| !s.is_empty())
+}
+
+/// Read one file (format by extension, then content sniffing). JSONL yields one
+/// document per line; a bad line is an `Err` in the `Vec` and the others still come
+/// back. Every other format yields exactly one element.
+pub fn read_file(path: &Path, opts: &ReadOptions) -> Vec<Result<Document, IngestError>> {
+    vec_or_err(read_file_inner(path, opts))
+}
+
+fn vec_or_err(
+    r: Result<Vec<Result<Document, IngestError>>, IngestError>,
+) -> Vec<Result<Document, IngestError>> {
+    r.unwrap_or_else(|e| vec![Err(e)])
+}
+
+fn read_file_inner(
+    path: &Path,
+    opts: &ReadOptions,
+) -> Result<Vec<Result<Document, IngestError>>, IngestError> {
+    let location = path.display().to_string();
+    let unreadable = |e: std::io::Error| IngestError::Unreadable {
+        location: location.clone(),
+        detail: e.to_string(),
+    };
+    let meta = std::fs::metadata(path).map_err(unreadable)?;
+    if meta.is_dir() {
+        return Err(IngestError::Unsupported {
+            location: location.clone(),
+            detail: "it is a folder; list its files with `walk` first".into(),
+        });
+    }
+    if meta.len() > opts.max_bytes {
+        return Err(IngestError::TooLarge {
+            location: location.clone(),
+            size: Some(meta.len()),
+            limit: opts.max_bytes,
+        });
+    }
+    let bytes = std::fs::read(path).map_err(unreadable)?;
+    if bytes.len() as u64 > opts.max_bytes {
+        return Err(IngestError::TooLarge {
+            location: location.clone(),
+            size: Some(bytes.len() as u64),
+            limit: opts.max_bytes,
+        });
+    }
+    let input = Input {
+        location: &location,
+        charset: None,
+        base_url: None,
+        fallback_title: fallback_title_for(&location),
+        final_url: None,
+    };
+    Ok(read_input(&bytes, format_for_path(path), &input, opts))
+}
+
+/// Read bytes that came from `location` (a path or URL, used in messages and
+/// `Document::location`). `format` overrides sniffing, except that bytes starting with
+/// `%PDF-` are always read as PDF.
+pub fn read_bytes(
+    bytes: &[u8],
+    location: &str,
+    format: Option<Format>,
+    opts: &ReadOptions,
+) -> Vec<Result<Document, IngestError>> {
+    if bytes.len() as u64 > opts.max_bytes {
+        return vec![Err(IngestError::TooLarge {
+            location: location.to_string(),
+            size: Some(bytes.len() as u64),
+            limit: opts.max_bytes,
+        })];
+    }
+    let input = Input {
+        location,
+        charset: None,
+        base_url: None,
+        fallback_title: fallback_title_for(location),
+        final_url: None,
+    };
+    read_input(bytes, format, &input, opts)
+}
+
+fn read_input(
+    bytes: &[u8],
+    hint: Option<Format>,
+    input: &Input<'_>,
+    opts: &ReadOptions,
+) -> Vec<Result<Document, IngestError>> {
+    let format = if bytes.starts_with(b"%PDF-") {
+        Format::Pdf
+    } else {
+        hint.unwrap_or_else(|| sniff_format(bytes))
+    };
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return vec![Err(IngestError::Empty {
+            location: input.location.to_string(),
+            detail: if bytes.is_empty() {
+                "the file is empty".into()
+            } else {
+                "it holds only whitespace".into()
+            },
+        })];
+    }
+    if format == Format::Jsonl {
+        return read_jsonl(bytes, input, opts);
+    }
+    vec![read_single(bytes, format, input)
+        .map(|(meta, text)| finish(meta, text, format, input, opts))]
+}
+
+/// Read one non-JSONL document into (metadata, text).
+fn read_single(
+    bytes: &[u8],
+    format: Format,
+    input: &Input<'_>,
+) -> Result<(DocMeta, String), IngestError> {
+    let location = input.location;
+    let (meta, text) = match format {
+        Format::Pdf => pdf::read_pdf(bytes, location)?,
+        Format::Html => {
+            let declared = input
+                .charset
+                .map(str::to_string)
+                .or_else(|| decode::html_meta_charset(bytes));
+            let s = decode::decode_text(bytes, declared.as_deref(), location)?;
+            html::read_html(&s, input.base_url)
+        }
+        Format::Markdown => {
+            let s = decode::decode_text(bytes, input.charset, location)?;
+            markdown::read_markdown(&s, location)?
+        }
+        Format::Text | Format::Jsonl => {
+            let s = decode::decode_text(bytes, input.charset, location)?;
+            let text = s.trim().to_string();
+            let meta = DocMeta {
+                title: text_title(&text),
+                ..Default::default()
+            };
+            (meta, text)
+        }
+    };
+    let text = text.trim().to_string();
+    if text.is_empty() {
+        return Err(IngestError::Empty {
+            location: location.to_string(),
+            detail: match format {
+                Format::Html => "no text left once markup and page furniture were removed".into(),
+                Format::Pdf => "no extractable text (a scanned PDF? run OCR on it first)".into(),
+                Format::Markdown => "no text after the front matter".into(),
+                _ => "it holds only whitespace".into(),
+            },
+        });
+    }
+    Ok((meta, text))
+}
+
+/// A plain-text title: the first line, when it is short and does not read as prose.
+fn text_title(text: &str) -> Option<String> {
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.next()?;
+    lines.next()?;
+    let prose_end = first.ends_with(['.', ',', ';', ':']);
+    (first.chars().count() <= 120 && !prose_end).then(|| first.to_string())
+}
+
+fn finish(
+    mut meta: DocMeta,
+    text: String,
+    format: Format,
+    input: &Input<'_>,
+    opts: &ReadOptions,
+) -> Document {
+    if meta.title.as_deref().is_none_or(|t| t.trim().is_empty()) {
+        meta.title = input.fallback_title.clone();
+    }
+    meta.attribution = None;
+    if let Some(url) = input.final_url {
+        // A JSONL line's own `url` is more specific than the file it came in.
+        if format != Format::Jsonl || meta.url.is_none() {
+            meta.url = Some(url.to_string());
+        }
+    }
+    let kind = opts.kind_rules.classify(&meta, input.location);
+    meta.kind = Some(kind);
+    Document {
+        location: input.location.to_string(),
+        format,
+        meta,
+        text,
+    }
+}
+
+fn json_field_str(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) => Some(s.trim().to_string()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::Array(items) => {
+            let parts: Vec<String> = items.iter().filter_map(json_field_str).collect();
+            (!parts.is_empty()).then(|| parts.join(", "))
+        }
+        serde_json::Value::Object(m) => m.get("name").and_then(json_field_str),
+        _ => None,
+    }
+    .filter(|s| !s.is_empty())
+}
+
+fn json_type(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+fn read_jsonl_line(
+    line: &[u8],
+    location: &str,
+    lineno: usize,
+    input: &Input<'_>,
+    opts: &ReadOptions,
+) -> Result<Document, IngestError> {
+    let bad = |detail: String| IngestError::BadJson {
+        location: location.to_string(),
+        detail,
+    };
+    let s = std::str::from_utf8(line).map_err(|e| bad(format!("not UTF-8 ({e})")))?;
+    let v: serde_json::Value = serde_json::from_str(s).map_err(|e| bad(e.to_string()))?;
+    let serde_json::Value::Object(obj) = v else {
+        return Err(bad(format!("expected an object, found {}", json_type(&v))));
+    };
+    let text = match obj.get("text") {
+        Some(serde_json::Value::String(t)) => decode::normalize_newlines(t.trim()),
+        Some(other) => {
+            return Err(bad(format!(
+                "\"text\" must be a string, found {}",
+                json_type(other)
+            )))
+        }
+        None => return Err(bad("missing the \"text\" field".into())),
+    };
+    if text.trim().is_empty() {
+        return Err(IngestError::Empty {
+            location: location.to_string(),
+            detail: "its \"text\" is blank".into(),
+        });
+    }
+    let mut meta = DocMeta::default();
+    // `published` is applied before `date` so it wins.
+    for key in [
+        "title",
+        "publisher",
+        "source",
+        "author",
+        "authors",
+        "published",
+        "date",
+        "url",
+        "kind",
+    ] {
+        if let Some(v) = obj.get(key) {
+            markdown::meta_field(&mut meta, key, json_field_str(v), location)?;
+        }
+    }
+    let line_input = Input {
+        location,
+        charset: None,
+        base_url: None,
+        fallback_title: input
+            .fallback_title
+            .as_ref()
+            .map(|t| format!("{t} (line {lineno})")),
+        final_url: input.final_url,
+    };
+    Ok(finish(meta, text, Format::Jsonl, &line_input, opts))
+}
+
+fn read_jsonl(
+    bytes: &[u8],
+    input: &Input<'_>,
+    opts: &ReadOptions,
+) -> Vec<Result<Document, IngestError>> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut out = Vec::new();
+    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        let line = line.trim_ascii();
+        if line.is_empty() {
+            continue;
+        }
+        let location = format!("{}#L{}", input.location, i + 1);
+        out.push(read_jsonl_line(line, &location, i + 1, input, opts));
+    }
+    if out.is_empty() {
+        out.push(Err(IngestError::Empty {
+            location: input.location.to_string(),
+            detail: "no JSON lines".into(),
+        }));
+    }
+    out
+}
+
+/// The format of a fetched body: `Content-Type` first, then the URL's extension, then
+/// the content itself. `None` when the server says it is something Verity cannot read.
+fn format_for_fetched(
+    content_type: Option<&str>,
+    url: &str,
+    body: &[u8],
+) -> Result<Option<Format>, String> {
+    let by_ext = url::Url::parse(url)
+        .ok()
+        .and_then(|u| {
+            u.path_segments()
+                .and_then(|mut s| s.next_back().map(str::to_string))
+        })
+        .and_then(|last| format_for_path(Path::new(&last)));
+    let mime = content_type
+        .and_then(|c| c.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    Ok(match mime.as_str() {
+        "text/html" | "application/xhtml+xml" => Some(Format::Html),
+        "application/pdf" | "application/x-pdf" => Some(Format::Pdf),
+        "text/markdown" | "text/x-markdown" => Some(Format::Markdown),
+        "application/jsonl"
+        | "application/x-ndjson"
+        | "application/jsonlines"
+        | "application/x-jsonlines" => Some(Format::Jsonl),
+        "text/plain" => Some(match by_ext {
+            Some(f @ (Format::Markdown | Format::Jsonl)) => f,
+            _ => Format::Text,
+        }),
+        "" | "application/octet-stream" | "binary/octet-stream" => {
+            by_ext.or_else(|| Some(sniff_format(body)))
+        }
+        m if m.starts_with("text/") => by_ext.or(Some(Format::Text)),
+        m => {
+            if body.starts_with(b"%PDF-") {
+                Some(Format::Pdf)
+            } else if let Some(f) = by_ext {
+                Some(f)
+            } else {
+                return Err(format!("the server sent `{m}`, which Verity cannot read (it reads HTML, text, Markdown, PDF and JSONL)"));
+            }
+        }
+    })
+}
+
+fn charset_of(content_type: Option<&str>) -> Option<String> {
+    content_type?.split(';').skip(1).find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| v.trim().trim_matches('"').to_string())
+    })
+}
+
+/// Fetch an `http(s)` URL (see [`FetchOptions`] and [`fetch_bytes`] for the safety
+/// rules) and read it as HTML, plain text, Markdown, PDF or JSONL (by `Content-Type`,
+/// then extension, then content). `location` and `meta.url` are the final URL after
+/// redirects. A JSONL body yields its first good line only; use [`fetch_url_all`] for
+/// every line.
+pub fn fetch_url(
+    url: &str,
+    opts: &FetchOptions,
+    ropts: &ReadOptions,
+) -> Result<Document, IngestError> {
+    let mut docs = fetch_url_all(url, opts, ropts)?;
+    let first_ok = docs.iter().position(Result::is_ok).unwrap_or(0);
+    docs.swap_remove(first_ok)
+}
+
+/// Like [`fetch_url`], returning every document (JSONL bodies give one per line).
+pub fn fetch_url_all(
+    url: &str,
+    opts: &FetchOptions,
+    ropts: &ReadOptions,
+) -> Result<Vec<Result<Document, IngestError>>, IngestError> {
+    let fetched = fetch_bytes(url, opts)?;
+    let format = format_for_fetched(
+        fetched.content_type.as_deref(),
+        &fetched.final_url,
+        &fetched.body,
+    )
+    .map_err(|detail| IngestError::Unsupported {
+        location: fetched.final_url.clone(),
+        detail,
+    })?;
+    let charset = charset_of(fetched.content_type.as_deref());
+    let input = Input {
+        location: &fetched.final_url,
+        charset: charset.as_deref(),
+        base_url: Some(&fetched.final_url),
+        fallback_title: fallback_title_for(&fetched.final_url),
+        final_url: Some(&fetched.final_url),
+    };
+    // The body is already capped by `opts.max_bytes`.
+    Ok(read_input(&fetched.body, format, &input, ropts))
+}
+
+/// One path `walk` left out, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+/// What [`walk`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WalkResult {
+    /// Ingestible files, sorted by path.
+    pub files: Vec<PathBuf>,
+    /// Files with unknown extensions, unreadable entries and links not followed.
+    pub skipped: Vec<Skipped>,
+}
+
+/// Recursively list ingestible files under `dir`, sorted. Hidden files and folders
+/// (names starting with `.`) are skipped silently; files with unknown extensions,
+/// unreadable entries and symbolic links to folders (not followed, to avoid cycles)
+/// are listed in `skipped` with a reason. A file path yields just that file.
+pub fn walk(dir: &Path) -> Result<WalkResult, IngestError> {
+    let location = dir.display().to_string();
+    let meta = std::fs::metadata(dir).map_err(|e| IngestError::Unreadable {
+        location: location.clone(),
+        detail: e.to_string(),
+    })?;
+    let mut result = WalkResult::default();
+    if !meta.is_dir() {
+        match format_for_path(dir) {
+            Some(_) => result.files.push(dir.to_path_buf()),
+            None => result.skipped.push(Skipped {
+                path: dir.to_path_buf(),
+                reason: unknown_extension_reason(dir),
+            }),
+        }
+        return Ok(result);
+    }
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = match std::fs::read_dir(&d) {
+            Ok(e) => e,
+            Err(e) if d == dir => {
+                return Err(IngestError::Unreadable {
+                    location,
+                    detail: e.to_string(),
+                })
+            }
+            Err(e) => {
+                result.skipped.push(Skipped {
+                    path: d.clone(),
+                    reason: format!("folder could not be read: {e}"),
+                });
+                continue;
+            }
+        };
+        for entry in entries {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    result.skipped.push(Skipped {
+                        path: d.clone(),
+                        reason: format!("folder entry could not be read: {e}"),
+                    });
+                    continue;
+                }
+            };
+            let path = entry.path();
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let ft = match entry.file_type() {
+                Ok(ft) => ft,
+                Err(e) => {
+                    result.skipped.push(Skipped {
+                        path,
+                        reason: format!("could not be read: {e}"),
+                    });
+                    continue;
+                }
+            };
+            let is_dir = if ft.is_symlink() {
+                match std::fs::metadata(&path) {
+                    Ok(m) if m.is_dir() => {
+                        result.skipped.push(Skipped {
+                            path,
+                            reason: "symbolic link to a folder (not followed)".into(),
+                        });
+                        continue;
+                    }
+                    Ok(_) => false,
+                    Err(e) => {
+                        result.skipped.push(Skipped {
+                            path,
+                            reason: format!("broken symbolic link: {e}"),
+                        });
+                        continue;
+                    }
+                }
+            } else {
+                ft.is_dir()
+            };
+            if is_dir {
+                stack.push(path);
+            } else if format_for_path(&path).is_some() {
+                result.files.push(path);
+            } else {
+                let reason = unknown_extension_reason(&path);
+                result.skipped.push(Skipped { path, reason });
+            }
+        }
+    }
+    result.files.sort();
+    result.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(result)
+}
+
+fn unknown_extension_reason(path: &Path) -> String {
+    match path.extension() {
+        Some(ext) => format!(
+            "unsupported extension `.{}` (Verity reads .txt, .md, .markdown, .html, .htm, .pdf, .jsonl)",
+            ext.to_string_lossy()
+        ),
+        None => "no file extension (rename it to .txt, .md, .html, .pdf or .jsonl)".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use verity_types::SourceKind;
+
+    fn opts() -> ReadOptions {
+        ReadOptions::default()
+    }
+
+    #[test]
+    fn sniffing() {
+        assert_eq!(sniff_format(b"%PDF-1.7"), Format::Pdf);
+        assert_eq!(sniff_format(b"\n  <!DOCTYPE HTML><html>"), Format::Html);
+        assert_eq!(sniff_format(b"---\ntitle: x\n---\n"), Format::Markdown);
+        assert_eq!(
+            sniff_format(b"{\"text\": \"a\"}\n{\"text\": \"b\"}"),
+            Format::Jsonl
+        );
+        assert_eq!(sniff_format(b"{\"other\": 1}"), Format::Text);
+        assert_eq!(sniff_format(b"plain words"), Format::Text);
+    }
+
+    #[test]
+    fn text_title_rules() {
+        assert_eq!(
+            text_title("Water notice\n\nThe supply stops.").as_deref(),
+            Some("Water notice")
+        );
+        assert_eq!(text_title("One line only"), None);
+        assert_eq!(text_title("This is prose.\nMore prose."), None);
+    }
+
+    #[test]
+    fn bytes_reader_sets_kind_and_title() {
+        let docs = read_bytes(
+            b"Brackenford notes\n\nThe weir is shut.",
+            "/x/notes.txt",
+            None,
+            &opts(),
+        );
+        let d = docs[0].as_ref().unwrap();
+        assert_eq!(d.format, Format::Text);
+        assert_eq!(d.meta.title.as_deref(), Some("Brackenford notes"));
+        assert_eq!(d.meta.kind, Some(SourceKind::Other));
+        let d = read_bytes(b"one line", "/x/notes.txt", None, &opts())
+            .remove(0)
+            .unwrap();
+        assert_eq!(d.meta.title.as_deref(), Some("notes"));
+    }
+
+    #[test]
+    fn whitespace_only_is_empty() {
+        for b in [&b""[..], b"  \n\t "] {
+            let e = read_bytes(b, "e.txt", None, &opts()).remove(0).unwrap_err();
+            assert_eq!(e.reason_code(), "empty");
+        }
+        let e = read_bytes(
+            b"<html><nav><a href=/>x</a></nav></html>",
+            "e.html",
+            Some(Format::Html),
+            &opts(),
+        )
+        .remove(0)
+        .unwrap_err();
+        assert_eq!(e.reason_code(), "empty");
+    }
+
+    #[test]
+    fn read_bytes_respects_cap() {
+        let o = ReadOptions {
+            max_bytes: 3,
+            ..opts()
+        };
+        let e = read_bytes(b"abcd", "x.txt", None, &o)
+            .remove(0)
+            .unwrap_err();
+        assert_eq!(e.reason_code(), "too_large");
+    }
+
+    #[test]
+    fn fetched_formats() {
+        let f = |ct: Option<&str>, url: &str, body: &[u8]| format_for_fetched(ct, url, body);
+        assert_eq!(
+            f(Some("text/html; charset=utf-8"), "http://a/x", b""),
+            Ok(Some(Format::Html))
+        );
+        assert_eq!(
+            f(Some("text/plain"), "http://a/x.md", b""),
+            Ok(Some(Format::Markdown))
+        );
+        assert_eq!(
+            f(Some("application/octet-stream"), "http://a/x.pdf", b""),
+            Ok(Some(Format::Pdf))
+        );
+        assert_eq!(f(None, "http://a/x", b"<html>"), Ok(Some(Format::Html)));
+        assert!(f(Some("image/png"), "http://a/x", b"\x89PNG").is_err());
+        assert_eq!(
+            charset_of(Some("text/html; charset=\"ISO-8859-1\"")).as_deref(),
+            Some("ISO-8859-1")
+        );
+    }
+
+    #[test]
+    fn url_fallback_titles() {
+        assert_eq!(
+            fallback_title_for("https://a.example/news/weir-closed.html").as_deref(),
+            Some("weir-closed")
+        );
+        assert_eq!(
+            fallback_title_for("https://a.example/").as_deref(),
+            Some("a.example")
+        );
+        assert_eq!(
+            fallback_title_for("/tmp/x/report.pdf").as_deref(),
+            Some("report")
+        );
+    }
+}

