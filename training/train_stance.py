@@ -134,6 +134,9 @@ def main():
     ap.add_argument("--lr", type=float, default=4e-5)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--init", help="continue from an exported checkpoint dir (model.safetensors)")
+    ap.add_argument("--stage2-snli", type=float, default=0.25,
+                    help="share of SNLI batches in stage 2 (the rest is in-domain)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     random.seed(args.seed)
@@ -149,6 +152,14 @@ def main():
 
     tok = BertTokenizerFast.from_pretrained(args.base)
     model = CrossEncoder(args.base)
+    if args.init:
+        from safetensors.torch import load_file
+        sd = load_file(os.path.join(args.init, "model.safetensors"))
+        head = {k[len("classifier."):]: v.float() for k, v in sd.items() if k.startswith("classifier.")}
+        body = {k: v.float() for k, v in sd.items() if not k.startswith("classifier.")}
+        missing, unexpected = model.bert.load_state_dict(body, strict=False)
+        model.classifier.load_state_dict(head)
+        say(f"continuing from {args.init} (missing {len(missing)}, unexpected {len(unexpected)})")
     snli = load_snli(os.path.join(args.snli, "snli_1.0_train_subset.jsonl"))
     hv = load_healthver(os.path.join(args.shared, "healthver/healthver_dev.csv"))
     random.shuffle(hv)
@@ -197,7 +208,7 @@ def main():
         if el > budget:
             break
         frac = el / budget
-        p_snli = 0.8 if frac < args.stage1_share else 0.25
+        p_snli = 0.8 if frac < args.stage1_share else args.stage2_snli
         enc, y = next_snli() if random.random() < p_snli else next_dom()
         # linear warmup then linear decay on wall-clock fraction
         lr = args.lr * min(1.0, (step + 1) / 100) * max(0.05, 1 - frac)

@@ -3,6 +3,7 @@
 //! A thin shell over `verity-engine`: parse arguments, call the library, print.
 
 mod bench;
+mod brief;
 mod progress;
 mod show;
 
@@ -39,6 +40,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Answer a question with a cited brief.
+    Ask(brief::BriefArgs),
+    /// Check a claim: a verdict on a fixed scale and a cited brief.
+    Check(brief::BriefArgs),
     /// Add files, folders or http(s) URLs to the library.
     Ingest(IngestArgs),
     /// Search passages.
@@ -253,6 +258,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Bench(a) => bench::run(a, cli.quiet)?,
+        Command::Ask(a) => brief::run(&open(&cli)?, a, verity_engine::Mode::Ask, cli.quiet)?,
+        Command::Check(a) => brief::run(&open(&cli)?, a, verity_engine::Mode::Check, cli.quiet)?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -56,7 +56,9 @@ impl Perspective {
             (Perspective::Contradicts, Mode::Ask) => "What complicates the picture",
             (Perspective::Mechanism, _) => "How it works",
             (Perspective::Figures, _) => "Scale and figures",
-            (Perspective::Context, Mode::Check) => "Related context, which does not settle the claim",
+            (Perspective::Context, Mode::Check) => {
+                "Related context, which does not settle the claim"
+            }
             (Perspective::Context, Mode::Ask) => "Related context",
             (Perspective::BottomLine, _) => "Bottom line",
         }

@@ -7,8 +7,8 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use verity_types::{SourceId, SourceKind, Stance, Verdict};
 
 use crate::brief::{
-    AngleGroup, Angles, BriefSource, Citation, Divergence, Gap, Lean, Mode, Perspective,
-    Sentence, UsedPassage,
+    AngleGroup, Angles, BriefSource, Citation, Divergence, Gap, Lean, Mode, Perspective, Sentence,
+    UsedPassage,
 };
 use crate::gather::Cand;
 use crate::plan::Plan;
@@ -16,16 +16,54 @@ use crate::text;
 
 /// Words that mark a sentence as contradicting or complicating.
 const CONTRAST_CUES: &[&str] = &[
-    "however", "but", "not", "despite", "although", "though", "overstated", "incorrect",
-    "criticis", "criticiz", "concern", "failed", "no evidence", "instead", "disputed",
-    "dispute", "denied", "warned", "questioned", "did not", "does not", "was not", "never",
+    "however",
+    "but",
+    "not",
+    "despite",
+    "although",
+    "though",
+    "overstated",
+    "incorrect",
+    "criticis",
+    "criticiz",
+    "concern",
+    "failed",
+    "no evidence",
+    "instead",
+    "disputed",
+    "dispute",
+    "denied",
+    "warned",
+    "questioned",
+    "did not",
+    "does not",
+    "was not",
+    "never",
 ];
 
 /// Words that mark a sentence as describing how something works.
 const MECHANISM_CUES: &[&str] = &[
-    "rule", "require", "agreement", "must", "under the", "clause", "condition", "consent",
-    "policy", "ordinance", "law", "defin", "means", "process", "eligib", "method", "procedure",
-    "allows", "allowed", "criteria", "responsib",
+    "rule",
+    "require",
+    "agreement",
+    "must",
+    "under the",
+    "clause",
+    "condition",
+    "consent",
+    "policy",
+    "ordinance",
+    "law",
+    "defin",
+    "means",
+    "process",
+    "eligib",
+    "method",
+    "procedure",
+    "allows",
+    "allowed",
+    "criteria",
+    "responsib",
 ];
 
 fn has_cue(text: &str, cues: &[&str]) -> bool {
@@ -94,10 +132,9 @@ impl<'a> Composer<'a> {
         }
         // On topic: counts for the verdict, or names an anchor (a selective entity or a
         // distinctive term) and covers enough of what was asked, itself or its passage.
-        let anchored =
-            self.anchors.is_empty() || s.terms.iter().any(|t| self.anchors.contains(t));
-        let on_topic =
-            s.relevant || (anchored && (s.coverage >= 0.2 || (c.topical >= 0.4 && s.coverage > 0.0)));
+        let anchored = self.anchors.is_empty() || s.terms.iter().any(|t| self.anchors.contains(t));
+        let on_topic = s.relevant
+            || (anchored && (s.coverage >= 0.2 || (c.topical >= 0.4 && s.coverage > 0.0)));
         if !on_topic {
             return None;
         }
@@ -158,7 +195,10 @@ impl<'a> Composer<'a> {
                 }
             }
         }
-        out.sort_by(|a, b| b.1.total_cmp(&a.1).then((a.0.ci, a.0.si).cmp(&(b.0.ci, b.0.si))));
+        out.sort_by(|a, b| {
+            b.1.total_cmp(&a.1)
+                .then((a.0.ci, a.0.si).cmp(&(b.0.ci, b.0.si)))
+        });
         out
     }
 
@@ -318,14 +358,25 @@ pub(crate) fn key_phrase(s: &str) -> String {
     if let Some((label, rest)) = t.split_once(": ") {
         if !label.is_empty()
             && label.len() <= 30
-            && label.chars().all(|c| c.is_uppercase() || c == ' ' || c == '.' || c == '-')
+            && label
+                .chars()
+                .all(|c| c.is_uppercase() || c == ' ' || c == '.' || c == '-')
         {
             t = rest.trim();
         }
     }
     let t = t.trim_start_matches(['"', '\'', '“', '‘']);
     let mut cut = t.len();
-    for sep in ["; ", " — ", " – ", ": ", ", but ", ", which ", ", while ", ", although "] {
+    for sep in [
+        "; ",
+        " — ",
+        " – ",
+        ": ",
+        ", but ",
+        ", which ",
+        ", while ",
+        ", although ",
+    ] {
         if let Some(i) = t.find(sep) {
             if t[..i].split_whitespace().count() >= 4 {
                 cut = cut.min(i);
@@ -560,7 +611,9 @@ pub(crate) fn angles(
         let list = &by_pub[*p];
         let earlier = list
             .iter()
-            .filter(|s| source_lean(stance_of.get(&s.n).copied().unwrap_or((0, 0))) == Lean::Supports)
+            .filter(|s| {
+                source_lean(stance_of.get(&s.n).copied().unwrap_or((0, 0))) == Lean::Supports
+            })
             .min_by_key(|s| s.published);
         let later = list
             .iter()
@@ -612,7 +665,13 @@ fn join_labels(labels: &[&str]) -> String {
             let init: Vec<String> = init
                 .iter()
                 .enumerate()
-                .map(|(i, l)| if i == 0 { l.to_string() } else { l.to_lowercase() })
+                .map(|(i, l)| {
+                    if i == 0 {
+                        l.to_string()
+                    } else {
+                        l.to_lowercase()
+                    }
+                })
                 .collect();
             format!("{} and {}", init.join(", "), last.to_lowercase())
         }
@@ -647,8 +706,12 @@ pub(crate) fn follow_ups(f: &FollowUpInput<'_>) -> Vec<String> {
     for g in f.gaps.iter().take(2) {
         let q = if g.aspect == f.plan.statement {
             match f.plan.mode {
-                Mode::Check => format!("What records outside this library would show whether {statement_lc}?"),
-                Mode::Ask => format!("Which sources outside this library address whether {statement_lc}?"),
+                Mode::Check => {
+                    format!("What records outside this library would show whether {statement_lc}?")
+                }
+                Mode::Ask => {
+                    format!("Which sources outside this library address whether {statement_lc}?")
+                }
             }
         } else if g.aspect.starts_with("evidence contradicting") {
             format!("Has anyone independently challenged the claim that {statement_lc}?")
@@ -684,8 +747,10 @@ pub(crate) fn follow_ups(f: &FollowUpInput<'_>) -> Vec<String> {
     }
     for e in f.evidence_entities.iter().take(2) {
         match f.newest {
-            Some(d) => qs.push(format!("What has {e} said or done about this since {d}?")),
-            None => qs.push(format!("What is {e}'s own account of this?")),
+            Some(d) => qs.push(format!(
+                "What part does {e} play in this, and what has changed there since {d}?"
+            )),
+            None => qs.push(format!("What part does {e} play in this?")),
         }
     }
     if f.has_mechanism {
@@ -716,7 +781,10 @@ pub(crate) fn follow_ups(f: &FollowUpInput<'_>) -> Vec<String> {
     qs.push(format!(
         "Who is affected by {topic}, and are their views represented in these sources?"
     ));
-    qs.push("How do the sources define the key terms they use, and do their definitions agree?".to_string());
+    qs.push(
+        "How do the sources define the key terms they use, and do their definitions agree?"
+            .to_string(),
+    );
     let mut out: Vec<String> = Vec::new();
     for q in qs {
         if !out.contains(&q) {

@@ -17,7 +17,7 @@ pub enum ComposeError {
         model: String,
         stage: &'static str,
         #[source]
-        source: JudgeError,
+        source: Box<JudgeError>,
     },
     /// The stance model returned a different number of scores than pairs it was given.
     #[error("the stance model `{model}` returned {got} scores for {expected} pairs while {stage}; the model is broken, run with models off to use the lexical fallback")]

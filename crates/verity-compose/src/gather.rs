@@ -80,6 +80,9 @@ pub(crate) struct Query<'a> {
     pub weight: f32,
 }
 
+/// Fused hits (best first) with their fused scores, and the runs for `--explain`.
+pub(crate) type Retrieved = (Vec<(SearchHit, f32)>, Vec<SubQueryRun>);
+
 /// Runs `queries`, fusing their rankings; hits of sources in `skip` are left out.
 /// Returns the fused hits (best first) and the runs for `--explain`.
 pub(crate) fn retrieve(
@@ -87,7 +90,7 @@ pub(crate) fn retrieve(
     queries: &[Query<'_>],
     as_of: Option<chrono::NaiveDate>,
     mut on_done: impl FnMut(),
-) -> Result<(Vec<(SearchHit, f32)>, Vec<SubQueryRun>), ComposeError> {
+) -> Result<Retrieved, ComposeError> {
     let mut fused: HashMap<PassageId, (SearchHit, f32)> = HashMap::new();
     let mut runs = Vec::new();
     for q in queries {
@@ -263,7 +266,31 @@ pub(crate) fn clean_display(raw: &str) -> String {
             None => break,
         }
     }
-    s.trim().to_string()
+    balance_quotes(s.trim())
+}
+
+/// Drops a quote mark left unmatched at either end when a quotation was split into
+/// sentences (`"We start in May.` or `We start in May."`).
+fn balance_quotes(s: &str) -> String {
+    let mut t = s.to_string();
+    for (open, close) in [('"', '"'), ('“', '”')] {
+        let opens = t.chars().filter(|c| *c == open).count();
+        let closes = t.chars().filter(|c| *c == close).count();
+        let unbalanced = if open == close {
+            opens % 2 == 1
+        } else {
+            opens != closes
+        };
+        if !unbalanced {
+            continue;
+        }
+        if t.starts_with(open) && (open == close || opens > closes) {
+            t = t[open.len_utf8()..].trim_start().to_string();
+        } else if t.ends_with(close) && (open == close || closes > opens) {
+            t = t[..t.len() - close.len_utf8()].trim_end().to_string();
+        }
+    }
+    t
 }
 
 /// A sentence fit to quote: a real sentence (4–70 words, ends like one, not a question,
@@ -326,6 +353,12 @@ mod tests {
         assert_eq!(
             clean_display("KELLBRIDGE, Harlow (KP) — The weir reopened on Monday."),
             "The weir reopened on Monday."
+        );
+        assert_eq!(clean_display("We start in May.\""), "We start in May.");
+        assert_eq!(clean_display("“We start in May."), "We start in May.");
+        assert_eq!(
+            clean_display("He said \"yes\" twice."),
+            "He said \"yes\" twice."
         );
         assert_eq!(
             clean_display("The weir — rebuilt in 2021 — reopened."),

@@ -33,10 +33,7 @@ impl Idf {
                 *df.entry(t.clone()).or_default() += 1;
             }
         }
-        Idf {
-            n: cands.len(),
-            df,
-        }
+        Idf { n: cands.len(), df }
     }
     pub fn df(&self, t: &str) -> usize {
         self.df.get(t).copied().unwrap_or(0)
@@ -44,32 +41,47 @@ impl Idf {
     pub fn idf(&self, t: &str) -> f32 {
         (1.0 + self.n as f32 / (1.0 + self.df(t) as f32)).ln()
     }
-    /// IDF-weighted share of `wanted` found in `have`. Terms no candidate holds are left
-    /// out of the total: nothing could cover them.
-    pub fn coverage(&self, wanted: &BTreeSet<String>, have: &BTreeSet<String>) -> f32 {
-        let total: f32 = wanted
-            .iter()
-            .filter(|t| self.df(t) > 0)
-            .map(|t| self.idf(t))
-            .sum();
+    /// Weighted share of `wanted` found in `have`: each term weighs its IDF, doubled for
+    /// the words of named entities (what a question or claim is about). Terms no
+    /// candidate holds are left out of the total: nothing could cover them.
+    pub fn coverage(
+        &self,
+        wanted: &BTreeSet<String>,
+        named: &BTreeSet<String>,
+        have: &BTreeSet<String>,
+    ) -> f32 {
+        let weight = |t: &String| {
+            if named.contains(t) {
+                2.0 * self.idf(t)
+            } else {
+                self.idf(t)
+            }
+        };
+        let total: f32 = wanted.iter().filter(|t| self.df(t) > 0).map(weight).sum();
         if total <= 0.0 {
             return 0.0;
         }
         let got: f32 = wanted
             .iter()
             .filter(|t| have.contains(*t))
-            .map(|t| self.idf(t))
+            .map(weight)
             .sum();
         got / total
     }
 }
 
-/// Sets each candidate's and sentence's coverage of the hypothesis terms.
-pub(crate) fn cover(cands: &mut [Cand], hyp: &BTreeSet<String>, idf: &Idf) {
+/// Sets each candidate's and sentence's coverage of the hypothesis terms (`named`: the
+/// words of its entities).
+pub(crate) fn cover(
+    cands: &mut [Cand],
+    hyp: &BTreeSet<String>,
+    named: &BTreeSet<String>,
+    idf: &Idf,
+) {
     for c in cands.iter_mut() {
-        c.topical = idf.coverage(hyp, &c.terms);
+        c.topical = idf.coverage(hyp, named, &c.terms);
         for s in &mut c.sents {
-            s.coverage = idf.coverage(hyp, &s.terms);
+            s.coverage = idf.coverage(hyp, named, &s.terms);
         }
     }
 }
@@ -98,9 +110,12 @@ pub(crate) fn focus_terms(hyp: &BTreeSet<String>, idf: &Idf) -> (Vec<String>, Ve
 const SHORT_SENTENCE_WORDS: usize = 10;
 
 /// Terms that tie a sentence to what was asked: the words of the named entities that
-/// fewer than half the candidates hold (a name every passage carries ties nothing), and
-/// the focus terms that occur at all. Empty when there are none.
+/// fewer than 80% of the candidates hold (a name every passage carries ties nothing), and
+/// the focus terms that occur at all. A question is about its selective names when it
+/// has any (its verbs, "treated fairly", are too vague to anchor on); a claim is about
+/// both. Empty when there are none.
 pub(crate) fn anchor_terms(
+    mode: Mode,
     entities: &[String],
     focus: &[String],
     idf: &Idf,
@@ -108,10 +123,13 @@ pub(crate) fn anchor_terms(
     let mut out = BTreeSet::new();
     for e in entities {
         for t in crate::text::term_set(e) {
-            if idf.df(&t) > 0 && (idf.df(&t) as f32) < 0.5 * idf.n as f32 {
+            if idf.df(&t) > 0 && (idf.df(&t) as f32) < 0.8 * idf.n as f32 {
                 out.insert(t);
             }
         }
+    }
+    if mode == Mode::Ask && !out.is_empty() {
+        return out;
     }
     for f in focus {
         if idf.df(f) > 0 {
@@ -166,7 +184,7 @@ pub(crate) fn judge_sentences(
     let scores = judge.score(&pairs).map_err(|source| ComposeError::Judge {
         model: judge.name().to_string(),
         stage: "judging evidence",
-        source,
+        source: Box::new(source),
     })?;
     if scores.len() != pairs.len() {
         return Err(ComposeError::JudgeCount {

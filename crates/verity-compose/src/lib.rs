@@ -33,6 +33,8 @@
 //! assert!(brief.gaps.iter().all(|g| g.statement.contains("not found in the indexed sources")));
 //! ```
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 mod brief;
 mod compose;
 mod error;
@@ -138,6 +140,11 @@ pub fn build_brief(
     let mode = plan.mode;
     let neural = judge.is_neural();
     let hyp_terms = text::term_set(&plan.hypothesis);
+    let named: BTreeSet<String> = plan
+        .entities
+        .iter()
+        .flat_map(|e| text::term_set(e))
+        .collect();
 
     // ── Gather ─────────────────────────────────────────────────────────────────────
     let queries: Vec<Query<'_>> = plan
@@ -167,12 +174,13 @@ pub fn build_brief(
 
     // ── Judge ──────────────────────────────────────────────────────────────────────
     let idf = Idf::over(&cands);
-    judge::cover(&mut cands, &hyp_terms, &idf);
+    judge::cover(&mut cands, &hyp_terms, &named, &idf);
     progress.stage("judge", Some(req.max_judge_pairs as u64));
-    let mut judged = judge::judge_sentences(&mut cands, &plan.hypothesis, judge, req.max_judge_pairs)?;
+    let mut judged =
+        judge::judge_sentences(&mut cands, &plan.hypothesis, judge, req.max_judge_pairs)?;
     progress.advance(judged as u64);
     let (mut focus, mut missing) = judge::focus_terms(&hyp_terms, &idf);
-    let mut anchors = judge::anchor_terms(&plan.entities, &focus, &idf);
+    let mut anchors = judge::anchor_terms(mode, &plan.entities, &focus, &idf);
     judge::mark_relevant(&mut cands, mode, neural, &focus, &missing, &anchors);
 
     // ── Second pass for aspects nothing covered yet ────────────────────────────────
@@ -223,7 +231,7 @@ pub fn build_brief(
         if added > 0 {
             gather::mark_boilerplate(&mut cands);
             let idf = Idf::over(&cands);
-            judge::cover(&mut cands, &hyp_terms, &idf);
+            judge::cover(&mut cands, &hyp_terms, &named, &idf);
             judged += judge::judge_sentences(
                 &mut cands,
                 &plan.hypothesis,
@@ -231,7 +239,7 @@ pub fn build_brief(
                 (req.max_judge_pairs / 3).max(8),
             )?;
             (focus, missing) = judge::focus_terms(&hyp_terms, &idf);
-            anchors = judge::anchor_terms(&plan.entities, &focus, &idf);
+            anchors = judge::anchor_terms(mode, &plan.entities, &focus, &idf);
             judge::mark_relevant(&mut cands, mode, neural, &focus, &missing, &anchors);
         }
     }
@@ -263,8 +271,8 @@ pub fn build_brief(
         .collect();
     let agg = judge::aggregate(&items);
     let verdict = (mode == Mode::Check).then_some(agg.verdict);
-    let share = (agg.support + agg.contradict > 0.0)
-        .then(|| agg.support / (agg.support + agg.contradict));
+    let share =
+        (agg.support + agg.contradict > 0.0).then(|| agg.support / (agg.support + agg.contradict));
 
     // ── Compose ────────────────────────────────────────────────────────────────────
     progress.stage("compose", None);
@@ -273,7 +281,8 @@ pub fn build_brief(
     // verdict line, so they come first.
     let mut verdict_sides: (Vec<Pick>, Vec<Pick>) = (Vec::new(), Vec::new());
     if mode == Mode::Check && agg.verdict != Verdict::NotEnoughEvidence {
-        let mut ranked: Vec<(usize, f32)> = (0..deciding.len()).map(|i| (i, agg.weights[i])).collect();
+        let mut ranked: Vec<(usize, f32)> =
+            (0..deciding.len()).map(|i| (i, agg.weights[i])).collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut voices_seen: HashSet<String> = HashSet::new();
         for (i, _) in ranked {
@@ -349,7 +358,12 @@ pub fn build_brief(
         }
     };
     let mut sections: Vec<Vec<Sentence>> = Vec::new();
-    sections.push(summary_picks.iter().map(|p| comp.sentence(*p, false)).collect());
+    sections.push(
+        summary_picks
+            .iter()
+            .map(|p| comp.sentence(*p, false))
+            .collect(),
+    );
     for (persp, picks) in &finding_picks {
         let attr = *persp == Perspective::Figures;
         sections.push(picks.iter().map(|p| comp.sentence(*p, attr)).collect());
@@ -398,7 +412,11 @@ pub fn build_brief(
         } else {
             ((supported as f32 / checked as f32) * 1000.0).round() / 1000.0
         },
-        dropped: if req.show_unsupported { Vec::new() } else { dropped_log },
+        dropped: if req.show_unsupported {
+            Vec::new()
+        } else {
+            dropped_log
+        },
     };
 
     let mut section_iter = sections.into_iter();
@@ -429,7 +447,10 @@ pub fn build_brief(
     for s in &verdict_sentences {
         order.extend(&s.citations);
     }
-    for s in summary.iter().chain(findings.iter().flat_map(|f| &f.sentences)) {
+    for s in summary
+        .iter()
+        .chain(findings.iter().flat_map(|f| &f.sentences))
+    {
         order.extend(&s.citations);
     }
     let (numbers, sources) = compose::number_sources(&order, &cands);
@@ -515,7 +536,10 @@ pub fn build_brief(
         .collect();
     let plan_entities: HashSet<String> = plan.entities.iter().map(|e| e.to_lowercase()).collect();
     let mut ent_sources: HashMap<String, BTreeSet<usize>> = HashMap::new();
-    for s in summary.iter().chain(findings.iter().flat_map(|f| &f.sentences)) {
+    for s in summary
+        .iter()
+        .chain(findings.iter().flat_map(|f| &f.sentences))
+    {
         let n = s.citations.first().map(|c| c.n).unwrap_or(0);
         for e in text::entities(&s.text) {
             // Names of two or more capitalised words ("Marrow County Audit Office");
@@ -610,7 +634,11 @@ pub fn build_brief(
                 });
                 let weight = deciding
                     .iter()
-                    .position(|(ci, _)| cands.get(*ci).is_some_and(|x| x.hit.passage.id == c.hit.passage.id))
+                    .position(|(ci, _)| {
+                        cands
+                            .get(*ci)
+                            .is_some_and(|x| x.hit.passage.id == c.hit.passage.id)
+                    })
                     .map(|i| agg.weights[i])
                     .unwrap_or(0.0);
                 CandidateScore {
@@ -716,7 +744,9 @@ fn uncovered_aspects(plan: &Plan, cands: &[Cand], missing: &[String]) -> Vec<usi
                 Some(num) => !cands.iter().any(|c| c.terms.contains(&num)),
                 None => false,
             },
-            AspectKind::Supporting => plan.mode == Mode::Check && any_relevant && !lean_exists(true),
+            AspectKind::Supporting => {
+                plan.mode == Mode::Check && any_relevant && !lean_exists(true)
+            }
             AspectKind::Contradicting => {
                 plan.mode == Mode::Check && any_relevant && !lean_exists(false)
             }
@@ -818,7 +848,7 @@ fn gap_for(plan: &Plan, a: &Aspect, queries: Vec<String>, modes: Vec<String>, se
 /// The verdict's one-line conclusion, generated from the evidence counts.
 fn conclusion(v: Verdict, items: &[judge::EvidenceItem], agg: &Aggregate) -> String {
     if v == Verdict::NotEnoughEvidence {
-        return "No passage in the indexed sources clearly addresses this claim, so they neither confirm nor refute it; this is not a finding that the claim is false.".to_string();
+        return "No passage in the indexed sources clearly addresses this claim, so they can neither confirm nor refute it; the claim is open until other sources settle it.".to_string();
     }
     let mut pro: HashSet<&str> = HashSet::new();
     let mut con: HashSet<&str> = HashSet::new();
@@ -861,7 +891,11 @@ fn pick_summary(
     let mut out = Vec::new();
     let order: Vec<Perspective> = match (mode, verdict) {
         (Mode::Check, Some(Verdict::NotEnoughEvidence)) => {
-            vec![Perspective::Context, Perspective::Mechanism, Perspective::Figures]
+            vec![
+                Perspective::Context,
+                Perspective::Mechanism,
+                Perspective::Figures,
+            ]
         }
         (Mode::Check, _) if share.unwrap_or(0.5) < 0.5 => vec![
             Perspective::Contradicts,

@@ -187,7 +187,11 @@ pub fn plan(input: &str, requested: Mode) -> Result<Plan, ComposeError> {
         });
     }
     let perspectives = [
-        (AspectKind::Supporting, "evidence for it", "confirmed announced approved"),
+        (
+            AspectKind::Supporting,
+            "evidence for it",
+            "confirmed announced approved",
+        ),
         (
             AspectKind::Contradicting,
             "evidence against it or complicating it",
@@ -282,15 +286,28 @@ mod tests {
 
     #[test]
     fn questions_are_judged_as_statements() {
-        let p = plan("Has the Dunmore weir reduced flooding in Kellbridge?", Mode::Ask).unwrap();
+        let p = plan(
+            "Has the Dunmore weir reduced flooding in Kellbridge?",
+            Mode::Ask,
+        )
+        .unwrap();
         assert_eq!(p.mode, Mode::Ask);
-        assert_eq!(p.hypothesis, "The Dunmore weir reduced flooding in Kellbridge");
+        assert_eq!(
+            p.hypothesis,
+            "The Dunmore weir reduced flooding in Kellbridge"
+        );
         assert!(p.key_terms.contains(&"flooding".to_string()));
     }
 
     #[test]
     fn empty_input_is_an_error() {
-        assert!(matches!(plan("Fact check: ", Mode::Ask), Err(ComposeError::EmptyInput)));
-        assert!(matches!(plan("  ?  ", Mode::Ask), Err(ComposeError::EmptyInput)));
+        assert!(matches!(
+            plan("Fact check: ", Mode::Ask),
+            Err(ComposeError::EmptyInput)
+        ));
+        assert!(matches!(
+            plan("  ?  ", Mode::Ask),
+            Err(ComposeError::EmptyInput)
+        ));
     }
 }

@@ -8,24 +8,23 @@ use regex::Regex;
 /// Function words and question words that never make a term.
 const STOPWORDS: &[&str] = &[
     "a", "an", "the", "and", "or", "but", "of", "to", "in", "on", "at", "by", "for", "with",
-    "from", "as", "is", "are", "was", "were", "be", "been", "being", "it", "its", "this",
-    "that", "these", "those", "has", "have", "had", "do", "does", "did", "will", "would",
-    "can", "could", "should", "may", "might", "must", "shall", "than", "then", "there",
-    "their", "they", "them", "he", "she", "his", "her", "we", "our", "you", "your", "i",
-    "which", "who", "whom", "what", "when", "where", "why", "how", "also", "after", "before",
-    "into", "about", "over", "under", "said", "says", "so", "such", "if", "some", "any",
-    "all", "more", "most", "other", "up", "out", "only", "very", "per", "via", "not", "no",
-    "yes", "fact", "check", "many", "much", "whether", "between", "because", "since", "while",
-    "during", "against", "each", "every", "both", "own", "same", "just", "get", "got",
-    "make", "made", "use", "used", "one", "two", "three", "four", "five", "six", "seven",
-    "eight", "nine", "ten",
+    "from", "as", "is", "are", "was", "were", "be", "been", "being", "it", "its", "this", "that",
+    "these", "those", "has", "have", "had", "do", "does", "did", "will", "would", "can", "could",
+    "should", "may", "might", "must", "shall", "than", "then", "there", "their", "they", "them",
+    "he", "she", "his", "her", "we", "our", "you", "your", "i", "which", "who", "whom", "what",
+    "when", "where", "why", "how", "also", "after", "before", "into", "about", "over", "under",
+    "said", "says", "so", "such", "if", "some", "any", "all", "more", "most", "other", "up", "out",
+    "only", "very", "per", "via", "not", "no", "yes", "fact", "check", "many", "much", "whether",
+    "between", "because", "since", "while", "during", "against", "each", "every", "both", "own",
+    "same", "just", "get", "got", "make", "made", "use", "used", "one", "two", "three", "four",
+    "five", "six", "seven", "eight", "nine", "ten",
 ];
 
 /// Words that start a question and go when it is turned into a statement.
 const QUESTION_LEADS: &[&str] = &[
-    "has", "have", "had", "did", "does", "do", "is", "are", "was", "were", "can", "could",
-    "will", "would", "should", "may", "might", "must", "how", "what", "why", "who", "when",
-    "where", "which", "whom", "whose",
+    "has", "have", "had", "did", "does", "do", "is", "are", "was", "were", "can", "could", "will",
+    "would", "should", "may", "might", "must", "how", "what", "why", "who", "when", "where",
+    "which", "whom", "whose",
 ];
 
 /// Words that may sit inside a capitalised name ("University of Lowmere").
@@ -210,11 +209,10 @@ pub fn entities(text: &str) -> Vec<String> {
         let capital = core.chars().next().is_some_and(|c| c.is_uppercase())
             && core.chars().any(|c| c.is_alphabetic());
         let lower = core.to_lowercase();
-        let sentence_start = i == 0
-            || words[i - 1].ends_with(['.', '?', '!', ':'])
-            || words[i - 1].ends_with(".\"");
-        let skip_start = sentence_start
-            && (is_stopword(&lower) || QUESTION_LEADS.contains(&lower.as_str()));
+        let sentence_start =
+            i == 0 || words[i - 1].ends_with(['.', '?', '!', ':']) || words[i - 1].ends_with(".\"");
+        let skip_start =
+            sentence_start && (is_stopword(&lower) || QUESTION_LEADS.contains(&lower.as_str()));
         if capital && !skip_start && !core.is_empty() {
             if let Some(c) = pending_connector.take() {
                 if !cur.is_empty() {
@@ -242,11 +240,17 @@ pub fn entities(text: &str) -> Vec<String> {
     // A span that is just a month or a weekday is a date, not a name.
     out.retain(|e| {
         let l = e.to_lowercase();
-        !MONTHS
-            .split('|')
-            .any(|m| m.to_lowercase() == l)
-            && !["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-                .contains(&l.as_str())
+        !MONTHS.split('|').any(|m| m.to_lowercase() == l)
+            && ![
+                "monday",
+                "tuesday",
+                "wednesday",
+                "thursday",
+                "friday",
+                "saturday",
+                "sunday",
+            ]
+            .contains(&l.as_str())
     });
     out
 }
@@ -294,7 +298,10 @@ mod tests {
         let e = entities(
             "Did the Harlow Water Board and the University of Kellbridge agree on the Dunmore weir plan?",
         );
-        assert_eq!(e, vec!["Harlow Water Board", "University of Kellbridge", "Dunmore"]);
+        assert_eq!(
+            e,
+            vec!["Harlow Water Board", "University of Kellbridge", "Dunmore"]
+        );
         let e = entities("Eastfold's council approved it in May 2021.");
         assert_eq!(e, vec!["Eastfold"]);
     }

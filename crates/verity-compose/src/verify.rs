@@ -94,7 +94,7 @@ pub fn support_scores(
         judge.score(&pairs).map_err(|source| ComposeError::Judge {
             model: judge.name().to_string(),
             stage: "checking sentences against their sources",
-            source,
+            source: Box::new(source),
         })?
     };
     if scores.len() != pairs.len() {
@@ -123,7 +123,8 @@ mod tests {
     use verity_types::SourceId;
 
     fn passage() -> Passage {
-        let text = "The Dunmore ferry carried 41,000 passengers in 2022. Fares rose by 10 per cent in \
+        let text =
+            "The Dunmore ferry carried 41,000 passengers in 2022. Fares rose by 10 per cent in \
                     March after the Kellbridge Harbour Trust raised its mooring charges.";
         Passage {
             id: PassageId {

