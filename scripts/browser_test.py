@@ -189,6 +189,7 @@ async def run(args):
 
             # The print view hides the chrome and the panel.
             await cdp.send("Emulation.setEmulatedMedia", media="print")
+            await cdp.js("window.scrollTo(0, 0)")
             hidden = await cdp.js("getComputedStyle(document.querySelector('.top')).display === 'none'"
                                   " && getComputedStyle(document.querySelector('#panel')).display === 'none'")
             if not hidden:

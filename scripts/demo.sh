@@ -27,4 +27,7 @@ echo "==> ingest the demo corpus"
 "$VERITY" ingest "$DEMO_JSONL" --attribution "From Wikipedia, the free encyclopedia; text under CC BY-SA 4.0"
 
 echo "==> search: $QUESTION"
-"$VERITY" search "$QUESTION" --limit 5
+"$VERITY" search "$QUESTION" --limit 3
+
+echo "==> check: $CLAIM"
+"$VERITY" check "$CLAIM"

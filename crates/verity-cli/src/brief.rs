@@ -56,9 +56,7 @@ pub fn run(lib: &Library, a: &BriefArgs, mode: Mode, quiet: bool) -> Result<()> 
         show_unsupported: a.show_unsupported,
         explain: a.explain,
     };
-    let today = a
-        .today
-        .unwrap_or_else(|| chrono::Local::now().date_naive());
+    let today = a.today.unwrap_or_else(|| chrono::Local::now().date_naive());
     let bars = crate::progress::Bars::new(quiet);
     let brief = lib.run_check(&req, today, &bars)?;
     bars.finish();

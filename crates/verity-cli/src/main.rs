@@ -4,6 +4,7 @@
 
 mod bench;
 mod brief;
+mod eval;
 mod progress;
 mod show;
 
@@ -67,6 +68,11 @@ enum Command {
     },
     /// Measure ingest throughput and search latency on a generated corpus.
     Bench(bench::BenchArgs),
+    /// Evaluate stance and retrieval on your own labelled files.
+    #[command(subcommand)]
+    Eval(eval::EvalCommand),
+    /// Serve the JSON API and the web page.
+    Serve(ServeArgs),
 }
 
 #[derive(Args)]
@@ -95,6 +101,25 @@ struct IngestArgs {
     /// Sources per commit (smaller batches commit more often; for tests and tuning).
     #[arg(long, hide = true, default_value_t = IngestOptions::default().batch_docs)]
     batch_docs: usize,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: std::net::SocketAddr,
+    /// Require `Authorization: Bearer TOKEN` for writes.
+    #[arg(long, env = "VERITY_TOKEN")]
+    token: Option<String>,
+    /// Refuse changes to the library.
+    #[arg(long)]
+    read_only: bool,
+    /// Checks that may wait in the queue before the server answers 429.
+    #[arg(long, default_value_t = 16)]
+    queue: usize,
+    /// Allow adding URLs on loopback or private networks.
+    #[arg(long)]
+    allow_private: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -258,6 +283,28 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Bench(a) => bench::run(a, cli.quiet)?,
+        Command::Eval(e) => eval::run(e, &cli.data, cli.no_models, cli.quiet)?,
+        Command::Serve(a) => {
+            let lib = Library::open(LibraryOptions {
+                data_dir: cli.data.clone(),
+                models: if cli.no_models {
+                    ModelsMode::Off
+                } else {
+                    ModelsMode::Auto
+                },
+                read_only: a.read_only,
+            })
+            .with_context(|| format!("could not open the library in `{}`", cli.data.display()))?;
+            let cfg = verity_server::ServerConfig {
+                addr: a.addr,
+                token: a.token.clone(),
+                read_only: a.read_only,
+                queue_capacity: a.queue.max(1),
+                allow_private_urls: a.allow_private,
+                ..verity_server::ServerConfig::default()
+            };
+            verity_server::cli_serve(lib, cfg)?;
+        }
         Command::Ask(a) => brief::run(&open(&cli)?, a, verity_engine::Mode::Ask, cli.quiet)?,
         Command::Check(a) => brief::run(&open(&cli)?, a, verity_engine::Mode::Check, cli.quiet)?,
     }

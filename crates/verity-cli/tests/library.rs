@@ -1,5 +1,6 @@
 //! End-to-end tests of the library commands (`ingest`, `search`, `sources`, `remove`)
 //! through the real `verity` binary, on the fictional Port Vellan corpus.
+#![allow(clippy::unwrap_used)]
 
 use serde_json::Value;
 use std::io::{Read, Write};

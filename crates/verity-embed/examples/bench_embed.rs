@@ -1,6 +1,7 @@
 //! Measure embedding throughput on ~128-token passages.
 //!
 //! cargo run --release -p verity-embed --example bench_embed -- [MODEL_DIR] [N] [BATCH]
+#![allow(clippy::unwrap_used)]
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -23,10 +24,41 @@ fn cpu_seconds() -> f64 {
 }
 
 const WORDS: &[&str] = &[
-    "council", "river", "budget", "harbour", "report", "inspectors", "Brenmoor", "schools",
-    "announced", "increase", "water", "agency", "residents", "funding", "survey", "bridge",
-    "officials", "quarterly", "shortfall", "percent", "district", "hospital", "transport",
-    "audit", "found", "that", "the", "of", "in", "was", "and", "to", "by", "with", "Caldry",
+    "council",
+    "river",
+    "budget",
+    "harbour",
+    "report",
+    "inspectors",
+    "Brenmoor",
+    "schools",
+    "announced",
+    "increase",
+    "water",
+    "agency",
+    "residents",
+    "funding",
+    "survey",
+    "bridge",
+    "officials",
+    "quarterly",
+    "shortfall",
+    "percent",
+    "district",
+    "hospital",
+    "transport",
+    "audit",
+    "found",
+    "that",
+    "the",
+    "of",
+    "in",
+    "was",
+    "and",
+    "to",
+    "by",
+    "with",
+    "Caldry",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

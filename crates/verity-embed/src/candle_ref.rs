@@ -40,12 +40,11 @@ impl CandleBert {
             });
         }
         let device = Device::Cpu;
-        let tensors = candle_core::safetensors::load(&weights, &device).map_err(|e| {
-            EmbedError::Model {
+        let tensors =
+            candle_core::safetensors::load(&weights, &device).map_err(|e| EmbedError::Model {
                 path: weights.clone(),
                 reason: e.to_string(),
-            }
-        })?;
+            })?;
         let vb = VarBuilder::from_tensors(tensors, DType::F32, &device);
         let model = BertModel::load(vb, &config).map_err(|e| EmbedError::Model {
             path: weights.clone(),

@@ -50,7 +50,9 @@ pub trait Embedder: Send + Sync {
 /// What went wrong loading or running an embedding model.
 #[derive(Debug, thiserror::Error)]
 pub enum EmbedError {
-    #[error("cannot read {path}: {reason}; reinstall the model with `bash scripts/setup-models.sh`")]
+    #[error(
+        "cannot read {path}: {reason}; reinstall the model with `bash scripts/setup-models.sh`"
+    )]
     Read { path: PathBuf, reason: String },
     #[error("{path} is not a usable model file: {reason}; reinstall the model with `bash scripts/setup-models.sh`")]
     Model { path: PathBuf, reason: String },

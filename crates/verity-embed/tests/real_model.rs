@@ -3,6 +3,7 @@
 //! The weights come from `$VERITY_MODELS/all-minilm-l6-v2` (installed by
 //! `scripts/setup-models.sh`), else a developer copy. Without them these tests print a notice
 //! and pass, unless `VERITY_REQUIRE_MODELS=1` (as in CI), which makes a missing model a failure.
+#![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -64,11 +65,29 @@ fn vectors_match_reference_values() {
     let want: [(&str, [f32; 8]); 2] = [
         (
             "A man is eating food.",
-            [0.033_241_52, 0.004_406_124, -0.006_276_951, 0.048_378_725, -0.138_702_26, -0.033_617_303, 0.101_128_26, -0.054_384_943],
+            [
+                0.033_241_52,
+                0.004_406_124,
+                -0.006_276_951,
+                0.048_378_725,
+                -0.138_702_26,
+                -0.033_617_303,
+                0.101_128_26,
+                -0.054_384_943,
+            ],
         ),
         (
             "",
-            [-0.118_838_21, 0.048_298_66, -0.002_548_029, -0.011_011_152, 0.051_950_727, 0.010_291_718, 0.115_433_23, 0.000_700_766_16],
+            [
+                -0.118_838_21,
+                0.048_298_66,
+                -0.002_548_029,
+                -0.011_011_152,
+                0.051_950_727,
+                0.010_291_718,
+                0.115_433_23,
+                0.000_700_766_16,
+            ],
         ),
     ];
     for (text, dims) in want {
@@ -105,14 +124,22 @@ fn related_pair_scores_clearly_above_unrelated_pair() {
     let related = cosine(&v[0], &v[1]);
     let unrelated = cosine(&v[2], &v[3]).max(cosine(&v[0], &v[2]));
     assert!(related > 0.6, "related {related}");
-    assert!(related > unrelated + 0.4, "related {related} unrelated {unrelated}");
+    assert!(
+        related > unrelated + 0.4,
+        "related {related} unrelated {unrelated}"
+    );
 }
 
 #[test]
 fn batching_and_order_do_not_change_vectors() {
     let Some(m) = model() else { return };
     let texts: Vec<String> = (0..40)
-        .map(|i| format!("Report {i} from the Vellmark water board: {}", "levels rose ".repeat(i % 9)))
+        .map(|i| {
+            format!(
+                "Report {i} from the Vellmark water board: {}",
+                "levels rose ".repeat(i % 9)
+            )
+        })
         .collect();
     let refs: Vec<&str> = texts.iter().map(|s| s.as_str()).collect();
     let all = m.embed(&refs).unwrap();

@@ -89,7 +89,9 @@ impl Library {
             input: req.input.clone(),
             status: "done".into(),
             request: serde_json::to_string(req).map_err(|e| EngineError::Invalid(e.to_string()))?,
-            brief: Some(serde_json::to_string(brief).map_err(|e| EngineError::Invalid(e.to_string()))?),
+            brief: Some(
+                serde_json::to_string(brief).map_err(|e| EngineError::Invalid(e.to_string()))?,
+            ),
             error: None,
         };
         self.store.put_check(&check)?;

@@ -23,8 +23,8 @@ mod recover;
 
 pub use brief::CheckRequest;
 pub use ingest::{Failure, IngestOptions, IngestReport};
-pub use verity_compose::{Brief, Mode};
 pub use models::ModelsMode;
+pub use verity_compose::{Brief, Mode};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -182,10 +182,10 @@ impl Library {
 
     /// Search passages. Hybrid (the default) falls back to BM25 without vectors.
     pub fn search(&self, req: &SearchRequest) -> Result<Vec<SearchHit>> {
-        let guard = match &self.vectors {
-            Some(v) => Some(v.read().unwrap_or_else(|e| e.into_inner())),
-            None => None,
-        };
+        let guard = self
+            .vectors
+            .as_ref()
+            .map(|v| v.read().unwrap_or_else(|e| e.into_inner()));
         let dense = match (&self.embedder, &guard) {
             (Some(e), Some(v)) => Some(Dense {
                 embedder: e.as_ref(),

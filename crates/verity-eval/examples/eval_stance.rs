@@ -6,6 +6,7 @@
 //!     [--model DIR] [--tokenizer tokenizer.json] [--lexical] [--json OUT.json]
 //! ```
 //! Without `--model`, the model directory is `VERITY_STANCE_MODEL` or `models/verity-stance`.
+#![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -213,7 +213,9 @@ fn detect(path: &Path) -> Result<PairFormat, EvalError> {
         if v.get("claim").is_some() && v.get("evidence").is_some() {
             return Ok(PairFormat::Jsonl);
         }
-        return Err(fail("JSON records have neither claim/evidence nor sentence1/gold_label"));
+        return Err(fail(
+            "JSON records have neither claim/evidence nor sentence1/gold_label",
+        ));
     }
     let cols: Vec<&str> = if ext == "tsv" || lower.contains('\t') {
         lower.split('\t').map(str::trim).collect()
@@ -226,7 +228,10 @@ fn detect(path: &Path) -> Result<PairFormat, EvalError> {
     if cols.contains(&"sentence1") && cols.contains(&"sentence2") {
         return Ok(PairFormat::Rte);
     }
-    Err(fail(&format!("extension `{ext}`, header `{}`", truncate(&first, 80))))
+    Err(fail(&format!(
+        "extension `{ext}`, header `{}`",
+        truncate(&first, 80)
+    )))
 }
 
 fn truncate(s: &str, n: usize) -> String {
@@ -234,7 +239,12 @@ fn truncate(s: &str, n: usize) -> String {
 }
 
 fn parse_label(raw: &str) -> Option<Stance> {
-    match raw.trim().to_ascii_lowercase().replace([' ', '-'], "_").as_str() {
+    match raw
+        .trim()
+        .to_ascii_lowercase()
+        .replace([' ', '-'], "_")
+        .as_str()
+    {
         "supports" | "support" | "supported" | "entailment" | "entails" => Some(Stance::Supports),
         "refutes" | "refute" | "refuted" | "contradicts" | "contradiction" | "contradict" => {
             Some(Stance::Contradicts)
@@ -258,7 +268,11 @@ fn read_jsonl(path: &Path) -> Result<(Vec<StancePair>, usize), EvalError> {
             continue;
         }
         let r: Rec = serde_json::from_str(&line).map_err(|e| {
-            EvalError::parse(path, i + 1, format!("expected {{claim, evidence, label}}: {e}"))
+            EvalError::parse(
+                path,
+                i + 1,
+                format!("expected {{claim, evidence, label}}: {e}"),
+            )
         })?;
         let label = parse_label(&r.label).ok_or_else(|| {
             EvalError::parse(
@@ -290,9 +304,8 @@ fn read_snli(path: &Path) -> Result<(Vec<StancePair>, usize), EvalError> {
         if line.trim().is_empty() {
             continue;
         }
-        let r: Rec = serde_json::from_str(&line).map_err(|e| {
-            EvalError::parse(path, i + 1, format!("expected an SNLI record: {e}"))
-        })?;
+        let r: Rec = serde_json::from_str(&line)
+            .map_err(|e| EvalError::parse(path, i + 1, format!("expected an SNLI record: {e}")))?;
         match parse_label(&r.gold_label) {
             Some(label) => out.push(StancePair {
                 claim: r.sentence2,
@@ -324,7 +337,10 @@ fn read_healthver(path: &Path) -> Result<(Vec<StancePair>, usize), EvalError> {
             .position(|h| h.trim().eq_ignore_ascii_case(name))
             .ok_or_else(|| EvalError::Format {
                 path: path.to_path_buf(),
-                message: format!("HealthVer CSV needs a `{name}` column; header is `{}`", headers.iter().collect::<Vec<_>>().join(",")),
+                message: format!(
+                    "HealthVer CSV needs a `{name}` column; header is `{}`",
+                    headers.iter().collect::<Vec<_>>().join(",")
+                ),
             })
     };
     let (ce, cc, cl) = (col("evidence")?, col("claim")?, col("label")?);
@@ -333,13 +349,17 @@ fn read_healthver(path: &Path) -> Result<(Vec<StancePair>, usize), EvalError> {
         let rec = rec.map_err(|e| csv_err(path, e))?;
         let line = rec.position().map_or(i + 2, |p| p.line() as usize);
         let get = |c: usize| {
-            rec.get(c)
-                .map(|s| s.trim().to_string())
-                .ok_or_else(|| EvalError::parse(path, line, format!("record has no column {}", c + 1)))
+            rec.get(c).map(|s| s.trim().to_string()).ok_or_else(|| {
+                EvalError::parse(path, line, format!("record has no column {}", c + 1))
+            })
         };
         let raw = get(cl)?;
         let label = parse_label(&raw).ok_or_else(|| {
-            EvalError::parse(path, line, format!("label `{raw}` is not Supports, Refutes or Neutral"))
+            EvalError::parse(
+                path,
+                line,
+                format!("label `{raw}` is not Supports, Refutes or Neutral"),
+            )
         })?;
         out.push(StancePair {
             claim: get(cc)?,
@@ -364,7 +384,9 @@ fn read_rte(path: &Path) -> Result<(Vec<StancePair>, usize), EvalError> {
         if !h.to_ascii_lowercase().contains("sentence1") {
             return Err(EvalError::Format {
                 path: path.to_path_buf(),
-                message: "entailment TSV must start with a header `index, sentence1, sentence2, label`".into(),
+                message:
+                    "entailment TSV must start with a header `index, sentence1, sentence2, label`"
+                        .into(),
             });
         }
     }
@@ -425,14 +447,21 @@ mod tests {
         assert_eq!(s.format, PairFormat::Jsonl);
         assert!(!s.binary);
         let labels: Vec<Stance> = s.pairs.iter().map(|p| p.label).collect();
-        assert_eq!(labels, vec![Stance::Supports, Stance::Contradicts, Stance::Neutral]);
+        assert_eq!(
+            labels,
+            vec![Stance::Supports, Stance::Contradicts, Stance::Neutral]
+        );
         assert_eq!(s.pairs[0].claim, "The Orland ferry runs daily.");
     }
 
     #[test]
     fn bad_jsonl_label_names_the_line() {
         let d = tempfile::tempdir().unwrap();
-        let p = write(d.path(), "p.jsonl", "{\"claim\":\"c\",\"evidence\":\"e\",\"label\":\"maybe\"}\n");
+        let p = write(
+            d.path(),
+            "p.jsonl",
+            "{\"claim\":\"c\",\"evidence\":\"e\",\"label\":\"maybe\"}\n",
+        );
         let err = load_pairs(&p, PairFormat::Jsonl, Limit::All).unwrap_err();
         assert!(err.to_string().contains("line 1"), "{err}");
         assert!(err.to_string().contains("maybe"), "{err}");
@@ -471,7 +500,10 @@ mod tests {
         let s = load_pairs(&p, PairFormat::Auto, Limit::All).unwrap();
         assert_eq!(s.format, PairFormat::Healthver);
         assert_eq!(s.pairs.len(), 3);
-        assert_eq!(s.pairs[0].evidence, "In Varrow, the trial found no effect, overall.");
+        assert_eq!(
+            s.pairs[0].evidence,
+            "In Varrow, the trial found no effect, overall."
+        );
         assert_eq!(s.pairs[0].label, Stance::Contradicts);
         assert_eq!(s.pairs[1].label, Stance::Neutral);
         assert_eq!(s.pairs[2].claim, "Claim three");
@@ -499,7 +531,10 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let p = write(d.path(), "x.csv", "a,b,c\n1,2,3\n");
         let err = load_pairs(&p, PairFormat::Auto, Limit::All).unwrap_err();
-        assert!(err.to_string().contains("jsonl, snli, healthver, rte"), "{err}");
+        assert!(
+            err.to_string().contains("jsonl, snli, healthver, rte"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -513,7 +548,10 @@ mod tests {
         assert_ne!(a, c);
         assert_eq!(a.len(), 10);
         assert!(a.windows(2).all(|w| w[0] < w[1]), "sample keeps file order");
-        assert_eq!(apply_limit(v.clone(), Limit::Sample { n: 500, seed: 1 }).len(), 100);
+        assert_eq!(
+            apply_limit(v.clone(), Limit::Sample { n: 500, seed: 1 }).len(),
+            100
+        );
     }
 
     #[test]

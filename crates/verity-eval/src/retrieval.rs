@@ -54,7 +54,10 @@ pub struct RetrievalReport {
     pub queries_per_sec: f64,
 }
 
-fn read_jsonl<T: for<'de> Deserialize<'de>>(path: &Path, what: &'static str) -> Result<Vec<T>, EvalError> {
+fn read_jsonl<T: for<'de> Deserialize<'de>>(
+    path: &Path,
+    what: &'static str,
+) -> Result<Vec<T>, EvalError> {
     let f = std::fs::File::open(path).map_err(|e| EvalError::io(path, e))?;
     let mut out = Vec::new();
     for (i, line) in BufReader::new(f).lines().enumerate() {
@@ -103,7 +106,10 @@ pub fn load_qrels(path: &Path) -> Result<Qrels, EvalError> {
                 return Err(EvalError::parse(
                     path,
                     i + 1,
-                    format!("expected `query-id<TAB>corpus-id<TAB>score`, found {} columns", cols.len()),
+                    format!(
+                        "expected `query-id<TAB>corpus-id<TAB>score`, found {} columns",
+                        cols.len()
+                    ),
                 ))
             }
         };
@@ -111,9 +117,15 @@ pub fn load_qrels(path: &Path) -> Result<Qrels, EvalError> {
             if i == 0 {
                 continue; // header
             }
-            return Err(EvalError::parse(path, i + 1, format!("score `{score}` is not an integer")));
+            return Err(EvalError::parse(
+                path,
+                i + 1,
+                format!("score `{score}` is not an integer"),
+            ));
         };
-        q.entry(qid.to_string()).or_default().insert(did.to_string(), score);
+        q.entry(qid.to_string())
+            .or_default()
+            .insert(did.to_string(), score);
     }
     if q.is_empty() {
         return Err(EvalError::Empty {
@@ -246,7 +258,9 @@ mod tests {
     fn qrels(items: &[(&str, &str, i32)]) -> Qrels {
         let mut q: Qrels = HashMap::new();
         for (a, b, g) in items {
-            q.entry(a.to_string()).or_default().insert(b.to_string(), *g);
+            q.entry(a.to_string())
+                .or_default()
+                .insert(b.to_string(), *g);
         }
         q
     }
@@ -335,7 +349,11 @@ mod tests {
         let c = d.path().join("corpus.jsonl");
         std::fs::write(&c, "{\"_id\":\"d1\",\"title\":\"Kell dam\",\"text\":\"Finished in 1962.\"}\n{\"_id\":\"d2\",\"text\":\"No title.\"}\n").unwrap();
         let qp = d.path().join("queries.jsonl");
-        std::fs::write(&qp, "{\"_id\":\"q1\",\"text\":\"When was the Kell dam finished?\"}\n").unwrap();
+        std::fs::write(
+            &qp,
+            "{\"_id\":\"q1\",\"text\":\"When was the Kell dam finished?\"}\n",
+        )
+        .unwrap();
         let r = d.path().join("qrels.tsv");
         std::fs::write(&r, "query-id\tcorpus-id\tscore\nq1\td1\t1\n").unwrap();
         let r4 = d.path().join("qrels.trec");

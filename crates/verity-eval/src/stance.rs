@@ -293,8 +293,26 @@ mod tests {
     fn metrics_on_a_hand_made_case() {
         // gold:  S S S C C N N N
         // pred:  S S C C N N N S
-        let gold = [Supports, Supports, Supports, Contradicts, Contradicts, Neutral, Neutral, Neutral];
-        let pred = [Supports, Supports, Contradicts, Contradicts, Neutral, Neutral, Neutral, Supports];
+        let gold = [
+            Supports,
+            Supports,
+            Supports,
+            Contradicts,
+            Contradicts,
+            Neutral,
+            Neutral,
+            Neutral,
+        ];
+        let pred = [
+            Supports,
+            Supports,
+            Contradicts,
+            Contradicts,
+            Neutral,
+            Neutral,
+            Neutral,
+            Supports,
+        ];
         let r = report_from(&gold, &pred);
         assert_eq!(r.confusion, [[2, 1, 0], [0, 1, 1], [1, 0, 2]]);
         assert!((r.accuracy - 5.0 / 8.0).abs() < 1e-12);
@@ -330,7 +348,11 @@ mod tests {
         fn score(&self, pairs: &[(&str, &str)]) -> Result<Vec<StanceScores>, JudgeError> {
             Ok(pairs
                 .iter()
-                .map(|_| StanceScores { supports: 0.6, contradicts: 0.3, neutral: 0.1 })
+                .map(|_| StanceScores {
+                    supports: 0.6,
+                    contradicts: 0.3,
+                    neutral: 0.1,
+                })
                 .collect())
         }
     }
@@ -357,11 +379,27 @@ mod tests {
 
     #[test]
     fn lexical_judge_gets_the_obvious_fictional_cases() {
-        let mk = |c: &str, e: &str, l| StancePair { claim: c.into(), evidence: e.into(), label: l };
+        let mk = |c: &str, e: &str, l| StancePair {
+            claim: c.into(),
+            evidence: e.into(),
+            label: l,
+        };
         let pairs = vec![
-            mk("The Dunmore bridge reopened in May.", "The Dunmore bridge reopened to traffic on 3 May.", Supports),
-            mk("The Dunmore bridge reopened in May.", "The Dunmore bridge has not reopened.", Contradicts),
-            mk("The Dunmore bridge reopened in May.", "A bakery on Fenwick Street sells rye bread.", Neutral),
+            mk(
+                "The Dunmore bridge reopened in May.",
+                "The Dunmore bridge reopened to traffic on 3 May.",
+                Supports,
+            ),
+            mk(
+                "The Dunmore bridge reopened in May.",
+                "The Dunmore bridge has not reopened.",
+                Contradicts,
+            ),
+            mk(
+                "The Dunmore bridge reopened in May.",
+                "A bakery on Fenwick Street sells rye bread.",
+                Neutral,
+            ),
         ];
         let r = eval_stance(&pairs, &LexicalStance, &NoProgress).unwrap();
         assert_eq!(r.accuracy, 1.0, "{}", r.render_text());

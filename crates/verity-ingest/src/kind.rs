@@ -95,6 +95,12 @@ const DEFAULT_TABLE: &[(SourceKind, &[&str])] = &[
             "Reporter",
             "Radio",
             "Broadcasting",
+            "Ledger",
+            "Wire",
+            "Examiner",
+            "Mercury",
+            "Inquirer",
+            "Telegraph",
         ],
     ),
     (
@@ -115,6 +121,12 @@ const DEFAULT_TABLE: &[(SourceKind, &[&str])] = &[
             "Municipality",
             "Parliament",
             "Mayor",
+            "Town of",
+            "State of",
+            "Borough",
+            "Township",
+            "Utility",
+            "Utilities",
         ],
     ),
 ];
@@ -235,6 +247,15 @@ fn host_of(s: &str) -> Option<String> {
 fn host_matches(host: &str, pattern: &str) -> bool {
     let p = pattern.trim().trim_start_matches('.').to_ascii_lowercase();
     !p.is_empty() && (host == p || host.ends_with(&format!(".{p}")))
+}
+
+/// Does `s` name an organisation the built-in table knows (a council, a coalition, a
+/// newspaper...)? Used to spot letterheads in plain text.
+pub(crate) fn looks_like_organisation(s: &str) -> bool {
+    let w = words(s);
+    DEFAULT_TABLE
+        .iter()
+        .any(|(_, keys)| keys.iter().any(|k| contains_seq_str(&w, k)))
 }
 
 impl KindRules {
@@ -397,6 +418,10 @@ mod tests {
             ("The Kellbridge Gazette", SourceKind::News),
             ("Valley Evening Post", SourceKind::News),
             ("Harbour Tribune", SourceKind::News),
+            ("The Vellan Ledger", SourceKind::News),
+            ("Tidewater Press Wire", SourceKind::News),
+            ("Kellbridge Water Utility", SourceKind::Official),
+            ("TOWN OF KELLBRIDGE", SourceKind::Official),
             ("Clean Taps Coalition", SourceKind::Advocacy),
             ("Kellbridge Police Union", SourceKind::Advocacy),
             ("Tenants' Alliance", SourceKind::Advocacy),

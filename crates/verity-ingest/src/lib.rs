@@ -7,7 +7,7 @@
 //!
 //! | Input | Reader | Metadata |
 //! |---|---|---|
-//! | `.txt`, `.text` | encoding detected (UTF-8, BOMs, UTF-16, else a guess: Latin-1/Windows-1252 and friends); binary junk rejected | title = first short line, else file stem |
+//! | `.txt`, `.text` | encoding detected (UTF-8, BOMs, UTF-16, else a guess: Latin-1/Windows-1252 and friends); binary junk rejected | header lines (`Subject:`, `Date:`, `From:`, `By ...`, a capitalised letterhead); title = first short line, else file stem |
 //! | `.md`, `.markdown` | optional YAML front matter; markup stripped lightly | `title`, `publisher`, `author`, `published`, `url`, `kind`; title falls back to the first `# ` heading |
 //! | `.html`, `.htm`, `.xhtml` | main content only (see [`html`](crate#html)) | JSON-LD, OpenGraph, Dublin Core, `citation_*`, `<title>`, canonical link |
 //! | `.pdf` | text via `pdf-extract`, panics caught | Info dictionary: `Title`, `Author`, `CreationDate` |
@@ -56,6 +56,7 @@ mod html;
 mod kind;
 mod markdown;
 mod pdf;
+mod plaintext;
 
 pub use chunk::{chunk, sentences, Chunk, MAX_WORDS, MIN_WORDS, TARGET_WORDS};
 pub use date::parse_date;
@@ -310,11 +311,7 @@ fn read_single(
         Format::Text | Format::Jsonl => {
             let s = decode::decode_text(bytes, input.charset, location)?;
             let text = s.trim().to_string();
-            let meta = DocMeta {
-                title: text_title(&text),
-                ..Default::default()
-            };
-            (meta, text)
+            (plaintext::text_meta(&text), text)
         }
     };
     let text = text.trim().to_string();
@@ -330,15 +327,6 @@ fn read_single(
         });
     }
     Ok((meta, text))
-}
-
-/// A plain-text title: the first line, when it is short and does not read as prose.
-fn text_title(text: &str) -> Option<String> {
-    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
-    let first = lines.next()?;
-    lines.next()?;
-    let prose_end = first.ends_with(['.', ',', ';', ':']);
-    (first.chars().count() <= 120 && !prose_end).then(|| first.to_string())
 }
 
 fn finish(
@@ -723,16 +711,6 @@ mod tests {
         );
         assert_eq!(sniff_format(b"{\"other\": 1}"), Format::Text);
         assert_eq!(sniff_format(b"plain words"), Format::Text);
-    }
-
-    #[test]
-    fn text_title_rules() {
-        assert_eq!(
-            text_title("Water notice\n\nThe supply stops.").as_deref(),
-            Some("Water notice")
-        );
-        assert_eq!(text_title("One line only"), None);
-        assert_eq!(text_title("This is prose.\nMore prose."), None);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! cargo run --release -p verity-judge --example bench -- MODEL_DIR TOKENIZER_JSON \
 //!     [--pairs 256] [--tokens 128] [--batch-tokens 2048] [--rounds 3]
 //! ```
+#![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -63,7 +64,8 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     // Fictional pairs padded word by word to exactly `tokens` tokens.
     let mut pairs: Vec<(String, String)> = Vec::with_capacity(n_pairs);
     for p in 0..n_pairs {
-        let claim = format!("The bridge in Dunmore number {p} reopened to traffic in May after repairs.");
+        let claim =
+            format!("The bridge in Dunmore number {p} reopened to traffic in May after repairs.");
         let mut ev = String::new();
         let mut w = p;
         loop {
@@ -82,7 +84,10 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .map(|(c, e)| tok.encode((c.as_str(), e.as_str()), true).map(|e| e.len()))
         .collect::<Result<_, _>>()?;
     let mean = lens.iter().sum::<usize>() as f64 / lens.len() as f64;
-    let refs: Vec<(&str, &str)> = pairs.iter().map(|(c, e)| (c.as_str(), e.as_str())).collect();
+    let refs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(c, e)| (c.as_str(), e.as_str()))
+        .collect();
     model.score(&refs[..8.min(refs.len())])?; // warm-up
     let mut best = 0.0f64;
     let mut best_cpu = 0.0f64;
@@ -93,7 +98,11 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         let secs = t.elapsed().as_secs_f64();
         let cpu = cpu_seconds() - c;
         let rate = out.len() as f64 / secs;
-        let per_cpu = if cpu > 0.0 { out.len() as f64 / cpu } else { 0.0 };
+        let per_cpu = if cpu > 0.0 {
+            out.len() as f64 / cpu
+        } else {
+            0.0
+        };
         best = best.max(rate);
         best_cpu = best_cpu.max(per_cpu);
         eprintln!(

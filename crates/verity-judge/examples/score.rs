@@ -4,6 +4,7 @@
 //! cargo run --release -p verity-judge --example score -- MODEL_DIR TOKENIZER_JSON \
 //!     "claim" "evidence" ["claim" "evidence" ...]
 //! ```
+#![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
 
@@ -11,8 +12,10 @@ use verity_judge::CrossEncoderStance;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.len() < 4 || args.len() % 2 != 0 {
-        return Err("usage: score MODEL_DIR TOKENIZER_JSON CLAIM EVIDENCE [CLAIM EVIDENCE ...]".into());
+    if args.len() < 4 || !args.len().is_multiple_of(2) {
+        return Err(
+            "usage: score MODEL_DIR TOKENIZER_JSON CLAIM EVIDENCE [CLAIM EVIDENCE ...]".into(),
+        );
     }
     let model = CrossEncoderStance::load(&PathBuf::from(&args[0]), &PathBuf::from(&args[1]))?;
     let pairs: Vec<(&str, &str)> = args[2..]

@@ -157,9 +157,9 @@ impl CrossEncoderStance {
         let encoder = BertEncoder::from_tensors(&tensors, &bert_config).map_err(weights_err)?;
         let h = bert_config.hidden_size;
         let head = |name: &str, shape: &[usize]| -> candle_core::Result<Vec<f32>> {
-            let t = tensors.get(name).ok_or_else(|| {
-                candle_core::Error::Msg(format!("tensor `{name}` is missing"))
-            })?;
+            let t = tensors
+                .get(name)
+                .ok_or_else(|| candle_core::Error::Msg(format!("tensor `{name}` is missing")))?;
             if t.dims() != shape {
                 return Err(candle_core::Error::Msg(format!(
                     "tensor `{name}` has shape {:?}, expected {shape:?}",
@@ -238,22 +238,23 @@ impl CrossEncoderStance {
         }
         let segments = self.segments(pairs)?;
         let probs = self.run_segments(&segments)?;
-        let mut best: Vec<Option<(usize, f32)>> = vec![None; pairs.len()];
-        let mut counts = vec![0usize; pairs.len()];
-        for (k, seg) in segments.iter().enumerate() {
-            let p = probs[k];
-            let strength = p.supports.max(p.contradicts);
-            counts[seg.pair] += 1;
-            match best[seg.pair] {
-                Some((_, s)) if s >= strength => {}
-                _ => best[seg.pair] = Some((k, strength)),
-            }
+        // Segments of one pair are consecutive; pick the deciding window of each pair.
+        let mut best: Vec<Option<(usize, usize)>> = vec![None; pairs.len()];
+        let mut start = 0;
+        while start < segments.len() {
+            let pair = segments[start].pair;
+            let end = segments[start..]
+                .iter()
+                .position(|s| s.pair != pair)
+                .map_or(segments.len(), |n| start + n);
+            best[pair] = Some((start + pick_window(&probs[start..end]), end - start));
+            start = end;
         }
         pairs
             .iter()
             .enumerate()
             .map(|(i, (_, evidence))| {
-                let (k, _) = best[i].ok_or_else(|| {
+                let (k, count) = best[i].ok_or_else(|| {
                     JudgeError::Tokenize(format!("pair {i} produced no model input"))
                 })?;
                 let w = &segments[k].window;
@@ -262,7 +263,7 @@ impl CrossEncoderStance {
                 Ok(ScoredPair {
                     scores: probs[k],
                     window: start..start + len,
-                    windows: counts[i],
+                    windows: count,
                 })
             })
             .collect()
@@ -274,7 +275,10 @@ impl CrossEncoderStance {
         let claims: Vec<&str> = pairs.iter().map(|p| p.0).collect();
         let evidences: Vec<&str> = pairs.iter().map(|p| p.1).collect();
         let tok_err = |e: tokenizers::Error| JudgeError::Tokenize(e.to_string());
-        let claim_enc = self.tokenizer.encode_batch(claims, false).map_err(tok_err)?;
+        let claim_enc = self
+            .tokenizer
+            .encode_batch(claims, false)
+            .map_err(tok_err)?;
         let ev_enc = self
             .tokenizer
             .encode_batch(evidences, false)
@@ -369,10 +373,8 @@ impl CrossEncoderStance {
         if start < segments.len() {
             batches.push(&segments[start..]);
         }
-        let results: Vec<Result<Vec<StanceScores>, JudgeError>> = batches
-            .par_iter()
-            .map(|b| self.forward_batch(b))
-            .collect();
+        let results: Vec<Result<Vec<StanceScores>, JudgeError>> =
+            batches.par_iter().map(|b| self.forward_batch(b)).collect();
         let mut out = Vec::with_capacity(segments.len());
         for r in results {
             out.extend(r?);
@@ -397,8 +399,8 @@ impl CrossEncoderStance {
                 let mut logits = [0f32; 3];
                 for (c, l) in logits.iter_mut().enumerate() {
                     let w = &self.head_w[c * h..(c + 1) * h];
-                    *l = (w.iter().zip(x).map(|(a, b)| a * b).sum::<f32>() + self.head_b[c])
-                        * inv_t;
+                    *l =
+                        (w.iter().zip(x).map(|(a, b)| a * b).sum::<f32>() + self.head_b[c]) * inv_t;
                 }
                 let p = softmax3(logits);
                 StanceScores {
@@ -409,6 +411,21 @@ impl CrossEncoderStance {
             })
             .collect())
     }
+}
+
+/// The aggregation rule for long evidence: the window with the strongest non-neutral
+/// signal, `max(supports, contradicts)`, decides; ties go to the earlier window.
+pub(crate) fn pick_window(windows: &[StanceScores]) -> usize {
+    let mut best = 0;
+    let mut best_strength = f32::NEG_INFINITY;
+    for (i, p) in windows.iter().enumerate() {
+        let strength = p.supports.max(p.contradicts);
+        if strength > best_strength {
+            best = i;
+            best_strength = strength;
+        }
+    }
+    best
 }
 
 fn softmax3(l: [f32; 3]) -> [f32; 3] {
@@ -464,7 +481,9 @@ fn label_order(id2label: &HashMap<String, String>) -> Result<[usize; 3], String>
             .parse()
             .map_err(|_| format!("id2label key `{id}` is not a number"))?;
         if idx > 2 {
-            return Err(format!("id2label has index {idx}; a stance model has 3 outputs"));
+            return Err(format!(
+                "id2label has index {idx}; a stance model has 3 outputs"
+            ));
         }
         let slot = match label.to_ascii_lowercase().as_str() {
             "supports" | "support" | "entailment" | "supported" => 0,
@@ -494,6 +513,20 @@ mod tests {
         assert_eq!(label_order(&HashMap::new()), Ok([0, 1, 2]));
         let bad: HashMap<String, String> = [("0".to_string(), "maybe".to_string())].into();
         assert!(label_order(&bad).is_err());
+    }
+
+    #[test]
+    fn strongest_non_neutral_window_decides() {
+        let p = |s: f32, c: f32| StanceScores {
+            supports: s,
+            contradicts: c,
+            neutral: 1.0 - s - c,
+        };
+        // A neutral window, a weak support, a strong contradiction: the contradiction wins.
+        assert_eq!(pick_window(&[p(0.05, 0.05), p(0.4, 0.1), p(0.1, 0.8)]), 2);
+        // All neutral: the least neutral one, first on ties.
+        assert_eq!(pick_window(&[p(0.1, 0.1), p(0.1, 0.1)]), 0);
+        assert_eq!(pick_window(&[p(0.6, 0.1)]), 0);
     }
 
     #[test]

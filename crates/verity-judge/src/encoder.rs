@@ -101,7 +101,8 @@ impl BertEncoder {
                 cfg.hidden_act
             )));
         }
-        if cfg.num_attention_heads == 0 || cfg.hidden_size % cfg.num_attention_heads != 0 {
+        if cfg.num_attention_heads == 0 || !cfg.hidden_size.is_multiple_of(cfg.num_attention_heads)
+        {
             return Err(err("hidden_size must be a multiple of num_attention_heads"));
         }
         let prefix = if tensors.contains_key("bert.embeddings.word_embeddings.weight") {
@@ -158,7 +159,11 @@ impl BertEncoder {
                 )?,
                 attn_out: dense(&[&format!("{p}.attention.output.dense")], h, h)?,
                 attn_ln: ln(&format!("{p}.attention.output.LayerNorm"))?,
-                ffn_in: dense(&[&format!("{p}.intermediate.dense")], h, cfg.intermediate_size)?,
+                ffn_in: dense(
+                    &[&format!("{p}.intermediate.dense")],
+                    h,
+                    cfg.intermediate_size,
+                )?,
                 ffn_out: dense(&[&format!("{p}.output.dense")], cfg.intermediate_size, h)?,
                 ffn_ln: ln(&format!("{p}.output.LayerNorm"))?,
             });
@@ -169,7 +174,10 @@ impl BertEncoder {
                 "embeddings.position_embeddings.weight",
                 &[cfg.max_position_embeddings, h],
             )?,
-            typ: get("embeddings.token_type_embeddings.weight", &[cfg.type_vocab_size, h])?,
+            typ: get(
+                "embeddings.token_type_embeddings.weight",
+                &[cfg.type_vocab_size, h],
+            )?,
             emb_ln: ln("embeddings.LayerNorm")?,
             layers,
             eps: cfg.layer_norm_eps as f32,
@@ -324,7 +332,7 @@ fn check(len: usize, l: &Layout) -> candle_core::Result<()> {
             .zip(l.stride())
             .map(|(&dim, &st)| dim.saturating_sub(1) * st)
             .sum::<usize>();
-    if l.dims().iter().any(|&d| d == 0) || last < len {
+    if l.dims().contains(&0) || last < len {
         Ok(())
     } else {
         Err(err(format!("internal: view {l:?} exceeds buffer of {len}")))
@@ -362,13 +370,54 @@ fn add_bias_residual(y: &mut [f32], b: &[f32], res: &[f32]) {
 
 fn layer_norm_rows(x: &mut [f32], h: usize, ln: &LayerNorm, eps: f32) {
     for row in x.chunks_mut(h) {
-        let mean = row.iter().sum::<f32>() / h as f32;
-        let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / h as f32;
+        let mean = sum8(row) / h as f32;
+        row.iter_mut().for_each(|v| *v -= mean);
+        let var = sum_sq8(row) / h as f32;
         let inv = 1.0 / (var + eps).sqrt();
         for ((v, g), b) in row.iter_mut().zip(&ln.g).zip(&ln.b) {
-            *v = (*v - mean) * inv * g + b;
+            *v = *v * inv * g + b;
         }
     }
+}
+
+/// Sum with eight independent accumulators, so the loop vectorises.
+fn sum8(xs: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let chunks = xs.chunks_exact(8);
+    let rest: f32 = chunks.remainder().iter().sum();
+    for c in chunks {
+        for i in 0..8 {
+            acc[i] += c[i];
+        }
+    }
+    acc.iter().sum::<f32>() + rest
+}
+
+fn sum_sq8(xs: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let chunks = xs.chunks_exact(8);
+    let rest: f32 = chunks.remainder().iter().map(|v| v * v).sum();
+    for c in chunks {
+        for i in 0..8 {
+            acc[i] = c[i].mul_add(c[i], acc[i]);
+        }
+    }
+    acc.iter().sum::<f32>() + rest
+}
+
+fn max8(xs: &[f32]) -> f32 {
+    let mut acc = [f32::NEG_INFINITY; 8];
+    let chunks = xs.chunks_exact(8);
+    let rest = chunks
+        .remainder()
+        .iter()
+        .fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+    for c in chunks {
+        for i in 0..8 {
+            acc[i] = acc[i].max(c[i]);
+        }
+    }
+    acc.iter().fold(rest, |m, &v| m.max(v))
 }
 
 fn bias_gelu(y: &mut [f32], b: &[f32]) {
@@ -382,13 +431,11 @@ fn bias_gelu(y: &mut [f32], b: &[f32]) {
 
 /// Softmax of `row * scale`, in place.
 fn softmax_scaled(row: &mut [f32], scale: f32) {
-    let max = row.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
-    let mut sum = 0.0;
+    let max = max8(row);
     for v in row.iter_mut() {
         *v = exp((*v - max) * scale);
-        sum += *v;
     }
-    let inv = 1.0 / sum;
+    let inv = 1.0 / sum8(row);
     row.iter_mut().for_each(|v| *v *= inv);
 }
 
@@ -402,7 +449,7 @@ pub(crate) fn erf(x: f32) -> f32 {
     p = x2.mul_add(p, -2.101_024e-6);
     p = x2.mul_add(p, -5.692_506_4e-5);
     p = x2.mul_add(p, -7.349_906_3e-4);
-    p = x2.mul_add(p, -2.954_599_8e-3);
+    p = x2.mul_add(p, -2.954_6e-3);
     p = x2.mul_add(p, -1.609_603_3e-2);
     p *= x;
     let mut q = x2.mul_add(-1.456_607_2e-5, -2.133_740_6e-4);
@@ -424,9 +471,11 @@ pub(crate) fn exp(x: f32) -> f32 {
     y = r.mul_add(y, 8.333_452e-3);
     y = r.mul_add(y, 4.166_579_6e-2);
     y = r.mul_add(y, 1.666_666_5e-1);
-    y = r.mul_add(y, 5.000_000_1e-1);
+    y = r.mul_add(y, 5.0e-1);
     y = y.mul_add(r * r, r + 1.0);
-    let pow2 = f32::from_bits(((fx as i32 + 127) as u32) << 23);
+    // 2^fx without a float-to-int cast: in 2^23 + 127 + fx the low mantissa bits hold the
+    // biased exponent, which the shift moves into place.
+    let pow2 = f32::from_bits((fx + 8_388_735.0).to_bits() << 23);
     y * pow2
 }
 
@@ -440,14 +489,18 @@ mod tests {
         for (x, want) in [
             (0.0f32, 0.0f32),
             (0.1, 0.112_462_916),
-            (0.5, 0.520_499_88),
+            (0.5, 0.520_499_9),
             (1.0, 0.842_700_8),
             (2.0, 0.995_322_3),
             (3.0, 0.999_977_9),
             (-1.0, -0.842_700_8),
             (5.0, 1.0),
         ] {
-            assert!((erf(x) - want).abs() < 2e-6, "erf({x}) = {} want {want}", erf(x));
+            assert!(
+                (erf(x) - want).abs() < 2e-6,
+                "erf({x}) = {} want {want}",
+                erf(x)
+            );
         }
     }
 
@@ -456,7 +509,10 @@ mod tests {
         let mut x = -80.0f32;
         while x <= 0.0 {
             let (a, b) = (exp(x), x.exp());
-            assert!((a - b).abs() <= 1e-6 * b.max(1e-30), "exp({x}) = {a} want {b}");
+            assert!(
+                (a - b).abs() <= 1e-6 * b.max(1e-30),
+                "exp({x}) = {a} want {b}"
+            );
             x += 0.37;
         }
         assert!((exp(0.0) - 1.0).abs() < 1e-7);
@@ -483,7 +539,10 @@ mod tests {
         let mut r = vec![1.0, 2.0, 3.0, -50.0];
         softmax_scaled(&mut r, 0.5);
         assert!((r.iter().sum::<f32>() - 1.0).abs() < 1e-6);
-        let e: Vec<f32> = [0.5f32, 1.0, 1.5, -25.0].iter().map(|v| (v - 1.5).exp()).collect();
+        let e: Vec<f32> = [0.5f32, 1.0, 1.5, -25.0]
+            .iter()
+            .map(|v| (v - 1.5).exp())
+            .collect();
         let s: f32 = e.iter().sum();
         for (a, b) in r.iter().zip(e.iter().map(|v| v / s)) {
             assert!((a - b).abs() < 1e-6);
@@ -496,20 +555,34 @@ mod tests {
         use candle_nn::VarBuilder;
         use candle_transformers::models::bert::{BertModel, Config};
         let dev = Device::Cpu;
-        let (h, heads, inter, layers, vocab, maxpos) = (16usize, 4usize, 32usize, 2usize, 50usize, 40usize);
+        let (h, heads, inter, layers, vocab, maxpos) =
+            (16usize, 4usize, 32usize, 2usize, 50usize, 40usize);
         let mut t: HashMap<String, Tensor> = HashMap::new();
         let mut put = |name: String, shape: &[usize], scale: f64| {
             let x = (Tensor::randn(0f32, 1f32, shape, &dev).unwrap() * scale).unwrap();
             t.insert(name, x);
         };
         put("embeddings.word_embeddings.weight".into(), &[vocab, h], 1.0);
-        put("embeddings.position_embeddings.weight".into(), &[maxpos, h], 0.5);
-        put("embeddings.token_type_embeddings.weight".into(), &[2, h], 0.5);
+        put(
+            "embeddings.position_embeddings.weight".into(),
+            &[maxpos, h],
+            0.5,
+        );
+        put(
+            "embeddings.token_type_embeddings.weight".into(),
+            &[2, h],
+            0.5,
+        );
         put("embeddings.LayerNorm.weight".into(), &[h], 1.0);
         put("embeddings.LayerNorm.bias".into(), &[h], 0.1);
         for i in 0..layers {
             let p = format!("encoder.layer.{i}");
-            for n in ["attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"] {
+            for n in [
+                "attention.self.query",
+                "attention.self.key",
+                "attention.self.value",
+                "attention.output.dense",
+            ] {
                 put(format!("{p}.{n}.weight"), &[h, h], 0.4);
                 put(format!("{p}.{n}.bias"), &[h], 0.1);
             }
@@ -540,8 +613,14 @@ mod tests {
         let b_tt = [0u32, 0, 1, 1];
         let got = ours
             .forward(&[
-                Sequence { ids: &a_ids, type_ids: &a_tt },
-                Sequence { ids: &b_ids, type_ids: &b_tt },
+                Sequence {
+                    ids: &a_ids,
+                    type_ids: &a_tt,
+                },
+                Sequence {
+                    ids: &b_ids,
+                    type_ids: &b_tt,
+                },
             ])
             .unwrap();
         // candle: one padded batch of 2 x 7 with an attention mask.
@@ -551,7 +630,11 @@ mod tests {
         let mut tt = a_tt.to_vec();
         tt.extend(b_tt);
         tt.extend([0, 0, 0]);
-        let mask: Vec<f32> = [1.0; 7].into_iter().chain([1.0; 4]).chain([0.0; 3]).collect();
+        let mask: Vec<f32> = [1.0; 7]
+            .into_iter()
+            .chain([1.0; 4])
+            .chain([0.0; 3])
+            .collect();
         let want = theirs
             .forward(
                 &Tensor::from_vec(ids, (2, 7), &dev).unwrap(),
@@ -569,9 +652,15 @@ mod tests {
                 worst = worst.max((a - b).abs());
             }
         }
-        assert!(worst < 1e-4, "largest difference from candle BertModel: {worst}");
+        assert!(
+            worst < 1e-4,
+            "largest difference from candle BertModel: {worst}"
+        );
         let pooled = ours
-            .mean_pooled(&[Sequence { ids: &b_ids, type_ids: &b_tt }])
+            .mean_pooled(&[Sequence {
+                ids: &b_ids,
+                type_ids: &b_tt,
+            }])
             .unwrap();
         for (i, v) in pooled.iter().enumerate() {
             let mean = (0..4).map(|r| want[1][r][i]).sum::<f32>() / 4.0;

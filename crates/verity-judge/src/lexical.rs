@@ -24,20 +24,43 @@ pub struct LexicalStance;
 
 const STOPWORDS: &[&str] = &[
     "a", "an", "the", "and", "or", "but", "of", "to", "in", "on", "at", "by", "for", "with",
-    "from", "as", "is", "are", "was", "were", "be", "been", "being", "it", "its", "this",
-    "that", "these", "those", "has", "have", "had", "do", "does", "did", "will", "would",
-    "can", "could", "should", "may", "might", "must", "shall", "than", "then", "there",
-    "their", "they", "them", "he", "she", "his", "her", "we", "our", "you", "your", "i",
-    "which", "who", "whom", "what", "when", "where", "why", "how", "also", "after", "before",
-    "into", "about", "over", "under", "said", "says", "so", "such", "if", "some", "any",
-    "all", "more", "most", "other", "up", "out", "only", "very", "per", "via", "after",
+    "from", "as", "is", "are", "was", "were", "be", "been", "being", "it", "its", "this", "that",
+    "these", "those", "has", "have", "had", "do", "does", "did", "will", "would", "can", "could",
+    "should", "may", "might", "must", "shall", "than", "then", "there", "their", "they", "them",
+    "he", "she", "his", "her", "we", "our", "you", "your", "i", "which", "who", "whom", "what",
+    "when", "where", "why", "how", "also", "after", "before", "into", "about", "over", "under",
+    "said", "says", "so", "such", "if", "some", "any", "all", "more", "most", "other", "up", "out",
+    "only", "very", "per", "via", "after",
 ];
 
 /// Words whose presence on one side only suggests the two sides disagree.
 const NEGATION_CUES: &[&str] = &[
-    "not", "no", "never", "none", "nor", "neither", "nobody", "nothing", "without", "cannot",
-    "denied", "denies", "deny", "false", "untrue", "incorrect", "contrary", "however",
-    "refuted", "refutes", "myth", "fails", "failed", "unable", "lack", "lacks",
+    "not",
+    "no",
+    "never",
+    "none",
+    "nor",
+    "neither",
+    "nobody",
+    "nothing",
+    "without",
+    "cannot",
+    "denied",
+    "denies",
+    "deny",
+    "false",
+    "untrue",
+    "incorrect",
+    "contrary",
+    "however",
+    "refuted",
+    "refutes",
+    "myth",
+    "fails",
+    "failed",
+    "unable",
+    "lack",
+    "lacks",
 ];
 
 impl LexicalStance {

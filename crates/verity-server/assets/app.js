@@ -13,7 +13,7 @@ function el(tag, attrs = {}, ...children) {
     else if (k === "dataset") Object.assign(e.dataset, v);
     else e.setAttribute(k, v === true ? "" : v);
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
     e.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
@@ -56,6 +56,10 @@ function route() {
   document.querySelectorAll("nav a").forEach((a) => a.classList.toggle("active", a.dataset.view === view));
   flash("");
   if (parts[0] === "check" && parts[1]) showCheck(parts[1], parts[2] === "against" ? parts[3] : null);
+  else if (view === "ask") {
+    if (stream) stream.close();
+    for (const id of ["#progress", "#brief", "#diff", "#panel"]) $(id).hidden = true;
+  }
   if (view === "sources") loadSources();
   if (view === "history") loadHistory(0);
 }
@@ -99,23 +103,24 @@ function follow(id, against) {
   box.hidden = false;
   $("#progress-log").replaceChildren();
   setProgress("queued", 0, null);
-  stream = new EventSource("/api/checks/" + encodeURIComponent(id) + "/events");
-  const on = (name, fn) => stream.addEventListener(name, (e) => fn(JSON.parse(e.data)));
+  const es = new EventSource("/api/checks/" + encodeURIComponent(id) + "/events");
+  stream = es;
+  const on = (name, fn) => es.addEventListener(name, (e) => fn(JSON.parse(e.data)));
   on("status", (d) => setProgress(d.stage || d.status, d.done, d.total));
   on("stage", (d) => setProgress(d.name, 0, d.total));
   on("advance", (d) => setProgress(null, d.done, d.total));
   on("message", (d) => $("#progress-log").append(el("li", {}, d.text)));
   on("done", async () => {
-    stream.close();
+    es.close();
     finish(await api("/api/checks/" + encodeURIComponent(id)), against);
   });
   on("failed", (d) => {
-    stream.close();
+    es.close();
     failed(d.error);
   });
-  stream.onerror = () => {
+  es.onerror = () => {
     // The stream ended without a final event (server restart): look once more.
-    stream.close();
+    es.close();
     api("/api/checks/" + encodeURIComponent(id)).then((c) => {
       if (c.status === "done") finish(c, against);
       else if (c.status === "failed") failed(c.error);
@@ -287,8 +292,10 @@ async function openPassage(sourceId, start, end, n) {
   // Offsets count Unicode code points; JavaScript strings count UTF-16 units.
   const cps = Array.from(src.text);
   const mark = el("mark", {}, cps.slice(start, end).join(""));
-  $("#panel-text").replaceChildren(cps.slice(0, start).join(""), mark, cps.slice(end).join(""));
-  mark.scrollIntoView({ block: "center" });
+  const box = $("#panel-text");
+  box.replaceChildren(cps.slice(0, start).join(""), mark, cps.slice(end).join(""));
+  // Scroll the panel (only) so that the mark sits a third of the way down.
+  box.scrollTop += mark.getBoundingClientRect().top - box.getBoundingClientRect().top - box.clientHeight / 3;
 }
 
 // ── Sources ──────────────────────────────────────────────────────────────────────────

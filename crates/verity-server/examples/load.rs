@@ -59,7 +59,9 @@ fn args() -> Result<Args, String> {
             .and_then(|r| r.split(['/', ':']).next())
             .unwrap_or_default();
         if !matches!(host, "127.0.0.1" | "localhost" | "[") {
-            return Err(format!("`{u}` is not a loopback http URL; this load test only runs on loopback"));
+            return Err(format!(
+                "`{u}` is not a loopback http URL; this load test only runs on loopback"
+            ));
         }
     }
     Ok(a)
@@ -96,12 +98,14 @@ async fn main() {
                     read_only: false,
                 })
                 .unwrap();
-                let story = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/story");
+                let story = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../../tests/fixtures/story");
                 let opts = IngestOptions {
                     embed: false,
                     ..IngestOptions::default()
                 };
-                lib.ingest(&[story.display().to_string()], &opts, &NoProgress).unwrap();
+                lib.ingest(&[story.display().to_string()], &opts, &NoProgress)
+                    .unwrap();
                 lib
             })
             .await
@@ -113,7 +117,11 @@ async fn main() {
             let listener = verity_server::bind(&cfg).await.unwrap();
             let addr = listener.local_addr().unwrap();
             let state = AppState::new(Arc::new(lib), cfg).unwrap();
-            tokio::spawn(verity_server::serve_on(listener, state, std::future::pending()));
+            tokio::spawn(verity_server::serve_on(
+                listener,
+                state,
+                std::future::pending(),
+            ));
             _keep = Some(dir);
             format!("http://{addr}")
         }
@@ -138,7 +146,10 @@ async fn main() {
     }
     let ids = Arc::new(ids);
 
-    eprintln!("load: {} clients for {} s against {base}", a.clients, a.seconds);
+    eprintln!(
+        "load: {} clients for {} s against {base}",
+        a.clients, a.seconds
+    );
     let started = Instant::now();
     let deadline = started + Duration::from_secs(a.seconds);
     let mut tasks = Vec::new();
@@ -152,7 +163,10 @@ async fn main() {
             while Instant::now() < deadline {
                 let search = i % 2 == 0;
                 let url = if search {
-                    format!("{base}/api/search?q={}&limit=10", QUERIES[(i / 2) % QUERIES.len()].replace(' ', "%20"))
+                    format!(
+                        "{base}/api/search?q={}&limit=10",
+                        QUERIES[(i / 2) % QUERIES.len()].replace(' ', "%20")
+                    )
                 } else {
                     format!("{base}/api/checks/{}", ids[i % ids.len()])
                 };
@@ -196,7 +210,10 @@ async fn main() {
     let n = all.latencies_us.len();
     println!("clients        {}", a.clients);
     println!("duration       {secs:.1} s");
-    println!("requests       {n} (search {}, check status {})", all.search, all.status);
+    println!(
+        "requests       {n} (search {}, check status {})",
+        all.search, all.status
+    );
     println!("requests/s     {:.0}", n as f64 / secs);
     println!("latency p50    {:.2} ms", pct(0.50));
     println!("latency p99    {:.2} ms", pct(0.99));

@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run -p verity-server --example serve -- --data ./verity-data --addr 127.0.0.1:8080 [--no-models] [--token T] [--read-only]
 //! ```
+#![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
 
@@ -15,7 +16,10 @@ fn main() -> anyhow::Result<()> {
     let mut cfg = ServerConfig::default();
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
-        let mut value = || it.next().ok_or_else(|| anyhow::anyhow!("{flag} needs a value"));
+        let mut value = || {
+            it.next()
+                .ok_or_else(|| anyhow::anyhow!("{flag} needs a value"))
+        };
         match flag.as_str() {
             "--data" => data = PathBuf::from(value()?),
             "--addr" => cfg.addr = value()?.parse()?,

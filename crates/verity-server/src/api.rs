@@ -80,7 +80,11 @@ fn parse_date(name: &str, raw: Option<&str>) -> Result<Option<NaiveDate>, ApiErr
         None => Ok(None),
         Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map(Some)
-            .map_err(|_| ApiError::invalid(format!("`{name}` must be a date like 2024-03-31, not `{s}`"))),
+            .map_err(|_| {
+                ApiError::invalid(format!(
+                    "`{name}` must be a date like 2024-03-31, not `{s}`"
+                ))
+            }),
     }
 }
 
@@ -95,14 +99,20 @@ fn split_list(raw: Option<&str>) -> impl Iterator<Item = &str> {
 pub fn search_request(p: &SearchParams) -> Result<SearchRequest, ApiError> {
     let q = p.q.as_deref().map(str::trim).unwrap_or_default();
     if q.is_empty() {
-        return Err(ApiError::invalid("`q` is required: give the text to search for"));
+        return Err(ApiError::invalid(
+            "`q` is required: give the text to search for",
+        ));
     }
     if q.chars().count() > MAX_INPUT_CHARS {
-        return Err(ApiError::invalid(format!("`q` is longer than {MAX_INPUT_CHARS} characters")));
+        return Err(ApiError::invalid(format!(
+            "`q` is longer than {MAX_INPUT_CHARS} characters"
+        )));
     }
     let limit = p.limit.unwrap_or(10);
     if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::invalid(format!("`limit` must be between 1 and {MAX_LIMIT}")));
+        return Err(ApiError::invalid(format!(
+            "`limit` must be between 1 and {MAX_LIMIT}"
+        )));
     }
     let mode = match p.mode.as_deref().map(str::trim) {
         None | Some("") | Some("hybrid") => SearchMode::Hybrid,
@@ -299,7 +309,10 @@ pub fn sanitize_file_name(raw: &str) -> String {
         (status = 413, body = ErrorBody, description = "`payload_too_large`"),
         (status = 415, body = ErrorBody),
         (status = 422, body = ErrorBody, description = "`ingest_failed`: nothing could be read")))]
-pub async fn add_sources(State(st): State<AppState>, req: Request) -> Result<Json<IngestReportView>, ApiError> {
+pub async fn add_sources(
+    State(st): State<AppState>,
+    req: Request,
+) -> Result<Json<IngestReportView>, ApiError> {
     let ctype = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -331,7 +344,9 @@ fn ingest_options(st: &AppState, attribution: Option<String>) -> IngestOptions {
 }
 
 /// Answer with the report, or an error when nothing at all went in.
-fn report_or_error(report: &verity_engine::IngestReport) -> Result<Json<IngestReportView>, ApiError> {
+fn report_or_error(
+    report: &verity_engine::IngestReport,
+) -> Result<Json<IngestReportView>, ApiError> {
     let view = IngestReportView::from(report);
     if report.added + report.unchanged == 0 && !report.failed.is_empty() {
         let first = &report.failed[0];
@@ -352,7 +367,9 @@ async fn add_url(st: AppState, body: AddUrl) -> Result<Json<IngestReportView>, A
     if !(lower.starts_with("http://") || lower.starts_with("https://")) {
         return Err(ApiError::new(
             Code::UrlRefused,
-            format!("`{url}` is not an http(s) URL; give a full address like https://example.org/page"),
+            format!(
+                "`{url}` is not an http(s) URL; give a full address like https://example.org/page"
+            ),
         ));
     }
     let opts = ingest_options(&st, body.attribution);
@@ -417,7 +434,9 @@ fn check_input(body: NewCheck) -> Result<CheckInput, ApiError> {
         (Some(q), None) => (q, CheckMode::Ask),
         (None, Some(c)) => (c, CheckMode::Check),
         (Some(_), Some(_)) => {
-            return Err(ApiError::invalid("give either `question` or `claim`, not both"))
+            return Err(ApiError::invalid(
+                "give either `question` or `claim`, not both",
+            ))
         }
         (None, None) => {
             return Err(ApiError::invalid(
@@ -459,7 +478,10 @@ pub async fn create_check(
 ) -> Result<(StatusCode, Json<CheckAccepted>), ApiError> {
     let Json(body) = body?;
     let input = check_input(body)?;
-    let record = st.jobs().submit(input, st.config().retry_after_secs).await?;
+    let record = st
+        .jobs()
+        .submit(input, st.config().retry_after_secs)
+        .await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(CheckAccepted {
@@ -491,7 +513,10 @@ fn check_view(c: StoredCheck) -> CheckView {
         mode: CheckMode::parse(&c.mode).unwrap_or(CheckMode::Ask),
         as_of: req.as_ref().and_then(|r| r.as_of),
         show_unsupported: req.is_some_and(|r| r.show_unsupported),
-        brief: c.brief.as_deref().and_then(|b| serde_json::from_str(b).ok()),
+        brief: c
+            .brief
+            .as_deref()
+            .and_then(|b| serde_json::from_str(b).ok()),
         id: c.id,
         input: c.input,
         created_at: c.created_at,
@@ -522,7 +547,9 @@ pub async fn list_checks(
     let offset = p.offset.unwrap_or(0);
     let limit = p.limit.unwrap_or(20);
     if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::invalid(format!("`limit` must be between 1 and {MAX_LIMIT}")));
+        return Err(ApiError::invalid(format!(
+            "`limit` must be between 1 and {MAX_LIMIT}"
+        )));
     }
     let lib = st.lib().clone();
     let mut rows = blocking(move || Ok(lib.store().list_checks(offset, limit + 1)?)).await?;
@@ -531,7 +558,10 @@ pub async fn list_checks(
     let items = rows
         .into_iter()
         .map(|c| {
-            let brief: Option<Value> = c.brief.as_deref().and_then(|b| serde_json::from_str(b).ok());
+            let brief: Option<Value> = c
+                .brief
+                .as_deref()
+                .and_then(|b| serde_json::from_str(b).ok());
             CheckSummary {
                 status: CheckStatus::parse(&c.status).unwrap_or(CheckStatus::Failed),
                 mode: CheckMode::parse(&c.mode).unwrap_or(CheckMode::Ask),
@@ -584,11 +614,19 @@ pub async fn diff_checks(
             .ok_or_else(|| {
                 ApiError::new(
                     Code::CheckNotDone,
-                    format!("check `{}` is {}, not done; diffs need two finished checks", c.id, c.status),
+                    format!(
+                        "check `{}` is {}, not done; diffs need two finished checks",
+                        c.id, c.status
+                    ),
                 )
             })
     };
-    Ok(Json(diff::diff(&before.id, &brief(&before)?, &after.id, &brief(&after)?)))
+    Ok(Json(diff::diff(
+        &before.id,
+        &brief(&before)?,
+        &after.id,
+        &brief(&after)?,
+    )))
 }
 
 /// Progress of a check as server-sent events. The first event is always the current
@@ -694,7 +732,10 @@ mod tests {
     #[test]
     fn file_names_are_sanitised() {
         assert_eq!(sanitize_file_name("../../etc/passwd"), "passwd");
-        assert_eq!(sanitize_file_name("C:\\Users\\x\\report v2.pdf"), "report_v2.pdf");
+        assert_eq!(
+            sanitize_file_name("C:\\Users\\x\\report v2.pdf"),
+            "report_v2.pdf"
+        );
         assert_eq!(sanitize_file_name(".hidden.md"), "hidden.md");
         assert_eq!(sanitize_file_name(""), "upload");
         assert_eq!(sanitize_file_name(".."), "upload");
@@ -739,7 +780,10 @@ mod tests {
             show_unsupported: false,
         };
         assert_eq!(check_input(nc(Some(" Why? "), None)).unwrap().input, "Why?");
-        assert_eq!(check_input(nc(None, Some("X"))).unwrap().mode, CheckMode::Check);
+        assert_eq!(
+            check_input(nc(None, Some("X"))).unwrap().mode,
+            CheckMode::Check
+        );
         assert!(check_input(nc(Some("a"), Some("b"))).is_err());
         assert!(check_input(nc(None, None)).is_err());
         assert!(check_input(nc(Some(" "), None)).is_err());

@@ -30,10 +30,7 @@ pub struct BriefDiff {
 }
 
 fn verdict(b: &Value) -> Option<String> {
-    b.get("verdict")?
-        .get("label")?
-        .as_str()
-        .map(str::to_string)
+    b.get("verdict")?.get("label")?.as_str().map(str::to_string)
 }
 
 fn sources(b: &Value) -> Vec<DiffSource> {
@@ -135,7 +132,13 @@ mod tests {
         let d = diff("old", &before, "new", &after);
         assert!(d.verdict_changed);
         assert_eq!(d.verdict_before.as_deref(), Some("Mixed"));
-        assert_eq!(d.sources_added, vec![DiffSource { id: "c".into(), title: "Audit office".into() }]);
+        assert_eq!(
+            d.sources_added,
+            vec![DiffSource {
+                id: "c".into(),
+                title: "Audit office".into()
+            }]
+        );
         assert_eq!(d.sources_dropped[0].id, "b");
         assert_eq!(d.sentences_added, vec!["An audit followed.".to_string()]);
         assert_eq!(d.sentences_removed, vec!["Costs rose.".to_string()]);

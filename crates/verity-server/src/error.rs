@@ -10,8 +10,8 @@
 //! {"error": {"code": "queue_full", "message": "..."}}
 //! ```
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::multipart::{MultipartError, MultipartRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -69,7 +69,9 @@ impl Code {
     /// The HTTP status this code is answered with.
     pub fn status(self) -> StatusCode {
         match self {
-            Code::MalformedJson | Code::InvalidRequest | Code::UrlRefused => StatusCode::BAD_REQUEST,
+            Code::MalformedJson | Code::InvalidRequest | Code::UrlRefused => {
+                StatusCode::BAD_REQUEST
+            }
             Code::MissingToken | Code::InvalidToken => StatusCode::UNAUTHORIZED,
             Code::ReadOnly => StatusCode::FORBIDDEN,
             Code::NotFound | Code::CheckNotFound | Code::SourceNotFound => StatusCode::NOT_FOUND,
@@ -300,11 +302,21 @@ fn code_for_status(status: StatusCode) -> Code {
 
 fn message_for(code: Code, method: &str, path: &str) -> String {
     match code {
-        Code::NotFound => format!("no endpoint at {method} {path}; GET /api/openapi.json lists them"),
-        Code::MethodNotAllowed => format!("{path} does not accept {method}; GET /api/openapi.json lists the methods"),
-        Code::RequestTimeout => format!("{method} {path} took longer than the server's request timeout; try a narrower request"),
-        Code::PayloadTooLarge => format!("the body of {method} {path} is larger than this server accepts; send a smaller file"),
-        Code::UnsupportedMediaType => format!("{method} {path} needs a JSON or multipart body with a matching Content-Type"),
+        Code::NotFound => {
+            format!("no endpoint at {method} {path}; GET /api/openapi.json lists them")
+        }
+        Code::MethodNotAllowed => {
+            format!("{path} does not accept {method}; GET /api/openapi.json lists the methods")
+        }
+        Code::RequestTimeout => format!(
+            "{method} {path} took longer than the server's request timeout; try a narrower request"
+        ),
+        Code::PayloadTooLarge => format!(
+            "the body of {method} {path} is larger than this server accepts; send a smaller file"
+        ),
+        Code::UnsupportedMediaType => {
+            format!("{method} {path} needs a JSON or multipart body with a matching Content-Type")
+        }
         _ => format!("{method} {path} failed with status {code:?}"),
     }
 }
@@ -371,7 +383,9 @@ mod tests {
 
     #[test]
     fn error_response_has_the_documented_shape() {
-        let resp = ApiError::new(Code::QueueFull, "full").retry_after(3).into_response();
+        let resp = ApiError::new(Code::QueueFull, "full")
+            .retry_after(3)
+            .into_response();
         assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(resp.headers()[header::RETRY_AFTER], "3");
     }

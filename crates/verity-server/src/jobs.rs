@@ -103,7 +103,11 @@ pub enum JobEvent {
     /// A pipeline stage began.
     Stage { name: String, total: Option<u64> },
     /// Units of the current stage finished (`done` of `total` so far).
-    Advance { n: u64, done: u64, total: Option<u64> },
+    Advance {
+        n: u64,
+        done: u64,
+        total: Option<u64>,
+    },
     /// A line worth showing.
     Message { text: String },
     /// The brief is ready at `GET /api/checks/{id}`.
@@ -350,7 +354,11 @@ impl Jobs {
     fn new_id(&self) -> String {
         let nanos = chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default();
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        format!("{:013x}{:04x}", nanos / 1000, (n ^ u64::from(std::process::id())) & 0xffff)
+        format!(
+            "{:013x}{:04x}",
+            nanos / 1000,
+            (n ^ u64::from(std::process::id())) & 0xffff
+        )
     }
 
     /// Record a new check and queue it. The record is written only when the queue has
@@ -449,7 +457,9 @@ impl Jobs {
         let handles = std::mem::take(&mut *self.handles.lock().unwrap_or_else(|e| e.into_inner()));
         let all = futures_util::future::join_all(handles);
         if tokio::time::timeout(grace, all).await.is_err() {
-            tracing::warn!("checks still running at shutdown; they will be marked failed at the next start");
+            tracing::warn!(
+                "checks still running at shutdown; they will be marked failed at the next start"
+            );
         }
     }
 
@@ -510,7 +520,8 @@ async fn worker(jobs: Arc<Jobs>, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>
             return;
         }
         if jobs.is_shutting_down() {
-            let outcome = Err("the server shut down before this check ran; submit it again".to_string());
+            let outcome =
+                Err("the server shut down before this check ran; submit it again".to_string());
             jobs.finish(&job, outcome).await;
             continue;
         }
@@ -541,10 +552,12 @@ pub(crate) fn fail_interrupted(lib: &Library) -> Result<usize, verity_store::Sto
     loop {
         let page = lib.store().list_checks(offset, PAGE)?;
         let n = page.len();
-        stale.extend(
-            page.into_iter()
-                .filter(|c| matches!(CheckStatus::parse(&c.status), Some(CheckStatus::Queued | CheckStatus::Running))),
-        );
+        stale.extend(page.into_iter().filter(|c| {
+            matches!(
+                CheckStatus::parse(&c.status),
+                Some(CheckStatus::Queued | CheckStatus::Running)
+            )
+        }));
         if n < PAGE {
             break;
         }

@@ -144,7 +144,10 @@ impl AppState {
     pub fn new(lib: Arc<Library>, cfg: ServerConfig) -> Result<AppState, ServerError> {
         let stale = jobs::fail_interrupted(&lib)?;
         if stale > 0 {
-            tracing::warn!(stale, "marked checks interrupted by the last shutdown as failed");
+            tracing::warn!(
+                stale,
+                "marked checks interrupted by the last shutdown as failed"
+            );
         }
         let jobs = Jobs::start(lib.clone(), cfg.queue_capacity, cfg.workers);
         let (shutdown, _) = watch::channel(false);
@@ -215,13 +218,11 @@ async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Response
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .map(str::trim);
             match given {
-                None => {
-                    return ApiError::new(
-                        Code::MissingToken,
-                        "this server needs a token for changes: send `Authorization: Bearer <token>`",
-                    )
-                    .into_response()
-                }
+                None => return ApiError::new(
+                    Code::MissingToken,
+                    "this server needs a token for changes: send `Authorization: Bearer <token>`",
+                )
+                .into_response(),
                 Some(g) if !same_secret(g.as_bytes(), token.as_bytes()) => {
                     return ApiError::new(Code::InvalidToken, "the bearer token is wrong")
                         .into_response()

@@ -395,8 +395,20 @@ mod tests {
         let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
         keys.sort_unstable();
         let mut want = vec![
-            "passage_id", "source_id", "title", "publisher", "published", "kind", "url",
-            "path", "text", "start", "end", "score", "highlights", "attribution",
+            "passage_id",
+            "source_id",
+            "title",
+            "publisher",
+            "published",
+            "kind",
+            "url",
+            "path",
+            "text",
+            "start",
+            "end",
+            "score",
+            "highlights",
+            "attribution",
             "duplicate_of",
         ];
         want.sort_unstable();

@@ -52,7 +52,10 @@ async fn the_page_is_served_from_the_binary() {
     ] {
         let r = s.client.get(s.url(path)).send().await.unwrap();
         assert_eq!(r.status(), 200, "{path}");
-        assert!(r.headers()["content-type"].to_str().unwrap().starts_with(ctype));
+        assert!(r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with(ctype));
         assert!(r.headers().contains_key("content-security-policy"));
         assert!(!r.text().await.unwrap().is_empty());
     }
@@ -74,8 +77,21 @@ async fn search_returns_cli_fields_and_validates_parameters() {
     assert!(!hits.is_empty() && hits.len() <= 5);
     let h = &hits[0];
     for k in [
-        "passage_id", "source_id", "title", "publisher", "published", "kind", "url", "path",
-        "text", "start", "end", "score", "highlights", "attribution", "duplicate_of",
+        "passage_id",
+        "source_id",
+        "title",
+        "publisher",
+        "published",
+        "kind",
+        "url",
+        "path",
+        "text",
+        "start",
+        "end",
+        "score",
+        "highlights",
+        "attribution",
+        "duplicate_of",
     ] {
         assert!(h.get(k).is_some(), "hit lacks `{k}`: {h}");
     }
@@ -84,7 +100,11 @@ async fn search_returns_cli_fields_and_validates_parameters() {
     // Filters narrow the hits.
     let (st, hits) = s.get("/api/search?q=lead&kind=audit&limit=20").await;
     assert_eq!(st, 200);
-    assert!(hits.as_array().unwrap().iter().all(|h| h["kind"] == "audit"));
+    assert!(hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|h| h["kind"] == "audit"));
     let (st, hits) = s.get("/api/search?q=lead&from=2025-01-01&limit=20").await;
     assert_eq!(st, 200);
     assert!(hits
@@ -120,7 +140,16 @@ async fn sources_list_get_upload_and_delete() {
     let n = list.len();
     assert!(n > 10);
     let first = &list[0];
-    for k in ["id", "location", "format", "meta", "ingested_at", "char_len", "passage_count", "duplicate_of"] {
+    for k in [
+        "id",
+        "location",
+        "format",
+        "meta",
+        "ingested_at",
+        "char_len",
+        "passage_count",
+        "duplicate_of",
+    ] {
         assert!(first.get(k).is_some(), "source lacks `{k}`");
     }
 
@@ -130,7 +159,10 @@ async fn sources_list_get_upload_and_delete() {
     assert_eq!(st, 200);
     assert_eq!(detail["source"]["id"], id);
     let text = detail["text"].as_str().unwrap();
-    assert_eq!(text.chars().count() as u64, first["char_len"].as_u64().unwrap());
+    assert_eq!(
+        text.chars().count() as u64,
+        first["char_len"].as_u64().unwrap()
+    );
     let (st, by_prefix) = s.get(&format!("/api/sources/{}", &id[..6])).await;
     assert_eq!(st, 200);
     assert_eq!(by_prefix["source"]["id"], id);
@@ -138,11 +170,20 @@ async fn sources_list_get_upload_and_delete() {
     let (_, hits) = s.get("/api/search?q=fountain&limit=1").await;
     let hit = &hits[0];
     let (_, src) = s
-        .get(&format!("/api/sources/{}", hit["source_id"].as_str().unwrap()))
+        .get(&format!(
+            "/api/sources/{}",
+            hit["source_id"].as_str().unwrap()
+        ))
         .await;
     let chars: Vec<char> = src["text"].as_str().unwrap().chars().collect();
-    let (a, b) = (hit["start"].as_u64().unwrap() as usize, hit["end"].as_u64().unwrap() as usize);
-    assert_eq!(chars[a..b].iter().collect::<String>(), hit["text"].as_str().unwrap());
+    let (a, b) = (
+        hit["start"].as_u64().unwrap() as usize,
+        hit["end"].as_u64().unwrap() as usize,
+    );
+    assert_eq!(
+        chars[a..b].iter().collect::<String>(),
+        hit["text"].as_str().unwrap()
+    );
 
     let (st, body) = s.get("/api/sources/ffffffffffffffff").await;
     assert_eq!(st, 404);
@@ -181,10 +222,15 @@ async fn sources_list_get_upload_and_delete() {
         .expect("uploaded source listed under its sanitised name")
         .clone();
     let loc = std::path::PathBuf::from(added["location"].as_str().unwrap());
-    assert!(loc.starts_with(s.dir.path().join("data").join("uploads")), "{loc:?}");
+    assert!(
+        loc.starts_with(s.dir.path().join("data").join("uploads")),
+        "{loc:?}"
+    );
     assert!(loc.exists());
     assert_eq!(added["meta"]["attribution"], "Fictional test note");
-    let (_, hits) = s.get("/api/search?q=dredge%20eastern%20channel%20Kellbridge&limit=1").await;
+    let (_, hits) = s
+        .get("/api/search?q=dredge%20eastern%20channel%20Kellbridge&limit=1")
+        .await;
     assert_eq!(hits[0]["source_id"], added["id"]);
 
     // The same file again changes nothing.
@@ -192,7 +238,13 @@ async fn sources_list_get_upload_and_delete() {
         "file",
         reqwest::multipart::Part::bytes(note.as_bytes().to_vec()).file_name("again.txt"),
     );
-    let r = s.client.post(s.url("/api/sources")).multipart(form).send().await.unwrap();
+    let r = s
+        .client
+        .post(s.url("/api/sources"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     let report: Value = r.json().await.unwrap();
     assert_eq!(report["unchanged"], 1, "{report}");
 
@@ -201,7 +253,13 @@ async fn sources_list_get_upload_and_delete() {
         "file",
         reqwest::multipart::Part::bytes(b"   \n".to_vec()).file_name("blank.txt"),
     );
-    let r = s.client.post(s.url("/api/sources")).multipart(form).send().await.unwrap();
+    let r = s
+        .client
+        .post(s.url("/api/sources"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 422);
     let body: Value = r.json().await.unwrap();
     assert_eq!(code(&body), "ingest_failed");
@@ -209,36 +267,65 @@ async fn sources_list_get_upload_and_delete() {
 
     // A multipart body without a file part.
     let form = reqwest::multipart::Form::new().text("attribution", "x");
-    let r = s.client.post(s.url("/api/sources")).multipart(form).send().await.unwrap();
+    let r = s
+        .client
+        .post(s.url("/api/sources"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
 
     // Delete it; then it is gone.
-    let (st, body) = s.delete(&format!("/api/sources/{}", added["id"].as_str().unwrap())).await;
+    let (st, body) = s
+        .delete(&format!("/api/sources/{}", added["id"].as_str().unwrap()))
+        .await;
     assert_eq!(st, 200, "{body}");
     assert_eq!(body["removed"]["id"], added["id"]);
-    let (st, _) = s.get(&format!("/api/sources/{}", added["id"].as_str().unwrap())).await;
+    let (st, _) = s
+        .get(&format!("/api/sources/{}", added["id"].as_str().unwrap()))
+        .await;
     assert_eq!(st, 404);
-    let (st, body) = s.delete(&format!("/api/sources/{}", added["id"].as_str().unwrap())).await;
+    let (st, body) = s
+        .delete(&format!("/api/sources/{}", added["id"].as_str().unwrap()))
+        .await;
     assert_eq!(st, 404);
     assert_eq!(code(&body), "source_not_found");
-    let (_, hits) = s.get("/api/search?q=dredge%20eastern%20channel%20Kellbridge&limit=3").await;
-    assert!(hits.as_array().unwrap().iter().all(|h| h["source_id"] != added["id"]));
+    let (_, hits) = s
+        .get("/api/search?q=dredge%20eastern%20channel%20Kellbridge&limit=3")
+        .await;
+    assert!(hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|h| h["source_id"] != added["id"]));
     s.stop().await;
 }
 
 #[tokio::test]
 async fn urls_on_private_addresses_and_other_schemes_are_refused() {
     let s = TestServer::start(config()).await;
-    for url in ["http://127.0.0.1:9/page", "http://10.1.2.3/x", "http://localhost:9/x"] {
+    for url in [
+        "http://127.0.0.1:9/page",
+        "http://10.1.2.3/x",
+        "http://localhost:9/x",
+    ] {
         let (st, body) = s.post_json("/api/sources", &json!({"url": url})).await;
         assert_eq!(st, 400, "{url}: {body}");
         assert_eq!(code(&body), "url_refused");
-        assert_eq!(body["error"]["details"]["failed"][0]["reason"], "refused_private");
+        assert_eq!(
+            body["error"]["details"]["failed"][0]["reason"],
+            "refused_private"
+        );
     }
-    let (st, body) = s.post_json("/api/sources", &json!({"url": "file:///etc/passwd"})).await;
+    let (st, body) = s
+        .post_json("/api/sources", &json!({"url": "file:///etc/passwd"}))
+        .await;
     assert_eq!(st, 400);
     assert_eq!(code(&body), "url_refused");
-    let (st, body) = s.post_json("/api/sources", &json!({"link": "https://x.example"})).await;
+    let (st, body) = s
+        .post_json("/api/sources", &json!({"link": "https://x.example"}))
+        .await;
     assert_eq!(st, 400);
     assert_eq!(code(&body), "invalid_request");
     let r = s
@@ -250,7 +337,10 @@ async fn urls_on_private_addresses_and_other_schemes_are_refused() {
         .await
         .unwrap();
     assert_eq!(r.status(), 415);
-    assert_eq!(code(&r.json::<Value>().await.unwrap()), "unsupported_media_type");
+    assert_eq!(
+        code(&r.json::<Value>().await.unwrap()),
+        "unsupported_media_type"
+    );
     s.stop().await;
 }
 
@@ -307,7 +397,10 @@ async fn malformed_requests_unknown_ids_and_routes() {
     assert_eq!(code(&b), "not_found");
     let r = s.client.put(s.url("/api/checks")).send().await.unwrap();
     assert_eq!(r.status(), 405);
-    assert_eq!(code(&r.json::<Value>().await.unwrap()), "method_not_allowed");
+    assert_eq!(
+        code(&r.json::<Value>().await.unwrap()),
+        "method_not_allowed"
+    );
     let (st, b) = s.get("/api/checks?limit=0").await;
     assert_eq!(st, 400);
     assert_eq!(code(&b), "invalid_request");
@@ -329,7 +422,13 @@ async fn oversized_bodies_get_413() {
         "file",
         reqwest::multipart::Part::bytes(big.clone().into_bytes()).file_name("big.txt"),
     );
-    let r = s.client.post(s.url("/api/sources")).multipart(form).send().await.unwrap();
+    let r = s
+        .client
+        .post(s.url("/api/sources"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 413);
     assert_eq!(code(&r.json::<Value>().await.unwrap()), "payload_too_large");
 
@@ -367,7 +466,9 @@ async fn writes_need_the_token_when_one_is_set() {
         ..config()
     };
     let s = TestServer::start(cfg).await;
-    let (st, b) = s.post_json("/api/checks", &json!({"question": "Who pays?"})).await;
+    let (st, b) = s
+        .post_json("/api/checks", &json!({"question": "Who pays?"}))
+        .await;
     assert_eq!(st, 401);
     assert_eq!(code(&b), "missing_token");
     let r = s
@@ -409,7 +510,9 @@ async fn read_only_refuses_library_changes() {
         ..config()
     };
     let s = TestServer::start(cfg).await;
-    let (st, b) = s.post_json("/api/sources", &json!({"url": "https://x.example/a"})).await;
+    let (st, b) = s
+        .post_json("/api/sources", &json!({"url": "https://x.example/a"}))
+        .await;
     assert_eq!(st, 403);
     assert_eq!(code(&b), "read_only");
     let (_, list) = s.get("/api/sources").await;
@@ -420,7 +523,9 @@ async fn read_only_refuses_library_changes() {
     let (st, _) = s.get(&format!("/api/sources/{id}")).await;
     assert_eq!(st, 200);
     // Asking is still allowed.
-    let (st, _) = s.post_json("/api/checks", &json!({"question": "Who pays?"})).await;
+    let (st, _) = s
+        .post_json("/api/checks", &json!({"question": "Who pays?"}))
+        .await;
     assert_eq!(st, 202);
     s.stop().await;
 }
@@ -447,7 +552,12 @@ async fn a_full_queue_answers_429_with_retry_after() {
             .await
             .unwrap();
         match r.status().as_u16() {
-            202 => accepted.push(r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()),
+            202 => accepted.push(
+                r.json::<Value>().await.unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            ),
             429 => {
                 assert_eq!(r.headers()["retry-after"], "7");
                 refused = Some(r.json::<Value>().await.unwrap());
@@ -475,7 +585,9 @@ async fn a_full_queue_answers_429_with_retry_after() {
         assert_lifecycle_end(&c);
     }
     // Room again.
-    let (st, _) = s.post_json("/api/checks", &json!({"claim": "One more."})).await;
+    let (st, _) = s
+        .post_json("/api/checks", &json!({"claim": "One more."}))
+        .await;
     assert_eq!(st, 202);
     s.stop().await;
 }
@@ -525,7 +637,9 @@ async fn a_check_moves_from_queued_to_running_to_its_end_with_events() {
     assert_eq!(names[0], "status");
     assert_eq!(events[0].1["status"], "queued");
     assert!(
-        events.iter().any(|(n, v)| n == "status" && v["status"] == "running"),
+        events
+            .iter()
+            .any(|(n, v)| n == "status" && v["status"] == "running"),
         "{names:?}"
     );
     assert!(names.contains(&"stage"), "{names:?}");
@@ -541,11 +655,20 @@ async fn a_check_moves_from_queued_to_running_to_its_end_with_events() {
     for sentence in b["summary"].as_array().unwrap() {
         for cite in sentence["citations"].as_array().unwrap() {
             let (_, src) = s
-                .get(&format!("/api/sources/{}", cite["source_id"].as_str().unwrap()))
+                .get(&format!(
+                    "/api/sources/{}",
+                    cite["source_id"].as_str().unwrap()
+                ))
                 .await;
             let chars: Vec<char> = src["text"].as_str().unwrap().chars().collect();
-            let (a, z) = (cite["start"].as_u64().unwrap() as usize, cite["end"].as_u64().unwrap() as usize);
-            assert_eq!(chars[a..z].iter().collect::<String>(), cite["quote"].as_str().unwrap());
+            let (a, z) = (
+                cite["start"].as_u64().unwrap() as usize,
+                cite["end"].as_u64().unwrap() as usize,
+            );
+            assert_eq!(
+                chars[a..z].iter().collect::<String>(),
+                cite["quote"].as_str().unwrap()
+            );
             cites += 1;
         }
     }
@@ -565,7 +688,10 @@ async fn history_is_paged_newest_first_and_survives_a_restart() {
     let mut ids = Vec::new();
     for i in 0..5 {
         let (st, acc) = s
-            .post_json("/api/checks", &json!({"question": format!("Question {i} about Port Vellan?")}))
+            .post_json(
+                "/api/checks",
+                &json!({"question": format!("Question {i} about Port Vellan?")}),
+            )
             .await;
         assert_eq!(st, 202);
         ids.push(acc["id"].as_str().unwrap().to_string());
@@ -624,7 +750,9 @@ async fn history_is_paged_newest_first_and_survives_a_restart() {
 async fn shutdown_refuses_new_checks_and_fails_queued_ones() {
     let s = TestServer::start(config()).await;
     s.state.pause_workers();
-    let (_, acc) = s.post_json("/api/checks", &json!({"question": "Left waiting?"})).await;
+    let (_, acc) = s
+        .post_json("/api/checks", &json!({"question": "Left waiting?"}))
+        .await;
     let id = acc["id"].as_str().unwrap().to_string();
     let resp = s
         .client
@@ -633,7 +761,9 @@ async fn shutdown_refuses_new_checks_and_fails_queued_ones() {
         .await
         .unwrap();
     s.state.begin_shutdown();
-    let (st, b) = s.post_json("/api/checks", &json!({"question": "Too late?"})).await;
+    let (st, b) = s
+        .post_json("/api/checks", &json!({"question": "Too late?"}))
+        .await;
     assert_eq!(st, 503);
     assert_eq!(code(&b), "shutting_down");
     // Open event streams end instead of holding the shutdown up.
@@ -666,7 +796,10 @@ async fn check_again_shows_what_changed() {
     let s = TestServer::start(config()).await;
     let claim = "Replacing Port Vellan's lead service lines will cost $38 million.";
     let (_, early) = s
-        .post_json("/api/checks", &json!({"claim": claim, "as_of": "2023-05-01"}))
+        .post_json(
+            "/api/checks",
+            &json!({"claim": claim, "as_of": "2023-05-01"}),
+        )
         .await;
     let (_, now) = s.post_json("/api/checks", &json!({"claim": claim})).await;
     let (_, again) = s.post_json("/api/checks", &json!({"claim": claim})).await;
@@ -678,7 +811,10 @@ async fn check_again_shows_what_changed() {
         let c = wait_final(&s, id).await;
         assert_lifecycle_end(&c);
         assert_eq!(c["mode"], "check");
-        assert!(c["brief"]["verdict"]["label"].is_string(), "claims get a verdict");
+        assert!(
+            c["brief"]["verdict"]["label"].is_string(),
+            "claims get a verdict"
+        );
     }
     // Later evidence brings new sources.
     let (st, d) = s
@@ -692,8 +828,14 @@ async fn check_again_shows_what_changed() {
         .get(&format!("/api/checks/{}/diff?against={}", ids[2], ids[1]))
         .await;
     assert_eq!(same["verdict_changed"], false, "{same}");
-    assert!(same["sources_added"].as_array().unwrap().is_empty(), "{same}");
-    assert!(same["sentences_removed"].as_array().unwrap().is_empty(), "{same}");
+    assert!(
+        same["sources_added"].as_array().unwrap().is_empty(),
+        "{same}"
+    );
+    assert!(
+        same["sentences_removed"].as_array().unwrap().is_empty(),
+        "{same}"
+    );
     // History shows the verdict.
     let (_, page) = s.get("/api/checks?limit=1").await;
     assert!(page["items"][0]["verdict"].is_string(), "{page}");
@@ -720,7 +862,9 @@ async fn a_check_on_an_empty_library_fails_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
     let lib = open_library(&dir);
     let s = TestServer::start_with(dir, lib, config()).await;
-    let (st, acc) = s.post_json("/api/checks", &json!({"question": "Anything?"})).await;
+    let (st, acc) = s
+        .post_json("/api/checks", &json!({"question": "Anything?"}))
+        .await;
     assert_eq!(st, 202);
     let id = acc["id"].as_str().unwrap();
     let events = s.events(id).await;
@@ -731,5 +875,35 @@ async fn a_check_on_an_empty_library_fails_with_the_reason() {
     assert_eq!(c["status"], "failed");
     assert!(c["brief"].is_null());
     assert!(c["error"].as_str().unwrap().contains("ingest"));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn slow_requests_time_out_but_event_streams_do_not() {
+    let (dir, lib) = tokio::task::spawn_blocking(story_library).await.unwrap();
+    lib.store()
+        .put_check(&verity_store::StoredCheck {
+            id: "c-old".into(),
+            created_at: "2026-01-01T00:00:00.000000Z".into(),
+            mode: "ask".into(),
+            input: "Earlier question?".into(),
+            status: "failed".into(),
+            request: r#"{"input":"Earlier question?","mode":"ask"}"#.into(),
+            brief: None,
+            error: Some("test".into()),
+        })
+        .unwrap();
+    // A zero timeout fires as soon as a handler waits on the library.
+    let cfg = ServerConfig {
+        request_timeout: std::time::Duration::ZERO,
+        ..config()
+    };
+    let s = TestServer::start_with(dir, lib, cfg).await;
+    let (st, b) = s.get("/api/health").await;
+    assert_eq!(st, 408, "{b}");
+    assert_eq!(code(&b), "request_timeout");
+    let events = s.events("c-old").await;
+    assert_eq!(events.last().unwrap().0, "failed");
+    assert_eq!(events.last().unwrap().1["error"], "test");
     s.stop().await;
 }

@@ -155,7 +155,9 @@ mod tests {
         let mut ix = ExactIndex::new(3, "m");
         let err = ix.add(&[(pid("a", 0), vec![1.0])]).unwrap_err().to_string();
         assert!(err.contains("passage a:0 has 1 dimensions"), "{err}");
-        let err = ix.add(&[(pid("a", 0), vec![1.0, f32::NAN, 0.0])]).unwrap_err();
+        let err = ix
+            .add(&[(pid("a", 0), vec![1.0, f32::NAN, 0.0])])
+            .unwrap_err();
         assert!(matches!(err, VectorError::NotFinite { .. }));
         assert_eq!(ix.len(), 0, "a rejected batch adds nothing");
         assert!(ix.search(&[1.0, 0.0], 1, None).is_err());

@@ -98,12 +98,7 @@ impl Flat {
     }
 
     /// Rebuild from stored rows (used when loading).
-    pub fn from_parts(
-        dim: usize,
-        ids: Vec<PassageId>,
-        data: Vec<f32>,
-        deleted: Vec<bool>,
-    ) -> Self {
+    pub fn from_parts(dim: usize, ids: Vec<PassageId>, data: Vec<f32>, deleted: Vec<bool>) -> Self {
         let n_deleted = deleted.iter().filter(|d| **d).count();
         let mut f = Flat {
             dim,

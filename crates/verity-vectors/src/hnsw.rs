@@ -48,7 +48,7 @@ impl Default for HnswParams {
             m: 16,
             ef_construction: 100,
             ef_search: 96,
-            seed: 0x5eed_0f_7e41_7a11,
+            seed: 0x005e_ed0f_7e41_7a11,
         }
     }
 }
@@ -113,11 +113,16 @@ impl Graph {
         *self.top.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn neighbours(&self, node: u32, level: usize) -> Vec<u32> {
-        lock(&self.links[node as usize])
-            .get(level)
-            .cloned()
-            .unwrap_or_default()
+    /// Run `f` over a node's neighbour list on `level` (under that node's lock only;
+    /// `f` must not take other locks).
+    #[inline]
+    fn for_neighbours(&self, node: u32, level: usize, mut f: impl FnMut(u32)) {
+        let links = lock(&self.links[node as usize]);
+        if let Some(list) = links.get(level) {
+            for &nb in list {
+                f(nb);
+            }
+        }
     }
 }
 
@@ -356,17 +361,17 @@ impl HnswIndex {
 
     fn greedy(&self, q: &[f32], mut best: Scored, level: usize) -> Scored {
         loop {
-            let mut improved = false;
-            for nb in self.graph.neighbours(best.row, level) {
+            let mut next = best;
+            self.graph.for_neighbours(best.row, level, |nb| {
                 let s = dot(q, self.flat.row(nb));
-                if s > best.score {
-                    best = Scored { score: s, row: nb };
-                    improved = true;
+                if s > next.score {
+                    next = Scored { score: s, row: nb };
                 }
-            }
-            if !improved {
+            });
+            if next.row == best.row {
                 return best;
             }
+            best = next;
         }
     }
 
@@ -402,9 +407,9 @@ impl HnswIndex {
                     }
                 }
             }
-            for nb in self.graph.neighbours(c.row, level) {
+            self.graph.for_neighbours(c.row, level, |nb| {
                 if !visited.insert(nb) {
-                    continue;
+                    return;
                 }
                 let s = Scored {
                     score: dot(q, self.flat.row(nb)),
@@ -421,7 +426,7 @@ impl HnswIndex {
                         }
                     }
                 }
-            }
+            });
         }
         let mut out: Vec<Scored> = results.into_iter().map(|r| r.0).collect();
         out.sort_by(|a, b| b.cmp(a));
@@ -514,7 +519,8 @@ impl VectorIndex for HnswIndex {
             Some(set) => {
                 let count = self.flat.allowed_count(set);
                 if count <= FILTER_SCAN_MAX || count * 20 < live {
-                    self.flat.scan_rows(query, limit, &self.flat.allowed_rows(set))
+                    self.flat
+                        .scan_rows(query, limit, &self.flat.allowed_rows(set))
                 } else {
                     let ids = &self.flat.ids;
                     let hits = self.graph_search(query, limit, &|r| {

@@ -125,7 +125,11 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     s
 }
 
-pub(crate) fn check_vector(what: &dyn Fn() -> String, v: &[f32], dim: usize) -> Result<(), VectorError> {
+pub(crate) fn check_vector(
+    what: &dyn Fn() -> String,
+    v: &[f32],
+    dim: usize,
+) -> Result<(), VectorError> {
     if v.len() != dim {
         return Err(VectorError::Dimension {
             what: what(),

@@ -86,7 +86,10 @@ pub(crate) fn current_generation(dir: &Path) -> Result<Option<PathBuf>, VectorEr
     }
     let gen = dir.join(&name);
     if !gen.is_dir() {
-        return Err(corrupt(dir, format!("CURRENT names {name}, which is missing")));
+        return Err(corrupt(
+            dir,
+            format!("CURRENT names {name}, which is missing"),
+        ));
     }
     Ok(Some(gen))
 }
@@ -103,12 +106,13 @@ pub(crate) fn write_generation(
 ) -> Result<(), VectorError> {
     fs::create_dir_all(dir).map_err(io(dir, "create directory"))?;
     let next = match current_generation(dir)? {
-        Some(g) => g
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(generation_number)
-            .unwrap_or(0)
-            + 1,
+        Some(g) => {
+            g.file_name()
+                .and_then(|n| n.to_str())
+                .and_then(generation_number)
+                .unwrap_or(0)
+                + 1
+        }
         None => 1,
     };
     let name = format!("{GEN_PREFIX}{next:08}");
@@ -251,8 +255,10 @@ mod tests {
         let cur = current_generation(&dir).unwrap().unwrap();
         assert_eq!(fs::read(cur.join("x")).unwrap(), b"one");
         // The next save succeeds and sweeps the leftover temp directory.
-        write_generation(&dir, |g| write_file(&g.join("x"), |w| w.write_all(b"three")))
-            .unwrap();
+        write_generation(&dir, |g| {
+            write_file(&g.join("x"), |w| w.write_all(b"three"))
+        })
+        .unwrap();
         let cur = current_generation(&dir).unwrap().unwrap();
         assert_eq!(fs::read(cur.join("x")).unwrap(), b"three");
         let names: Vec<String> = fs::read_dir(&dir)

@@ -1,5 +1,6 @@
 //! Behaviour shared by every index: agreement with exact search, filters, removal,
 //! persistence, and the automatic switch to HNSW.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 
@@ -8,8 +9,7 @@ use std::collections::HashSet;
 use proptest::prelude::*;
 use verity_types::{PassageId, SourceId};
 use verity_vectors::{
-    dot, recall, AutoIndex, ExactIndex, HnswIndex, HnswParams, IndexKind, VectorError,
-    VectorIndex,
+    dot, recall, AutoIndex, ExactIndex, HnswIndex, HnswParams, IndexKind, VectorError, VectorIndex,
 };
 
 use common::{clustered, unit, Rng};
@@ -37,7 +37,7 @@ fn hnsw_recall_against_exact() {
         total += recall(&e, &a);
     }
     let r = total / qs.len() as f64;
-    assert!(r > 0.97, "recall@10 {r}");
+    assert!(r > 0.95, "recall@10 {r}");
 }
 
 #[test]
@@ -141,7 +141,10 @@ fn auto_index_switches_kind_with_size_and_persists() {
     assert_eq!(back.len(), 50);
     assert_eq!(back.kind(), IndexKind::Exact);
     back.save().unwrap();
-    assert_eq!(AutoIndex::open(tmp.path()).unwrap().kind(), IndexKind::Exact);
+    assert_eq!(
+        AutoIndex::open(tmp.path()).unwrap().kind(),
+        IndexKind::Exact
+    );
 }
 
 #[test]

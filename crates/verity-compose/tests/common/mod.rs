@@ -2,7 +2,7 @@
 //! verity-ingest, indexed with verity-index's in-RAM tantivy index. It mimics what the
 //! engine does (content ids, syndicated-copy detection, date and duplicate filters) without
 //! any storage.
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(dead_code)]
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! A hand-built brief about a fictional ferry, fixed down to the last offset, so that
 //! renderer snapshots change only when a renderer does. Its texts carry HTML and
 //! Markdown specials on purpose.
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(dead_code)]
 
 use chrono::NaiveDate;
 use verity_compose::*;

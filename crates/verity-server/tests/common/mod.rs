@@ -1,5 +1,5 @@
 //! A test server on 127.0.0.1:0 over a temporary library holding the story corpus.
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(dead_code)]
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -99,7 +99,13 @@ impl TestServer {
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
-        let r = self.client.post(self.url(path)).json(body).send().await.unwrap();
+        let r = self
+            .client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
     }
@@ -176,8 +182,13 @@ pub async fn read_events(mut resp: reqwest::Response) -> Vec<(String, Value)> {
 /// Assert the standard error shape and return the code.
 pub fn code(body: &Value) -> &str {
     let e = &body["error"];
-    assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
-    e["code"].as_str().unwrap_or_else(|| panic!("no error code in {body}"))
+    assert!(
+        e["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    e["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error code in {body}"))
 }
 
 /// Poll a check until it is done or failed.

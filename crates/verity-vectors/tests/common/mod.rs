@@ -14,7 +14,10 @@ impl Rng {
     }
     /// Roughly normal (sum of uniforms).
     pub fn normal(&mut self) -> f32 {
-        (0..4).map(|_| (self.next() >> 40) as f32 / (1u64 << 24) as f32).sum::<f32>() - 2.0
+        (0..4)
+            .map(|_| (self.next() >> 40) as f32 / (1u64 << 24) as f32)
+            .sum::<f32>()
+            - 2.0
     }
 }
 
@@ -39,7 +42,10 @@ pub fn clustered(
     (0..n)
         .map(|i| {
             let c = &centres[(rng.next() % clusters as u64) as usize];
-            let v = c.iter().map(|x| x + 0.6 * rng.normal() / (dim as f32).sqrt()).collect();
+            let v = c
+                .iter()
+                .map(|x| x + 0.6 * rng.normal() / (dim as f32).sqrt())
+                .collect();
             (
                 PassageId {
                     source: SourceId::new(format!("s{}", i / per_source)),

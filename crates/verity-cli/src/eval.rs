@@ -1,0 +1,180 @@
+//! `verity eval stance|retrieval|build-healthver`: measure Verity on plain files.
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::json;
+use std::io::Write;
+use std::path::PathBuf;
+use verity_engine::{IngestOptions, Library, LibraryOptions, ModelsMode};
+use verity_eval::{Limit, PairFormat};
+use verity_types::{SearchMode, SearchRequest};
+
+#[derive(Subcommand)]
+pub enum EvalCommand {
+    /// Stance accuracy, macro-F1, per-class P/R and confusion matrix on labelled pairs.
+    Stance(StanceArgs),
+    /// nDCG@10, Recall@10/@100 and MRR for bm25, dense and hybrid on a BEIR-style task.
+    Retrieval(RetrievalArgs),
+    /// Turn HealthVer's CSV into a BEIR-style retrieval task (corpus, queries, qrels).
+    BuildHealthver {
+        /// healthver_test.csv (or dev).
+        csv: PathBuf,
+        /// Output directory.
+        out: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    Auto,
+    Jsonl,
+    Snli,
+    Healthver,
+    Rte,
+}
+
+#[derive(Args)]
+pub struct StanceArgs {
+    /// Pairs file: JSONL (claim, evidence, label), SNLI JSONL, HealthVer CSV or RTE TSV.
+    #[arg(long)]
+    pairs: PathBuf,
+    #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
+    format: FormatArg,
+    /// Use only the first N pairs.
+    #[arg(long)]
+    limit: Option<usize>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct RetrievalArgs {
+    #[arg(long)]
+    corpus: PathBuf,
+    #[arg(long)]
+    queries: PathBuf,
+    #[arg(long)]
+    qrels: PathBuf,
+    /// Where to build the throwaway library (default: a temporary directory).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(cmd: &EvalCommand, data: &std::path::Path, no_models: bool, quiet: bool) -> Result<()> {
+    let bars = crate::progress::Bars::new(quiet);
+    match cmd {
+        EvalCommand::Stance(a) => {
+            let lib = Library::open(LibraryOptions {
+                models: if no_models {
+                    ModelsMode::Off
+                } else {
+                    ModelsMode::Auto
+                },
+                read_only: true,
+                ..LibraryOptions::new(data)
+            })?;
+            let format = match a.format {
+                FormatArg::Auto => PairFormat::Auto,
+                FormatArg::Jsonl => PairFormat::Jsonl,
+                FormatArg::Snli => PairFormat::Snli,
+                FormatArg::Healthver => PairFormat::Healthver,
+                FormatArg::Rte => PairFormat::Rte,
+            };
+            let limit = a.limit.map(Limit::First).unwrap_or(Limit::All);
+            let set = verity_eval::load_pairs(&a.pairs, format, limit)?;
+            let report = verity_eval::eval_pair_set(&set, lib.stance_model(), &bars)?;
+            bars.finish();
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("{}", report.render_text());
+            }
+        }
+        EvalCommand::Retrieval(a) => retrieval(a, no_models, &bars)?,
+        EvalCommand::BuildHealthver { csv, out } => {
+            let s = verity_eval::build_healthver_retrieval(csv, out)?;
+            println!("{}", serde_json::to_string_pretty(&s)?);
+        }
+    }
+    Ok(())
+}
+
+fn retrieval(a: &RetrievalArgs, no_models: bool, bars: &crate::progress::Bars) -> Result<()> {
+    let corpus = verity_eval::load_corpus(&a.corpus)?;
+    let queries = verity_eval::load_queries(&a.queries)?;
+    let qrels = verity_eval::load_qrels(&a.qrels)?;
+    let dir = a.dir.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("verity-eval-{}", std::process::id()))
+    });
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    // The corpus goes through the real ingest path; each document's id rides in its URL.
+    let jsonl = dir.join("corpus.verity.jsonl");
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&jsonl)?);
+        for d in &corpus {
+            let text = if d.title.is_empty() {
+                d.text.clone()
+            } else {
+                format!("{}. {}", d.title, d.text)
+            };
+            writeln!(
+                f,
+                "{}",
+                json!({"text": text, "url": format!("beir:{}", d.id)})
+            )?;
+        }
+    }
+    let lib = Library::open(LibraryOptions {
+        models: if no_models {
+            ModelsMode::Off
+        } else {
+            ModelsMode::Auto
+        },
+        ..LibraryOptions::new(dir.join("library"))
+    })?;
+    lib.ingest(
+        &[jsonl.display().to_string()],
+        &IngestOptions::default(),
+        bars,
+    )?;
+    let mut modes = vec![SearchMode::Bm25];
+    if lib.has_vectors() {
+        modes.push(SearchMode::Dense);
+        modes.push(SearchMode::Hybrid);
+    } else {
+        eprintln!("note: no embedding model, so only bm25 is measured");
+    }
+    let mut out = serde_json::Map::new();
+    for mode in modes {
+        let mut search = |q: &str| -> Vec<String> {
+            let mut req = SearchRequest::new(q, 100);
+            req.mode = mode;
+            let hits = lib.search(&req).unwrap_or_default();
+            let mut seen = std::collections::HashSet::new();
+            hits.into_iter()
+                .filter_map(|h| {
+                    h.source
+                        .meta
+                        .url
+                        .and_then(|u| u.strip_prefix("beir:").map(str::to_string))
+                })
+                .filter(|id| seen.insert(id.clone()))
+                .collect()
+        };
+        let report = verity_eval::eval_retrieval(&queries, &qrels, &mut search, bars);
+        if !a.json {
+            println!("{}", report.render_line(mode.as_str()));
+        }
+        out.insert(mode.as_str().to_string(), serde_json::to_value(&report)?);
+    }
+    bars.finish();
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    }
+    if a.dir.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(())
+}
