@@ -23,7 +23,7 @@ if ! python3 -c "import websockets" 2>/dev/null; then
 fi
 
 echo "==> building"
-cargo build --quiet -p verity-cli -p verity-server --example serve
+cargo build --quiet -p verity-cli
 VERITY=target/debug/verity
 
 WORK="$(mktemp -d)"
@@ -41,11 +41,7 @@ echo "==> ingesting the story corpus"
 "$VERITY" --data "$WORK/data" $MODELS_FLAG --quiet ingest tests/fixtures/story >/dev/null
 
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-if "$VERITY" --help 2>/dev/null | grep -qE '^\s+serve\b'; then
-  "$VERITY" --data "$WORK/data" $MODELS_FLAG serve --addr "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
-else
-  target/debug/examples/serve --data "$WORK/data" $MODELS_FLAG --addr "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
-fi
+"$VERITY" --data "$WORK/data" $MODELS_FLAG serve --addr "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 100); do
   if curl -fsS "http://127.0.0.1:$PORT/api/health" >/dev/null 2>&1; then break; fi

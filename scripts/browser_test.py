@@ -3,7 +3,8 @@
 
 Asks a question, waits for the brief, clicks a citation with a real mouse event, checks
 that the side panel shows the cited span highlighted (<mark>) and scrolled into view,
-and saves screenshots. Needs the `websockets` package and a Chromium binary.
+checks the print view, runs "Check again" and waits for the diff, and saves screenshots
+(brief.png, citation.png, print.png, recheck.png). Needs the `websockets` package and a Chromium binary.
 
     python3 scripts/browser_test.py --base http://127.0.0.1:8080 --out target/browser-artifacts
 """
@@ -196,6 +197,22 @@ async def run(args):
                 raise AssertionError("the print view still shows the navigation or the panel")
             await cdp.screenshot(os.path.join(args.out, "print.png"))
             await cdp.send("Emulation.setEmulatedMedia", media="")
+
+            # "Check again" re-runs the check and shows what changed.
+            await cdp.click("#panel-close")
+            await cdp.click(".brief-actions button:nth-child(2)")
+            await cdp.wait_js(f"location.hash.endsWith('/against/{check_id}')", 15, "the re-check to be accepted")
+            summary = await cdp.wait_js("!document.querySelector('#diff').hidden"
+                                        " && !document.querySelector('#brief').hidden"
+                                        " && document.querySelector('#diff').textContent",
+                                        args.timeout, "the re-check's diff")
+            if "What changed" not in summary or "null" in summary:
+                raise AssertionError(f"unexpected diff box: {summary!r}")
+            print("browser-test: re-check diff: " + " / ".join(
+                x.strip() for x in (await cdp.js(
+                    "[...document.querySelectorAll('#diff > div > ul > li')].map(l => l.textContent)")) or []))
+            await cdp.js("window.scrollTo(0, 0)")
+            await cdp.screenshot(os.path.join(args.out, "recheck.png"))
             cdp.reader.cancel()
     finally:
         proc.terminate()

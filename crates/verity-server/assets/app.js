@@ -254,8 +254,8 @@ function renderDiff(d) {
     `${d.sentences_added.length} sentences added, ${d.sentences_removed.length} removed`,
   ].filter(Boolean);
   const details = (title, xs, cls) => xs.length ? el("details", {}, el("summary", {}, title), el("ul", { class: cls }, xs.map((t) => el("li", {}, t)))) : null;
-  box.replaceChildren(el("h2", {}, "What changed since the earlier check"), list(rows, (r) => r),
-    details("Sentences added", d.sentences_added, "added"), details("Sentences removed", d.sentences_removed, "removed"));
+  box.replaceChildren(el("div", {}, el("h2", {}, "What changed since the earlier check"), list(rows, (r) => r),
+    details("Sentences added", d.sentences_added, "added"), details("Sentences removed", d.sentences_removed, "removed")));
   box.hidden = false;
 }
 
