@@ -82,7 +82,10 @@ fn story_nee_claim_markdown() {
     let md = render_markdown(&b);
     assert!(md.contains("## Verdict: Not enough evidence"));
     assert!(!md.to_lowercase().contains("false"));
-    insta::assert_snapshot!(md);
+    // The second pass's candidate count depends on tie order among equal BM25 scores.
+    insta::with_settings!({filters => vec![(r"\d+ passages examined", "[n] passages examined")]}, {
+        insta::assert_snapshot!(md);
+    });
 }
 
 #[test]
