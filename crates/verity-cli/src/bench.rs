@@ -143,11 +143,17 @@ pub fn run(a: &BenchArgs, quiet: bool) -> Result<()> {
         &[corpus.display().to_string()],
         &IngestOptions {
             embed: false,
+            // The generated corpus is one large JSONL file; the per-file cap is for
+            // untrusted inputs, not for this.
+            max_bytes: u64::MAX,
             ..IngestOptions::default()
         },
         &bars,
     )?;
     bars.finish();
+    if let Some(f) = report.failed.first() {
+        anyhow::bail!("the generated corpus did not ingest: {}", f.message);
+    }
     let mut lat = Vec::with_capacity(a.queries);
     let mut qrng = Rng(0x0bad_cafe_0000_0042);
     let mut total_hits = 0usize;

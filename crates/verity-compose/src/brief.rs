@@ -93,9 +93,13 @@ pub struct Sentence {
     /// The stance model's scores for the cited sentence against the claim.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stance_scores: Option<StanceScores>,
-    /// Support of this sentence by the passages it cites (the check before output).
+    /// Support of this sentence by the passages it cites (the check before output): 1
+    /// for a verbatim extraction, else the model's score.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub support: Option<f32>,
+    /// The stance model's own support score for it, verbatim or not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_support: Option<f32>,
     /// Kept although its support is below the threshold (`--show-unsupported`).
     #[serde(default)]
     pub flagged: bool,
@@ -244,6 +248,13 @@ pub struct Verification {
     pub flagged: usize,
     /// Sentences at or above the threshold over sentences checked (1 when none).
     pub share_supported: f32,
+    /// Sentences that passed only as verbatim extractions of their cited span: the
+    /// stance model alone scored them below the threshold.
+    #[serde(default)]
+    pub verbatim: usize,
+    /// Sentences the stance model itself scored at or above the threshold.
+    #[serde(default)]
+    pub model_supported: usize,
     pub dropped: Vec<DroppedSentence>,
 }
 

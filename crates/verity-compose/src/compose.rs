@@ -300,6 +300,7 @@ impl<'a> Composer<'a> {
             stance,
             stance_scores: s.scores,
             support: None,
+            model_support: None,
             flagged: false,
         }
     }

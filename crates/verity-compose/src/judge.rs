@@ -15,6 +15,9 @@ use crate::gather::Cand;
 /// `1 - MIN_RELATEDNESS`.
 pub const MIN_RELATEDNESS: f32 = 0.5;
 
+/// How far a neural judgement must lean one way (`|supports − contradicts|`) to count.
+pub const NEURAL_MIN_LEAN: f32 = 0.3;
+
 /// Below this net weighted evidence (see [`aggregate`]) the verdict is Not enough
 /// evidence.
 pub const MIN_MASS: f32 = 0.3;
@@ -202,8 +205,13 @@ pub(crate) fn judge_sentences(
 
 /// Decides which judged sentences clearly address the hypothesis.
 ///
-/// - Claim mode, neural judge: the judge is not neutral (`neutral <= 1 - MIN_RELATEDNESS`)
-///   and leans one way by at least 0.4.
+/// - Claim mode, neural judge: the judge is not neutral (`neutral <= 1 - MIN_RELATEDNESS`),
+///   leans one way by at least [`NEURAL_MIN_LEAN`] (`|supports − contradicts|`), and
+///   either the sentence names a distinctive term of the claim or the judge is confident
+///   (peak ≥ 0.85) — a paraphrase has to convince the model; when the claim's rarest term
+///   occurs in no candidate at all, only a very confident judgement (≥ 0.9) counts. A
+///   model that cannot tell "related" from "contradicting" then yields Not enough
+///   evidence rather than a confident wrong verdict.
 /// - Claim mode, lexical fallback: as above, and the sentence names one of the claim's
 ///   distinctive terms (`focus`), and the claim's rarest term occurs somewhere in the
 ///   candidates. Word overlap cannot tell a paraphrase from a coincidence, so a sentence
@@ -230,7 +238,13 @@ pub(crate) fn mark_relevant(
             };
             let related = sc.neutral <= 1.0 - MIN_RELATEDNESS;
             s.relevant = match mode {
-                Mode::Check if neural => related && sc.supports.max(sc.contradicts) >= 0.4,
+                Mode::Check if neural => {
+                    let peak = sc.supports.max(sc.contradicts);
+                    related
+                        && (sc.supports - sc.contradicts).abs() >= NEURAL_MIN_LEAN
+                        && (focus.iter().any(|f| s.terms.contains(f)) || peak >= 0.85)
+                        && (!rarest_missing || peak >= 0.9)
+                }
                 Mode::Check => {
                     related && !rarest_missing && focus.iter().any(|f| s.terms.contains(f))
                 }

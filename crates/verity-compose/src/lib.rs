@@ -49,7 +49,9 @@ pub use compose::kind_label;
 pub use error::ComposeError;
 pub use judge::{aggregate, Aggregate, EvidenceItem, MIN_MASS, MIN_RELATEDNESS};
 pub use plan::{detect_mode, plan, Aspect, AspectKind, Plan, FACT_CHECK_PREFIX};
-pub use verify::{support_scores, verify_sentences, Verified, DEFAULT_SUPPORT_THRESHOLD};
+pub use verify::{
+    display_text, support_scores, verify_sentences, Verified, DEFAULT_SUPPORT_THRESHOLD,
+};
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -384,8 +386,17 @@ pub fn build_brief(
     let mut sections: Vec<Vec<Sentence>> = vec![Vec::new(); finding_picks.len() + 1];
     let mut dropped_log = Vec::new();
     let mut flagged = 0usize;
-    for ((sec, mut s), sup) in sec_of.into_iter().zip(sents).zip(support) {
+    let mut verbatim = 0usize;
+    let mut model_supported = 0usize;
+    for ((sec, mut s), (sup, model)) in sec_of.into_iter().zip(sents).zip(support) {
         s.support = Some(sup);
+        s.model_support = Some(model);
+        if model >= threshold {
+            model_supported += 1;
+        }
+        if sup >= threshold && model < threshold {
+            verbatim += 1;
+        }
         if sup >= threshold {
             sections[sec].push(s);
             continue;
@@ -412,6 +423,8 @@ pub fn build_brief(
         } else {
             ((supported as f32 / checked as f32) * 1000.0).round() / 1000.0
         },
+        verbatim,
+        model_supported,
         dropped: if req.show_unsupported {
             Vec::new()
         } else {
@@ -609,6 +622,12 @@ pub fn build_brief(
             verification.dropped.len(),
             verification.checked,
             verification.threshold
+        ));
+    }
+    if verification.verbatim > 0 {
+        notes.push(format!(
+            "The stance model scored {} of {} quoted source sentences below the support threshold against their own passages; they are kept because they are verbatim quotes, but the model's stances on these sources are unreliable.",
+            verification.verbatim, verification.checked
         ));
     }
     if verification.flagged > 0 {

@@ -31,9 +31,14 @@ pub struct Verified {
 /// its quoted text gives 0, and a sentence without citations has support 0, so neither
 /// can pass.
 ///
-/// Extractive sentences are cut from the passage they cite and should pass; the check
-/// is there to catch trimming or joining that changes the meaning, and sentences written
-/// by a language model.
+/// **Verbatim extractions.** A sentence whose text is exactly its cited span after
+/// Verity's light display trimming (whitespace, list and emphasis markers, a news
+/// dateline, an unmatched quote mark; see [`display_text`]) *is* the source sentence, so
+/// it is entailed by it whatever a model says: its support is 1. The model still scores
+/// it, and that score is kept as `model_support` so a weak model shows up in the brief.
+/// Every other sentence (joined, trimmed further, or written by a language model) is
+/// judged by the model alone. The check is there to catch trimming or joining that
+/// changes the meaning, and sentences written by a language model.
 pub fn verify_sentences(
     sentences: Vec<Sentence>,
     passages: &HashMap<PassageId, Passage>,
@@ -42,8 +47,9 @@ pub fn verify_sentences(
 ) -> Result<Verified, ComposeError> {
     let support = support_scores(&sentences, passages, judge)?;
     let mut out = Verified::default();
-    for (mut s, sup) in sentences.into_iter().zip(support) {
+    for (mut s, (sup, model)) in sentences.into_iter().zip(support) {
         s.support = Some(sup);
+        s.model_support = Some(model);
         if sup >= threshold {
             out.kept.push(s);
         } else {
@@ -53,13 +59,13 @@ pub fn verify_sentences(
     Ok(out)
 }
 
-/// The support score of each sentence (see [`verify_sentences`]), rounded to three
-/// decimals, in input order.
+/// The support of each sentence (see [`verify_sentences`]) and the model's own score,
+/// rounded to three decimals, in input order.
 pub fn support_scores(
     sentences: &[Sentence],
     passages: &HashMap<PassageId, Passage>,
     judge: &dyn StanceModel,
-) -> Result<Vec<f32>, ComposeError> {
+) -> Result<Vec<(f32, f32)>, ComposeError> {
     // One pair per (sentence, cited passage); remember which sentence each belongs to.
     let mut owners = Vec::new();
     let mut pairs: Vec<(&str, &str)> = Vec::new();
@@ -105,14 +111,40 @@ pub fn support_scores(
             got: scores.len(),
         });
     }
-    let mut support = vec![0.0f32; sentences.len()];
+    let mut model = vec![0.0f32; sentences.len()];
     for (owner, sc) in owners.into_iter().zip(scores) {
-        support[owner] = support[owner].max(sc.supports);
+        model[owner] = model[owner].max(sc.supports);
     }
-    Ok(support
-        .into_iter()
-        .map(|x| (x * 1000.0).round() / 1000.0)
+    let round = |x: f32| (x * 1000.0).round() / 1000.0;
+    Ok(sentences
+        .iter()
+        .zip(model)
+        .map(|(s, m)| {
+            let verbatim = s
+                .citations
+                .iter()
+                .any(|c| verbatim_quote(c, passages) && display_text(&c.quote) == s.text);
+            (if verbatim { 1.0 } else { round(m) }, round(m))
+        })
         .collect())
+}
+
+/// Whether a citation's quote is exactly the text at its span in the passage it names.
+fn verbatim_quote(c: &crate::brief::Citation, passages: &HashMap<PassageId, Passage>) -> bool {
+    passages.get(&c.passage_id).is_some_and(|p| {
+        c.start
+            .checked_sub(p.start)
+            .zip(c.end.checked_sub(p.start))
+            .and_then(|(a, b)| char_slice(&p.text, a, b))
+            .is_some_and(|q| q == c.quote)
+    })
+}
+
+/// The light trimming Verity applies to a quoted source sentence for display: squashed
+/// whitespace, no list or emphasis markers, no leading news dateline, no unmatched quote
+/// mark at either end. It never changes the words of the sentence itself.
+pub fn display_text(quote: &str) -> String {
+    crate::gather::clean_display(quote)
 }
 
 #[cfg(test)]
@@ -152,6 +184,7 @@ mod tests {
             stance: None,
             stance_scores: None,
             support: None,
+            model_support: None,
             flagged: false,
         }
     }
@@ -178,6 +211,48 @@ mod tests {
         assert_eq!(v.dropped.len(), 1);
         assert_eq!(v.dropped[0].text, planted.text);
         assert!(v.dropped[0].support.unwrap() < DEFAULT_SUPPORT_THRESHOLD);
+    }
+
+    /// A judge that never finds support: only verbatim extractions pass.
+    struct NeverSupports;
+    impl StanceModel for NeverSupports {
+        fn name(&self) -> &str {
+            "never"
+        }
+        fn is_neural(&self) -> bool {
+            true
+        }
+        fn score(
+            &self,
+            pairs: &[(&str, &str)],
+        ) -> Result<Vec<verity_types::StanceScores>, verity_judge::JudgeError> {
+            Ok(pairs
+                .iter()
+                .map(|_| verity_types::StanceScores {
+                    supports: 0.1,
+                    contradicts: 0.6,
+                    neutral: 0.3,
+                })
+                .collect())
+        }
+    }
+
+    #[test]
+    fn verbatim_extractions_pass_and_keep_the_model_score() {
+        let p = passage();
+        let map: HashMap<PassageId, Passage> = [(p.id.clone(), p.clone())].into();
+        let verbatim = sentence("The Dunmore ferry carried 41,000 passengers in 2022.", &p);
+        // Same span, but the text claims more than the quote says.
+        let altered = sentence(
+            "The Dunmore ferry carried 41,000 passengers in 2022 alone.",
+            &p,
+        );
+        let v = verify_sentences(vec![verbatim, altered], &map, &NeverSupports, 0.5).unwrap();
+        assert_eq!(v.kept.len(), 1);
+        assert_eq!(v.kept[0].support, Some(1.0));
+        assert_eq!(v.kept[0].model_support, Some(0.1));
+        assert_eq!(v.dropped.len(), 1);
+        assert_eq!(v.dropped[0].support, Some(0.1));
     }
 
     #[test]

@@ -173,6 +173,12 @@ pub(crate) fn verification_line(b: &Brief) -> String {
     if v.flagged > 0 {
         s.push_str(&format!(" {} are shown flagged as unsupported.", v.flagged));
     }
+    if v.verbatim > 0 {
+        s.push_str(&format!(
+            " {} passed as verbatim quotes although the model scored them lower.",
+            v.verbatim
+        ));
+    }
     s
 }
 

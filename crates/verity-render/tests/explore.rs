@@ -111,3 +111,28 @@ fn claims_table() {
         );
     }
 }
+
+#[test]
+#[ignore]
+fn score_pairs() {
+    let j = judge();
+    let pairs: Vec<(&str, &str)> = vec![
+        ("Port Vellan Town Council approved the Clear Taps Programme on 11 April 2023.", "Port Vellan Town Council on 11 April 2023 approved the Clear Taps Programme, a ten-year plan to replace every lead water service line in Port Vellan."),
+        ("The vote was not unanimous.", "The vote was not unanimous."),
+        ("The council vote approving the Clear Taps Programme was unanimous.", "The vote was not unanimous."),
+        ("Port Vellan adds fluoride to its drinking water.", "In November 2022 the Port Vellan Water Utility increased the dose of orthophosphate added to drinking water at the Sallow Lane treatment works from 1.0 to 2.5 milligrams per litre."),
+        ("A man is eating food.", "A man is eating a piece of bread."),
+        ("A man is sleeping.", "A man is eating a piece of bread."),
+        ("The estimated cost of the Clear Taps Programme rose from $38 million to $61 million.", "The estimated cost of the Clear Taps Programme has risen from $38 million to $61 million, the Port Vellan Water Utility told Town Council tonight."),
+    ];
+    for (p, s) in pairs.iter().zip(j.score(&pairs).unwrap()) {
+        println!(
+            "SCORE {:.2} {:.2} {:.2} | {} || {}",
+            s.supports,
+            s.contradicts,
+            s.neutral,
+            &p.0[..40.min(p.0.len())],
+            &p.1[..50.min(p.1.len())]
+        );
+    }
+}

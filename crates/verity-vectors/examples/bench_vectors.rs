@@ -4,6 +4,9 @@
 //!
 //! Vectors are clustered unit vectors (NOISE = spread around 1,000 cluster centres; a large
 //! value such as 5 approaches uniformly random vectors, the hardest case for a graph).
+//! With `--file VECTORS.f32` (raw little-endian rows, e.g. from verity-embed's
+//! `embed_corpus` example), real embeddings are used instead: the last 200 rows are the
+//! queries.
 #![allow(clippy::unwrap_used, clippy::type_complexity)]
 use std::collections::HashSet;
 use std::time::Instant;
@@ -34,7 +37,14 @@ fn unit(mut v: Vec<f32>) -> Vec<f32> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut args = std::env::args().skip(1);
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    let file = match all.iter().position(|a| a == "--file") {
+        Some(i) => Some(all.get(i + 1).ok_or("--file needs a path")?.clone()),
+        None => None,
+    };
+    let mut args = all
+        .into_iter()
+        .filter(|a| a != "--file" && Some(a) != file.as_ref());
     let n: usize = args
         .next()
         .map(|s| s.parse())
@@ -54,25 +64,50 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .collect(),
         )
     };
+    let (vectors, queries): (Vec<Vec<f32>>, Vec<Vec<f32>>) = match &file {
+        Some(path) => {
+            let bytes = std::fs::read(path)?;
+            let mut rows: Vec<Vec<f32>> = bytes
+                .chunks_exact(dim * 4)
+                .map(|r| {
+                    r.chunks_exact(4)
+                        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                        .collect()
+                })
+                .collect();
+            let queries = rows.split_off(rows.len().saturating_sub(200));
+            rows.truncate(n);
+            (rows, queries)
+        }
+        None => (
+            (0..n).map(|_| sample(&mut rng)).collect(),
+            (0..200).map(|_| sample(&mut rng)).collect(),
+        ),
+    };
+    let n = vectors.len();
     // 10 passages per source.
-    let items: Vec<(PassageId, Vec<f32>)> = (0..n)
-        .map(|i| {
+    let items: Vec<(PassageId, Vec<f32>)> = vectors
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
             (
                 PassageId {
                     source: SourceId::new(format!("s{}", i / 10)),
                     ordinal: (i % 10) as u32,
                 },
-                sample(&mut rng),
+                v,
             )
         })
         .collect();
-    let queries: Vec<Vec<f32>> = (0..200).map(|_| sample(&mut rng)).collect();
 
     let t = Instant::now();
+    let what = file
+        .clone()
+        .unwrap_or_else(|| format!("synthetic, noise {noise}"));
     let mut exact = ExactIndex::new(dim, "bench");
     exact.add(&items)?;
     println!(
-        "{n} vectors, dim {dim}, noise {noise}; exact add {:.2}s",
+        "{n} vectors, dim {dim} ({what}); exact add {:.2}s",
         t.elapsed().as_secs_f64()
     );
 

@@ -56,6 +56,7 @@ fn sentence(text: &str, c: Citation, stance: Option<Stance>, support: f32) -> Se
             },
         }),
         support: Some(support),
+        model_support: Some(support),
         flagged: false,
     }
 }
@@ -219,6 +220,8 @@ pub fn sample_claim_brief() -> Brief {
             kept: 4,
             flagged: 0,
             share_supported: 0.8,
+            verbatim: 0,
+            model_supported: 4,
             dropped: vec![DroppedSentence {
                 section: "finding 2".into(),
                 text: "The Trust did not comment.".into(),
