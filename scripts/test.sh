@@ -10,6 +10,10 @@ export VERITY_MODELS="${VERITY_MODELS:-$VERITY_DATA/models}"
 echo "==> models (pinned, sha256-checked)"
 bash scripts/setup-models.sh
 
+# The stance model's tests read these; point them at the installed copies.
+export VERITY_STANCE_MODEL="${VERITY_STANCE_MODEL:-$VERITY_MODELS/verity-stance}"
+export VERITY_STANCE_TOKENIZER="${VERITY_STANCE_TOKENIZER:-$VERITY_MODELS/all-minilm-l6-v2/tokenizer.json}"
+
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 
