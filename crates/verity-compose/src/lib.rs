@@ -97,6 +97,10 @@ pub struct BriefRequest {
     pub show_unsupported: bool,
     /// Support a sentence needs from the passages it cites.
     pub support_threshold: f32,
+    /// Make the stance model the only judge of support: verbatim quotes get no pass
+    /// (see [`verify_sentences`]). Useful to evaluate a model; with a weak one it empties
+    /// the brief.
+    pub strict_support: bool,
     /// Most sources the brief cites.
     pub max_sources: usize,
     /// Candidate passages kept after the first retrieval pass.
@@ -117,6 +121,7 @@ impl BriefRequest {
             today,
             show_unsupported: false,
             support_threshold: DEFAULT_SUPPORT_THRESHOLD,
+            strict_support: false,
             max_sources: DEFAULT_MAX_SOURCES,
             max_candidates: DEFAULT_MAX_CANDIDATES,
             max_judge_pairs: DEFAULT_MAX_JUDGE_PAIRS,
@@ -381,7 +386,7 @@ pub fn build_brief(
         .collect();
     let (sec_of, sents): (Vec<usize>, Vec<Sentence>) = flat.into_iter().unzip();
     let checked = sents.len();
-    let support = verify::support_scores(&sents, &passages, judge)?;
+    let support = verify::support_scores(&sents, &passages, judge, !req.strict_support)?;
     let threshold = req.support_threshold;
     let mut sections: Vec<Vec<Sentence>> = vec![Vec::new(); finding_picks.len() + 1];
     let mut dropped_log = Vec::new();

@@ -45,7 +45,7 @@ pub fn verify_sentences(
     judge: &dyn StanceModel,
     threshold: f32,
 ) -> Result<Verified, ComposeError> {
-    let support = support_scores(&sentences, passages, judge)?;
+    let support = support_scores(&sentences, passages, judge, true)?;
     let mut out = Verified::default();
     for (mut s, (sup, model)) in sentences.into_iter().zip(support) {
         s.support = Some(sup);
@@ -60,11 +60,13 @@ pub fn verify_sentences(
 }
 
 /// The support of each sentence (see [`verify_sentences`]) and the model's own score,
-/// rounded to three decimals, in input order.
+/// rounded to three decimals, in input order. With `trust_verbatim` false the model's
+/// score is the support of every sentence, verbatim quotes included (strict mode).
 pub fn support_scores(
     sentences: &[Sentence],
     passages: &HashMap<PassageId, Passage>,
     judge: &dyn StanceModel,
+    trust_verbatim: bool,
 ) -> Result<Vec<(f32, f32)>, ComposeError> {
     // One pair per (sentence, cited passage); remember which sentence each belongs to.
     let mut owners = Vec::new();
@@ -120,10 +122,10 @@ pub fn support_scores(
         .iter()
         .zip(model)
         .map(|(s, m)| {
-            let verbatim = s
-                .citations
-                .iter()
-                .any(|c| verbatim_quote(c, passages) && display_text(&c.quote) == s.text);
+            let verbatim = trust_verbatim
+                && s.citations
+                    .iter()
+                    .any(|c| verbatim_quote(c, passages) && display_text(&c.quote) == s.text);
             (if verbatim { 1.0 } else { round(m) }, round(m))
         })
         .collect())

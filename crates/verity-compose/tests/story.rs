@@ -398,6 +398,19 @@ impl StanceModel for Doubting {
 #[test]
 fn unsupported_sentences_are_dropped_or_flagged() {
     let mut req = BriefRequest::new(QUESTIONS[0], Mode::Ask, today());
+    // Verbatim quotes pass whatever the model says ...
+    let judge = Doubting {
+        hypothesis: plan(QUESTIONS[0], Mode::Ask).unwrap().hypothesis,
+    };
+    let lenient = build_brief(&req, library(), &judge, &NoProgress).unwrap();
+    assert!(lenient.sentences().count() > 0);
+    assert!(lenient
+        .sentences()
+        .all(|s| s.support == Some(1.0) && s.model_support < Some(0.5)));
+    assert_eq!(lenient.verification.verbatim, lenient.verification.checked);
+    assert!(lenient.notes.iter().any(|n| n.contains("verbatim")));
+    // ... unless the check is strict.
+    req.strict_support = true;
     let judge = Doubting {
         hypothesis: plan(QUESTIONS[0], Mode::Ask).unwrap().hypothesis,
     };
@@ -442,4 +455,36 @@ fn empty_input_is_an_error() {
     let e = build_brief(&req, library(), &LexicalStance::new(), &NoProgress).unwrap_err();
     assert!(matches!(e, ComposeError::EmptyInput));
     assert!(e.to_string().contains("verity check"));
+}
+
+#[test]
+fn planted_sentence_in_a_real_brief_is_removed() {
+    let b = brief(CLAIMS[0], Mode::Check);
+    let passages: std::collections::HashMap<_, _> = b
+        .sources
+        .iter()
+        .flat_map(|s| &s.passages)
+        .map(|p| {
+            (
+                p.id.clone(),
+                verity_types::Passage {
+                    id: p.id.clone(),
+                    start: p.start,
+                    end: p.end,
+                    text: p.text.clone(),
+                },
+            )
+        })
+        .collect();
+    let mut sentences: Vec<Sentence> = b.sentences().cloned().collect();
+    let n = sentences.len();
+    // A sentence that borrows a real citation but says something its source never does.
+    let mut planted = sentences[0].clone();
+    planted.text =
+        "Kestrel Pipeworks was fined for leaving every Harbour Heights street unpaved.".into();
+    sentences.insert(1, planted.clone());
+    let v = verify_sentences(sentences, &passages, &LexicalStance::new(), 0.5).unwrap();
+    assert_eq!(v.kept.len(), n);
+    assert_eq!(v.dropped.len(), 1);
+    assert_eq!(v.dropped[0].text, planted.text);
 }

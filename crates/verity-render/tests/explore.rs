@@ -95,7 +95,7 @@ fn claims_table() {
         };
         let md = verity_render::render_markdown(&b).len();
         println!(
-            "ROW|{}|{}|{}|{:.2}|{}|{}|{}|{}/{}|{}ms|{}B md|{}B json",
+            "ROW|{}|{}|{}|{:.2}|{}|{}|{}|{}/{}|model {}|{}ms|{}B md|{}B json",
             claim,
             expected,
             got,
@@ -105,6 +105,7 @@ fn claims_table() {
             b.sources.len(),
             b.verification.checked - b.verification.dropped.len(),
             b.verification.checked,
+            b.verification.model_supported,
             ms,
             md,
             serde_json::to_string(&b).unwrap().len()
