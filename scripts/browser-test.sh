@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Browser test of `verity serve`: headless Chromium asks a question on the story corpus,
-# waits for the brief, clicks a citation and checks the highlighted passage. Screenshots
-# go to target/browser-artifacts/ (brief.png, citation.png, print.png).
+# Browser test of `verity serve`: headless Chromium asks a question on the demo corpus
+# (the Wikipedia lead paragraphs installed by scripts/setup-models.sh; the fictional story
+# corpus when those are not installed), waits for the brief, clicks a citation and checks
+# the highlighted passage. Screenshots go to target/browser-artifacts/ (brief.png,
+# citation.png, print.png, recheck.png).
 #
 #   bash scripts/browser-test.sh            # BM25 + lexical judge (fast, no models)
 #   VERITY_BROWSER_MODELS=1 bash scripts/browser-test.sh   # with the installed models
+#   VERITY_BROWSER_CORPUS=story bash scripts/browser-test.sh  # the fictional story corpus
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,7 +22,7 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 if ! python3 -c "import websockets" 2>/dev/null; then
   echo "==> installing the websockets package"
-  python3 -m pip install --quiet websockets
+  python3 -m pip install --quiet "websockets==17.4"
 fi
 
 echo "==> building"
@@ -37,8 +40,22 @@ trap cleanup EXIT
 MODELS_FLAG="--no-models"
 [ "${VERITY_BROWSER_MODELS:-0}" = 1 ] && MODELS_FLAG=""
 
-echo "==> ingesting the story corpus"
-"$VERITY" --data "$WORK/data" $MODELS_FLAG --quiet ingest tests/fixtures/story >/dev/null
+VERITY_DATA="${VERITY_DATA:-$PWD/verity-data}"
+DEMO_JSON="$VERITY_DATA/demo/summaries_en-us.json"
+CORPUS="${VERITY_BROWSER_CORPUS:-demo}"
+if [ "$CORPUS" = demo ] && [ ! -s "$DEMO_JSON" ]; then
+  echo "==> $DEMO_JSON is not installed (bash scripts/setup-models.sh); using the story corpus"
+  CORPUS=story
+fi
+if [ "$CORPUS" = demo ]; then
+  python3 scripts/demo_corpus.py "$DEMO_JSON" "$WORK/wikipedia-leads.jsonl" >/dev/null
+  SOURCES="$WORK/wikipedia-leads.jsonl"
+  set -- --question "When did the Apollo 11 mission land on the Moon?" "$@"
+else
+  SOURCES=tests/fixtures/story
+fi
+echo "==> ingesting the $CORPUS corpus"
+"$VERITY" --data "$WORK/data" $MODELS_FLAG --quiet ingest "$SOURCES" >/dev/null
 
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 "$VERITY" --data "$WORK/data" $MODELS_FLAG serve --addr "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &

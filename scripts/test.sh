@@ -23,3 +23,6 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "==> cargo test"
 # Model-backed tests must run here, not skip.
 VERITY_REQUIRE_MODELS=1 cargo test --workspace --locked
+
+echo "==> browser test (headless Chromium; screenshots in target/browser-artifacts/)"
+bash scripts/browser-test.sh

@@ -61,6 +61,25 @@ def load_rte(path, not_entail_label):
     return out
 
 
+def mismatched_pairs(pairs, share, rng):
+    """Claims paired with evidence written for another claim, labelled neutral."""
+    own = {}
+    for c, e, _ in pairs:
+        own.setdefault(c, set()).add(e)
+    claims = sorted(own)
+    evidence = sorted({e for _, e, _ in pairs})
+    out = []
+    for _ in range(int(len(pairs) * share)):
+        c = rng.choice(claims)
+        e = rng.choice(evidence)
+        # Skip accidental matches: the claim's own evidence, or heavy word overlap.
+        cw = set(c.lower().split())
+        if e in own[c] or len(cw & set(e.lower().split())) > 0.5 * len(cw):
+            continue
+        out.append((c, e, LABELS["neutral"]))
+    return out
+
+
 class CrossEncoder(nn.Module):
     def __init__(self, base):
         super().__init__()
@@ -135,6 +154,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--init", help="continue from an exported checkpoint dir (model.safetensors)")
+    ap.add_argument("--neutral-share", type=float, default=0.25,
+                    help="unrelated (claim, other claim's evidence) neutral pairs, as a share of in-domain pairs")
     ap.add_argument("--stage2-snli", type=float, default=0.25,
                     help="share of SNLI batches in stage 2 (the rest is in-domain)")
     args = ap.parse_args()
@@ -168,8 +189,12 @@ def main():
     cf = load_rte(os.path.join(args.shared, "covidfact/rte-covidfact/train.tsv"), LABELS["refutes"])
     sf = load_rte(os.path.join(args.shared, "covidfact/rte-scifact/train.tsv"), NOT_SUPPORTS)
     cf_dev = load_rte(os.path.join(args.shared, "covidfact/rte-covidfact/dev.tsv"), LABELS["refutes"])
+    # Unrelated evidence is neutral: pair each in-domain claim with evidence written for a
+    # different claim (real sentences, re-paired; the standard "not enough info" sampling).
+    # Without these the model learns "health-sounding evidence, no support -> contradicts".
+    unrelated = mismatched_pairs(hv_train + cf, args.neutral_share, random.Random(args.seed))
     say(f"data: snli={len(snli)} healthver_train={len(hv_train)} healthver_cal={len(hv_cal)} "
-        f"covidfact={len(cf)} scifact={len(sf)}")
+        f"covidfact={len(cf)} scifact={len(sf)} unrelated_neutral={len(unrelated)}")
 
     # Word embeddings stay frozen: they are 11.7M of the 22.7M parameters, updating them
     # costs most of the optimizer time on CPU, and the pretrained ones are already good.
@@ -182,7 +207,7 @@ def main():
     step = 0
     # Stage 1: general NLI with a little in-domain. Stage 2: in-domain heavy with SNLI replay.
     snli_iter = iter(batches(snli, tok, args.bs, args.max_len))
-    indomain = hv_train * 2 + cf + sf
+    indomain = hv_train * 2 + cf + sf + unrelated
 
     def next_snli():
         nonlocal snli_iter
