@@ -174,6 +174,7 @@ pub fn run(a: &BenchArgs, quiet: bool) -> Result<()> {
         "text_mb": report.bytes as f64 / 1e6,
         "ingest_seconds": report.seconds,
         "ingest_mb_per_s": report.mb_per_s(),
+        "ingest_timings": report.timings,
         "queries": a.queries,
         "search_p50_ms": p50,
         "search_p99_ms": p99,
@@ -189,6 +190,11 @@ pub fn run(a: &BenchArgs, quiet: bool) -> Result<()> {
             report.bytes as f64 / 1e6,
             report.seconds,
             report.mb_per_s()
+        );
+        let t = &report.timings;
+        println!(
+            "  stages (s): read {:.2}, prepare {:.2}, store {:.2}, index {:.2}, embed {:.2}",
+            t.read, t.prepare, t.store, t.index, t.embed
         );
         println!(
             "search (BM25, top 10, {} queries): p50 {p50:.2} ms, p99 {p99:.2} ms",

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use verity_index::IndexDoc;
 use verity_ingest::{FetchOptions, Fingerprint, IngestError, KindRules, ReadOptions};
 use verity_store::NewSource;
-use verity_types::{Document, Progress, SourceId};
+use verity_types::{Document, PassageId, Progress, SourceId};
 
 /// Knobs for one ingest run.
 #[derive(Debug, Clone)]
@@ -81,8 +81,26 @@ pub struct IngestReport {
     /// Passages embedded.
     pub embedded: u64,
     pub seconds: f64,
+    /// Where the time went, in seconds of wall clock on the ingesting thread.
+    pub timings: IngestTimings,
     /// Links `(copy, original)` found in this run.
     pub duplicate_links: Vec<(String, String)>,
+}
+
+/// Wall-clock seconds per ingest stage (they do not overlap on the ingesting thread, but
+/// tantivy and rayon work on other threads beside them).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct IngestTimings {
+    /// Reading and parsing files (parallel).
+    pub read: f64,
+    /// Hashing, chunking and fingerprinting documents (parallel).
+    pub prepare: f64,
+    /// Near-duplicate lookups and the store's transaction.
+    pub store: f64,
+    /// Handing passages to the lexical index, and its commit.
+    pub index: f64,
+    /// Embedding passages and saving vectors.
+    pub embed: f64,
 }
 
 impl IngestReport {
@@ -259,23 +277,29 @@ impl Library {
         let mut in_run: HashSet<SourceId> = HashSet::new();
         const READ_GROUP: usize = 256;
         for group in work.chunks(READ_GROUP) {
-            let read: Vec<Vec<std::result::Result<Prepared, IngestError>>> = group
+            let t = Instant::now();
+            let read: Vec<std::result::Result<Document, IngestError>> = group
                 .par_iter()
-                .map(|input| {
-                    let docs = match input {
-                        Input::File(p) => verity_ingest::read_file(p, &ropts),
-                        Input::Url(u) => match verity_ingest::fetch_url_all(u, &fetch, &ropts) {
-                            Ok(d) => d,
-                            Err(e) => vec![Err(e)],
-                        },
-                    };
-                    docs.into_iter()
-                        .map(|d| d.map(|d| prepare(d, opts.attribution.as_deref())))
-                        .collect()
+                .map(|input| match input {
+                    Input::File(p) => verity_ingest::read_file(p, &ropts),
+                    Input::Url(u) => match verity_ingest::fetch_url_all(u, &fetch, &ropts) {
+                        Ok(d) => d,
+                        Err(e) => vec![Err(e)],
+                    },
                 })
+                .flatten()
                 .collect();
+            report.timings.read += t.elapsed().as_secs_f64();
+            let t = Instant::now();
+            // Hash, chunk and fingerprint per document, not per file: one JSONL file can
+            // hold the whole corpus.
+            let prepared: Vec<std::result::Result<Prepared, IngestError>> = read
+                .into_par_iter()
+                .map(|d| d.map(|d| prepare(d, opts.attribution.as_deref())))
+                .collect();
+            report.timings.prepare += t.elapsed().as_secs_f64();
             progress.advance(group.len() as u64);
-            for item in read.into_iter().flatten() {
+            for item in prepared {
                 let p = match item {
                     Ok(p) => p,
                     Err(e) => {
@@ -319,6 +343,7 @@ impl Library {
         if batch.is_empty() {
             return Ok(());
         }
+        let t = Instant::now();
         let ids: Vec<SourceId> = batch.iter().map(|p| p.id.clone()).collect();
         let existing = self.store.existing(&ids)?;
         let mut new = Vec::with_capacity(batch.len());
@@ -351,18 +376,59 @@ impl Library {
                 duplicate_of,
             });
         }
+        report.timings.store += t.elapsed().as_secs_f64();
         if new.is_empty() {
             return Ok(());
         }
-        self.store.put_sources(&new)?;
+        let t = Instant::now();
         let ids: Vec<SourceId> = new.iter().map(|s| s.id.clone()).collect();
-        drop(new);
-        if opts.embed {
-            report.embedded += self.index_sources(&ids, progress)?;
-        } else {
-            self.index_lexical(&ids)?;
+        let docs: Vec<IndexDoc<'_>> = new
+            .iter()
+            .flat_map(|s| {
+                s.passages
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (_, _, text))| IndexDoc {
+                        id: PassageId {
+                            source: s.id.clone(),
+                            ordinal: i as u32,
+                        },
+                        text,
+                    })
+            })
+            .collect();
+        // Stage the passages in the lexical index first: tantivy indexes them on its own
+        // threads while the store writes. Nothing staged is visible before the commit,
+        // which comes after the store holds the sources as `pending`; if the store write
+        // fails, the staged work is rolled back.
+        self.lexical.add(&docs)?;
+        report.timings.index += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        if let Err(e) = self.store.put_sources(&new) {
+            self.lexical.rollback()?;
+            return Err(e.into());
         }
+        report.timings.store += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        if opts.embed {
+            match self.embed_passages(&docs, progress) {
+                Ok(n) => report.embedded += n,
+                Err(e) => {
+                    // The sources stay `pending`; the next open re-indexes them.
+                    self.lexical.rollback()?;
+                    return Err(e);
+                }
+            }
+        }
+        drop(docs);
+        drop(new);
+        report.timings.embed += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        self.lexical.commit()?;
+        report.timings.index += t.elapsed().as_secs_f64();
+        let t = Instant::now();
         self.store.mark_indexed(&ids)?;
+        report.timings.store += t.elapsed().as_secs_f64();
         Ok(())
     }
 
@@ -385,17 +451,33 @@ impl Library {
     /// Add stored sources to every index and commit. Returns passages embedded.
     pub(crate) fn index_sources(&self, ids: &[SourceId], progress: &dyn Progress) -> Result<u64> {
         self.index_lexical(ids)?;
-        let (Some(embedder), Some(vectors)) = (&self.embedder, &self.vectors) else {
+        if self.embedder.is_none() || self.vectors.is_none() {
             return Ok(0);
-        };
+        }
         let mut passages = Vec::new();
         for id in ids {
             passages.extend(self.store.passages_of(id)?);
         }
-        progress.stage("embedding", Some(passages.len() as u64));
-        let mut items = Vec::with_capacity(passages.len());
-        for chunk in passages.chunks(256) {
-            let texts: Vec<&str> = chunk.iter().map(|p| p.text.as_str()).collect();
+        let docs: Vec<IndexDoc<'_>> = passages
+            .iter()
+            .map(|p| IndexDoc {
+                id: p.id.clone(),
+                text: &p.text,
+            })
+            .collect();
+        self.embed_passages(&docs, progress)
+    }
+
+    /// Embed passages and add them to the vector index (saved before returning). Returns
+    /// passages embedded; 0 without an embedding model.
+    fn embed_passages(&self, docs: &[IndexDoc<'_>], progress: &dyn Progress) -> Result<u64> {
+        let (Some(embedder), Some(vectors)) = (&self.embedder, &self.vectors) else {
+            return Ok(0);
+        };
+        progress.stage("embedding", Some(docs.len() as u64));
+        let mut items = Vec::with_capacity(docs.len());
+        for chunk in docs.chunks(256) {
+            let texts: Vec<&str> = chunk.iter().map(|p| p.text).collect();
             let vecs = embedder
                 .embed(&texts)
                 .map_err(|e| EngineError::Embed(e.to_string()))?;

@@ -15,6 +15,7 @@
 //! assert_eq!(hits[0].0, pid);
 //! ```
 
+mod stem;
 mod tantivy_index;
 
 pub use tantivy_index::TantivyIndex;
@@ -55,6 +56,8 @@ pub trait LexicalIndex: Send + Sync {
     fn add(&self, docs: &[IndexDoc<'_>]) -> Result<()>;
     fn delete_source(&self, id: &SourceId) -> Result<()>;
     fn commit(&self) -> Result<()>;
+    /// Drop everything staged since the last commit.
+    fn rollback(&self) -> Result<()>;
     /// Top passages for `query` by BM25, restricted to `allowed` sources when given.
     fn search(
         &self,

@@ -7,9 +7,7 @@ use tantivy::query::{BooleanQuery, Occur, Query, TermSetQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, STORED, STRING,
 };
-use tantivy::tokenizer::{
-    Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
-};
+use tantivy::tokenizer::{LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer};
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 use verity_types::{byte_to_char, PassageId, SourceId};
 
@@ -32,7 +30,7 @@ fn analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser)
-        .filter(Stemmer::new(Language::English))
+        .filter(crate::stem::CachedEnglishStemmer)
         .build()
 }
 
@@ -164,6 +162,14 @@ impl LexicalIndex for TantivyIndex {
             }
         }
         self.reader.reload().map_err(err("reloading the index"))
+    }
+
+    fn rollback(&self) -> Result<()> {
+        let mut guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(w) = guard.as_mut() {
+            w.rollback().map_err(err("rolling back the index"))?;
+        }
+        Ok(())
     }
 
     fn search(
@@ -319,6 +325,27 @@ mod tests {
         }])
         .unwrap();
         assert_eq!(idx.search("barrier", 10, None).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn rollback_drops_staged_work_and_keeps_committed() {
+        let idx = sample();
+        idx.add(&[IndexDoc {
+            id: pid("c", 0),
+            text: "barrier barrier",
+        }])
+        .unwrap();
+        idx.rollback().unwrap();
+        idx.commit().unwrap();
+        assert_eq!(idx.search("barrier", 10, None).unwrap().len(), 2);
+        // The writer still works after a rollback.
+        idx.add(&[IndexDoc {
+            id: pid("d", 0),
+            text: "barrier",
+        }])
+        .unwrap();
+        idx.commit().unwrap();
+        assert_eq!(idx.search("barrier", 10, None).unwrap().len(), 3);
     }
 
     #[test]

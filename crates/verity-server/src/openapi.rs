@@ -33,7 +33,7 @@ use crate::views::*;
     ),
     components(schemas(
         Code, ErrorBody, ErrorDetail, Health, QueueView, SearchHitView, SourceView, MetaView,
-        SourceDetail, Removed, AddUrl, IngestReportView, FailureView, NewCheck, CheckAccepted,
+        SourceDetail, Removed, AddUrl, IngestReportView, IngestTimingsView, FailureView, NewCheck, CheckAccepted,
         CheckView, CheckSummary, CheckPage, CheckInput, CheckMode, CheckStatus, JobEvent,
         BriefDiff, DiffSource,
     )),

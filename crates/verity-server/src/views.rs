@@ -188,6 +188,8 @@ pub struct IngestReportView {
     pub bytes: u64,
     pub embedded: u64,
     pub seconds: f64,
+    /// Wall-clock seconds per ingest stage.
+    pub timings: IngestTimingsView,
     /// `[copy location, original id]` pairs.
     #[schema(value_type = Vec<Vec<String>>)]
     pub duplicate_links: Vec<(String, String)>,
@@ -206,9 +208,31 @@ impl From<&IngestReport> for IngestReportView {
             bytes: r.bytes,
             embedded: r.embedded,
             seconds: r.seconds,
+            timings: IngestTimingsView {
+                read: r.timings.read,
+                prepare: r.timings.prepare,
+                store: r.timings.store,
+                index: r.timings.index,
+                embed: r.timings.embed,
+            },
             duplicate_links: r.duplicate_links.clone(),
         }
     }
+}
+
+/// Where an ingest's time went, in seconds (see `verity_engine::IngestTimings`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct IngestTimingsView {
+    /// Reading and parsing files.
+    pub read: f64,
+    /// Hashing, chunking and fingerprinting.
+    pub prepare: f64,
+    /// Near-duplicate lookups and the store's writes.
+    pub store: f64,
+    /// The lexical index's work and commit.
+    pub index: f64,
+    /// Embedding passages and saving vectors.
+    pub embed: f64,
 }
 
 /// Body of `POST /api/sources` when adding a URL.

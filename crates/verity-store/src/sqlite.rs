@@ -12,7 +12,10 @@ use verity_types::{
     DocMeta, Format, Passage, PassageId, SearchFilters, Source, SourceId, SourceKind,
 };
 
-const SCHEMA_VERSION: i64 = 1;
+/// 2: `passages` keep only their character spans; their text is sliced from the source's
+/// stored text on read (it was written twice, and as ~1 KB rows of a WITHOUT ROWID table
+/// keyed by a random hash every insert split pages mid-tree).
+const SCHEMA_VERSION: i64 = 2;
 const READERS: usize = 4;
 
 const SCHEMA: &str = "
@@ -36,9 +39,8 @@ CREATE TABLE IF NOT EXISTS passages (
     ordinal INTEGER NOT NULL,
     start INTEGER NOT NULL,
     end INTEGER NOT NULL,
-    text TEXT NOT NULL,
     PRIMARY KEY (source_id, ordinal)
-) WITHOUT ROWID;
+);
 CREATE TABLE IF NOT EXISTS checks (
     id TEXT PRIMARY KEY,
     created_at TEXT NOT NULL,
@@ -71,6 +73,54 @@ fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+fn source_text_on(conn: &Connection, id: &SourceId) -> Result<Option<String>> {
+    conn.query_row("SELECT text FROM sources WHERE id=?1", [id.as_str()], |r| {
+        r.get(0)
+    })
+    .optional()
+    .map_err(sql("reading a source's text"))
+}
+
+fn bad_span(pid: &PassageId) -> StoreError {
+    StoreError::Corrupt(format!(
+        "passage {pid} points outside its source's text; re-ingest the source"
+    ))
+}
+
+/// Byte offsets of a set of character offsets into one text, found in a single pass, so
+/// slicing every passage of a large source stays linear in its length.
+struct CharIndex(std::collections::HashMap<u64, usize>);
+
+impl CharIndex {
+    fn new(text: &str, offsets: impl Iterator<Item = u64>) -> CharIndex {
+        let mut wanted: Vec<u64> = offsets.collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut map = std::collections::HashMap::with_capacity(wanted.len());
+        let mut next = wanted.iter().copied().peekable();
+        let mut n = 0u64;
+        for (b, _) in text
+            .char_indices()
+            .chain(std::iter::once((text.len(), ' ')))
+        {
+            while next.peek() == Some(&n) {
+                map.insert(n, b);
+                next.next();
+            }
+            if next.peek().is_none() {
+                break;
+            }
+            n += 1;
+        }
+        CharIndex(map)
+    }
+
+    fn slice<'t>(&self, text: &'t str, start: u64, end: u64) -> Option<&'t str> {
+        let (b0, b1) = (*self.0.get(&start)?, *self.0.get(&end)?);
+        text.get(b0..b1)
+    }
+}
+
 impl SqliteStore {
     /// Open (or create) the store at `path`.
     pub fn open(path: &Path) -> Result<Self> {
@@ -81,7 +131,9 @@ impl SqliteStore {
         let writer = Connection::open(path).map_err(open_err)?;
         writer
             .execute_batch(
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;",
+                "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; \
+                 PRAGMA cache_size=-65536; \
+                 PRAGMA busy_timeout=10000;",
             )
             .map_err(open_err)?;
         Self::migrate(&writer)?;
@@ -123,6 +175,22 @@ impl SqliteStore {
                 found: version,
                 known: SCHEMA_VERSION,
             });
+        }
+        if version == 1 {
+            // Rebuild `passages` as spans only, in one transaction.
+            conn.execute_batch(
+                "BEGIN;
+                 ALTER TABLE passages RENAME TO passages_v1;
+                 CREATE TABLE passages (
+                     source_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
+                     start INTEGER NOT NULL, end INTEGER NOT NULL,
+                     PRIMARY KEY (source_id, ordinal));
+                 INSERT INTO passages SELECT source_id, ordinal, start, end FROM passages_v1;
+                 DROP TABLE passages_v1;
+                 PRAGMA user_version=2;
+                 COMMIT;",
+            )
+            .map_err(sql("upgrading the passages table"))?;
         }
         conn.execute_batch(SCHEMA)
             .map_err(sql("creating the schema"))?;
@@ -235,8 +303,8 @@ impl Store for SqliteStore {
                 .map_err(sql("preparing the source insert"))?;
             let mut pas = tx
                 .prepare_cached(
-                    "INSERT OR REPLACE INTO passages (source_id, ordinal, start, end, text) \
-                     VALUES (?1,?2,?3,?4,?5)",
+                    "INSERT OR REPLACE INTO passages (source_id, ordinal, start, end) \
+                     VALUES (?1,?2,?3,?4)",
                 )
                 .map_err(sql("preparing the passage insert"))?;
             for s in items {
@@ -264,15 +332,9 @@ impl Store for SqliteStore {
                 if inserted == 0 {
                     continue; // already stored: re-ingest is a no-op
                 }
-                for (i, (start, end, text)) in s.passages.iter().enumerate() {
-                    pas.execute(params![
-                        s.id.as_str(),
-                        i as i64,
-                        *start as i64,
-                        *end as i64,
-                        text
-                    ])
-                    .map_err(sql("storing a passage"))?;
+                for (i, (start, end, _)) in s.passages.iter().enumerate() {
+                    pas.execute(params![s.id.as_str(), i as i64, *start as i64, *end as i64])
+                        .map_err(sql("storing a passage"))?;
                 }
             }
         }
@@ -347,74 +409,96 @@ impl Store for SqliteStore {
     }
 
     fn source_text(&self, id: &SourceId) -> Result<Option<String>> {
-        let conn = self.read();
-        conn.query_row("SELECT text FROM sources WHERE id=?1", [id.as_str()], |r| {
-            r.get(0)
-        })
-        .optional()
-        .map_err(sql("reading a source's text"))
+        source_text_on(&self.read(), id)
     }
 
     fn passages_of(&self, id: &SourceId) -> Result<Vec<Passage>> {
         let conn = self.read();
+        let Some(text) = source_text_on(&conn, id)? else {
+            return Ok(Vec::new());
+        };
         let mut stmt = conn
             .prepare_cached(
-                "SELECT ordinal, start, end, text FROM passages WHERE source_id=?1 ORDER BY ordinal",
+                "SELECT ordinal, start, end FROM passages WHERE source_id=?1 ORDER BY ordinal",
             )
             .map_err(sql("reading passages"))?;
-        let rows = stmt
+        let spans = stmt
             .query_map([id.as_str()], |r| {
+                Ok((
+                    r.get::<_, i64>(0)? as u32,
+                    r.get::<_, i64>(1)? as u64,
+                    r.get::<_, i64>(2)? as u64,
+                ))
+            })
+            .map_err(sql("reading passages"))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(sql("reading passages"))?;
+        let bytes = CharIndex::new(&text, spans.iter().flat_map(|s| [s.1, s.2]));
+        spans
+            .into_iter()
+            .map(|(ordinal, start, end)| {
+                let pid = PassageId {
+                    source: id.clone(),
+                    ordinal,
+                };
+                let text = bytes
+                    .slice(&text, start, end)
+                    .ok_or_else(|| bad_span(&pid))?;
                 Ok(Passage {
-                    id: PassageId {
-                        source: id.clone(),
-                        ordinal: r.get::<_, i64>(0)? as u32,
-                    },
-                    start: r.get::<_, i64>(1)? as u64,
-                    end: r.get::<_, i64>(2)? as u64,
-                    text: r.get(3)?,
+                    id: pid,
+                    start,
+                    end,
+                    text: text.to_string(),
                 })
             })
-            .map_err(sql("reading passages"))?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(sql("reading passages"))
+            .collect()
     }
 
     fn passages(&self, ids: &[PassageId]) -> Result<Vec<(Passage, Source)>> {
         let conn = self.read();
         let mut out = Vec::with_capacity(ids.len());
         let mut pstmt = conn
-            .prepare_cached(
-                "SELECT start, end, text FROM passages WHERE source_id=?1 AND ordinal=?2",
-            )
+            .prepare_cached("SELECT start, end FROM passages WHERE source_id=?1 AND ordinal=?2")
             .map_err(sql("reading passages"))?;
         let q = format!("SELECT {SOURCE_COLS} FROM sources WHERE id=?1 AND state='indexed'");
         let mut sstmt = conn.prepare_cached(&q).map_err(sql("reading sources"))?;
-        let mut cache: std::collections::HashMap<SourceId, Option<Source>> =
+        // Each source's metadata and text are read once, however many of its passages
+        // are asked for.
+        let mut cache: std::collections::HashMap<SourceId, Option<(Source, String)>> =
             std::collections::HashMap::new();
         for pid in ids {
-            let source = match cache.get(&pid.source) {
-                Some(s) => s.clone(),
-                None => {
-                    let s = sstmt
-                        .query_row([pid.source.as_str()], source_from_row)
-                        .optional()
-                        .map_err(sql("reading a source"))?;
-                    cache.insert(pid.source.clone(), s.clone());
-                    s
-                }
+            if !cache.contains_key(&pid.source) {
+                let s = sstmt
+                    .query_row([pid.source.as_str()], source_from_row)
+                    .optional()
+                    .map_err(sql("reading a source"))?;
+                let entry = match s {
+                    Some(s) => source_text_on(&conn, &pid.source)?.map(|t| (s, t)),
+                    None => None,
+                };
+                cache.insert(pid.source.clone(), entry);
+            }
+            let Some(Some((source, text))) = cache.get(&pid.source) else {
+                continue;
             };
-            let Some(source) = source else { continue };
-            let p = pstmt
+            let span = pstmt
                 .query_row(params![pid.source.as_str(), pid.ordinal as i64], |r| {
-                    Ok(Passage {
-                        id: pid.clone(),
-                        start: r.get::<_, i64>(0)? as u64,
-                        end: r.get::<_, i64>(1)? as u64,
-                        text: r.get(2)?,
-                    })
+                    Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64))
                 })
                 .optional()
                 .map_err(sql("reading a passage"))?;
+            let p = match span {
+                Some((start, end)) => Some(Passage {
+                    id: pid.clone(),
+                    start,
+                    end,
+                    text: verity_types::char_slice(text, start, end)
+                        .ok_or_else(|| bad_span(pid))?
+                        .to_string(),
+                }),
+                None => None,
+            };
+            let source = source.clone();
             if let Some(p) = p {
                 out.push((p, source));
             }
@@ -721,5 +805,79 @@ mod tests {
             Some("Ledger")
         );
         assert_eq!(s.source_text(&a.id).unwrap().as_deref(), Some("persisted"));
+    }
+}
+
+#[cfg(test)]
+mod span_tests {
+    use super::*;
+
+    #[test]
+    fn char_index_slices_multibyte_text_in_one_pass() {
+        let text = "Café “Vellan” — naïve ending";
+        let spans = [(0u64, 4u64), (5, 13), (16, 28)];
+        let idx = CharIndex::new(text, spans.iter().flat_map(|s| [s.0, s.1]));
+        let got: Vec<&str> = spans
+            .iter()
+            .map(|&(a, b)| idx.slice(text, a, b).unwrap())
+            .collect();
+        assert_eq!(got, vec!["Café", "“Vellan”", "naïve ending"]);
+        // Offsets past the end are not found.
+        let idx = CharIndex::new(text, [0, 29].into_iter());
+        assert_eq!(idx.slice(text, 0, 29), None);
+    }
+
+    #[test]
+    fn a_version_1_library_is_upgraded_without_losing_passages() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("library.sqlite");
+        let text = "Ösel harbour reopened. The ferry runs again.";
+        {
+            // The version 1 layout: passage text stored beside its span.
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(
+                "CREATE TABLE sources (id TEXT PRIMARY KEY, location TEXT NOT NULL,
+                    format TEXT NOT NULL, title TEXT, publisher TEXT, author TEXT,
+                    published TEXT, url TEXT, kind TEXT, attribution TEXT,
+                    ingested_at TEXT NOT NULL, char_len INTEGER NOT NULL,
+                    passage_count INTEGER NOT NULL, duplicate_of TEXT, fingerprint BLOB,
+                    state TEXT NOT NULL, text TEXT NOT NULL);
+                 CREATE TABLE passages (source_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
+                    start INTEGER NOT NULL, end INTEGER NOT NULL, text TEXT NOT NULL,
+                    PRIMARY KEY (source_id, ordinal)) WITHOUT ROWID;
+                 PRAGMA user_version=1;",
+            )
+            .unwrap();
+            c.execute(
+                "INSERT INTO sources VALUES ('s1','a.txt','txt','A',NULL,NULL,NULL,NULL,NULL,
+                    NULL,'2026-01-01T00:00:00Z',44,2,NULL,NULL,'indexed',?1)",
+                [text],
+            )
+            .unwrap();
+            c.execute_batch(
+                "INSERT INTO passages VALUES ('s1',0,0,22,'Ösel harbour reopened.');
+                 INSERT INTO passages VALUES ('s1',1,23,44,'The ferry runs again.');",
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let ps = store.passages_of(&SourceId::new("s1")).unwrap();
+        let texts: Vec<&str> = ps.iter().map(|p| p.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            vec!["Ösel harbour reopened.", "The ferry runs again."]
+        );
+        let one = store
+            .passages(&[PassageId {
+                source: SourceId::new("s1"),
+                ordinal: 1,
+            }])
+            .unwrap();
+        assert_eq!(one[0].0.text, "The ferry runs again.");
+        let version: i64 = store
+            .read()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
     }
 }
