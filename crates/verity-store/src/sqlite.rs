@@ -98,11 +98,11 @@ impl CharIndex {
         wanted.dedup();
         let mut map = std::collections::HashMap::with_capacity(wanted.len());
         let mut next = wanted.iter().copied().peekable();
-        let mut n = 0u64;
-        for (b, _) in text
+        let bytes = text
             .char_indices()
-            .chain(std::iter::once((text.len(), ' ')))
-        {
+            .map(|(b, _)| b)
+            .chain(std::iter::once(text.len()));
+        for (n, b) in (0u64..).zip(bytes) {
             while next.peek() == Some(&n) {
                 map.insert(n, b);
                 next.next();
@@ -110,7 +110,6 @@ impl CharIndex {
             if next.peek().is_none() {
                 break;
             }
-            n += 1;
         }
         CharIndex(map)
     }
