@@ -1,15 +1,19 @@
-//! `verity bench`: ingest throughput and search latency on a generated corpus.
+//! `verity bench`: ingest throughput, search latency and brief latency.
 //!
-//! The corpus is synthetic English-like text (a Zipf-distributed vocabulary, sentences
-//! of 8–30 words, documents of a few passages) so the numbers depend only on this
-//! machine and this build. Numbers go to stdout as a table and, with `--json`, JSON.
+//! By default the corpus is generated: synthetic English-like text (a Zipf-distributed
+//! vocabulary, sentences of 8–30 words, documents of a few passages) so the numbers depend
+//! only on this machine and this build. `--library` benchmarks the library at `--data`
+//! instead (e.g. the demo corpus after `scripts/demo.sh`). `--briefs N` times N full
+//! briefs with the installed models and reports how many of their sentences passed the
+//! support check. Numbers go to stdout as a table and, with `--json`, JSON.
 
 use anyhow::{Context, Result};
 use clap::Args;
 use serde_json::json;
 use std::io::Write;
 use std::time::Instant;
-use verity_engine::{IngestOptions, Library, LibraryOptions, ModelsMode};
+use verity_engine::{CheckRequest, IngestOptions, Library, LibraryOptions, Mode, ModelsMode};
+use verity_types::NoProgress;
 use verity_types::{SearchMode, SearchRequest};
 
 #[derive(Args)]
@@ -26,6 +30,211 @@ pub struct BenchArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+    /// Also time this many briefs (checks and questions), with the installed models.
+    #[arg(long, default_value_t = 0)]
+    briefs: usize,
+    /// Benchmark the library at `--data` (no generated corpus, no ingest): search
+    /// latency on `--questions`, and briefs with `--briefs N`.
+    #[arg(long)]
+    library: bool,
+    /// Questions and claims for `--library`, one per line; a line starting `claim:` is
+    /// checked as a claim. Default: built-in ones about the Wikipedia demo corpus.
+    #[arg(long)]
+    questions: Option<std::path::PathBuf>,
+}
+
+/// Built-in inputs for `--library` on the demo corpus (Wikipedia lead paragraphs).
+const DEMO_INPUTS: &[&str] = &[
+    "claim: Apollo 11 was the first crewed mission to land on the Moon.",
+    "When was the Great Wall of China built, and why?",
+    "claim: Photosynthesis converts light energy into chemical energy.",
+    "Who designed the Eiffel Tower?",
+    "claim: Penicillin was discovered by Alexander Fleming.",
+    "How tall is Mount Everest?",
+    "claim: The Amazon River flows into the Pacific Ocean.",
+    "What caused the Black Death?",
+    "claim: The printing press was invented by Johannes Gutenberg.",
+    "How do vaccines work?",
+    "claim: DNA carries genetic information in living organisms.",
+    "When were the first modern Olympic Games held?",
+    "claim: Coffee is made from roasted seeds of the coffee plant.",
+    "What is the theory of relativity about?",
+    "claim: The Internet grew out of research funded by the United States government.",
+    "What drives climate change?",
+    "claim: The Moon is the Earth's only natural satellite.",
+    "How much of the Earth's surface is covered by water?",
+    "claim: Mount Everest is located in the Andes.",
+    "Where does the Amazon River begin?",
+];
+
+fn parse_input(line: &str) -> Option<(String, Mode)> {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') {
+        return None;
+    }
+    match line.strip_prefix("claim:") {
+        Some(c) => Some((c.trim().to_string(), Mode::Check)),
+        None => Some((line.to_string(), Mode::Ask)),
+    }
+}
+
+/// Latency and support-check numbers over a set of briefs.
+fn time_briefs(lib: &Library, inputs: &[(String, Mode)], quiet: bool) -> Result<serde_json::Value> {
+    let today = chrono::Local::now().date_naive();
+    let mut lat = Vec::with_capacity(inputs.len());
+    let (mut checked, mut kept, mut model_supported, mut verbatim) =
+        (0usize, 0usize, 0usize, 0usize);
+    for (i, (input, mode)) in inputs.iter().enumerate() {
+        let t = Instant::now();
+        let b = lib
+            .run_check(&CheckRequest::new(input.clone(), *mode), today, &NoProgress)
+            .with_context(|| format!("brief for {input:?}"))?;
+        let secs = t.elapsed().as_secs_f64();
+        lat.push(secs);
+        let v = &b.verification;
+        checked += v.checked;
+        kept += v.checked - v.dropped.len();
+        model_supported += v.model_supported;
+        verbatim += v.verbatim;
+        if !quiet {
+            eprintln!(
+                "brief {}/{}: {secs:.2}s, {} of {} sentences kept: {input}",
+                i + 1,
+                inputs.len(),
+                v.checked - v.dropped.len(),
+                v.checked
+            );
+        }
+    }
+    lat.sort_by(f64::total_cmp);
+    let share = |n: usize| {
+        if checked == 0 {
+            0.0
+        } else {
+            n as f64 / checked as f64
+        }
+    };
+    Ok(json!({
+        "briefs": inputs.len(),
+        "stance_model": lib.stance_model().name(),
+        "dense": lib.vector_count() > 0,
+        "brief_p50_s": percentile(&lat, 0.5),
+        "brief_p95_s": percentile(&lat, 0.95),
+        "sentences_checked": checked,
+        "sentences_kept": kept,
+        "share_kept": share(kept),
+        "share_model_supported": share(model_supported),
+        "share_kept_as_verbatim_quotes": share(verbatim),
+    }))
+}
+
+fn print_briefs(b: &serde_json::Value) {
+    println!(
+        "briefs ({} with stance model `{}`, dense retrieval {}): p50 {:.2} s, p95 {:.2} s",
+        b["briefs"],
+        b["stance_model"].as_str().unwrap_or("?"),
+        if b["dense"].as_bool() == Some(true) {
+            "on"
+        } else {
+            "off"
+        },
+        b["brief_p50_s"].as_f64().unwrap_or(0.0),
+        b["brief_p95_s"].as_f64().unwrap_or(0.0),
+    );
+    println!(
+        "  support check: {} of {} sentences kept ({:.1} %); the stance model itself supported {:.1} %, verbatim quotes {:.1} %",
+        b["sentences_kept"],
+        b["sentences_checked"],
+        100.0 * b["share_kept"].as_f64().unwrap_or(0.0),
+        100.0 * b["share_model_supported"].as_f64().unwrap_or(0.0),
+        100.0 * b["share_kept_as_verbatim_quotes"].as_f64().unwrap_or(0.0),
+    );
+}
+
+/// `--library`: search and brief latency on the library at `data`.
+fn run_on_library(
+    a: &BenchArgs,
+    data: &std::path::Path,
+    no_models: bool,
+    quiet: bool,
+) -> Result<()> {
+    let inputs: Vec<(String, Mode)> = match &a.questions {
+        Some(p) => std::fs::read_to_string(p)
+            .with_context(|| format!("reading questions from {}", p.display()))?
+            .lines()
+            .filter_map(parse_input)
+            .collect(),
+        None => DEMO_INPUTS.iter().filter_map(|l| parse_input(l)).collect(),
+    };
+    if inputs.is_empty() {
+        anyhow::bail!("no questions to run: the questions file is empty");
+    }
+    let lib = Library::open(LibraryOptions {
+        data_dir: data.to_path_buf(),
+        models: if no_models {
+            ModelsMode::Off
+        } else {
+            ModelsMode::Auto
+        },
+        read_only: true,
+        models_dir: None,
+    })
+    .with_context(|| format!("could not open the library in `{}`", data.display()))?;
+    let (sources, passages, _) = lib.stats()?;
+    if sources == 0 {
+        anyhow::bail!(
+            "the library in `{}` is empty; ingest a corpus first (bash scripts/demo.sh ingests the demo corpus)",
+            data.display()
+        );
+    }
+    let mut lat = Vec::new();
+    for _ in 0..a.queries.max(1).div_ceil(inputs.len()) {
+        for (q, _) in &inputs {
+            let t = Instant::now();
+            lib.search(&SearchRequest::new(q.clone(), 10))?;
+            lat.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    lat.sort_by(f64::total_cmp);
+    let mode = if lib.vector_count() > 0 {
+        "hybrid"
+    } else {
+        "BM25"
+    };
+    let briefs = if a.briefs > 0 {
+        let n = a.briefs.min(inputs.len());
+        Some(time_briefs(&lib, &inputs[..n], quiet)?)
+    } else {
+        None
+    };
+    let out = json!({
+        "library": data.display().to_string(),
+        "sources": sources,
+        "passages": passages,
+        "search_mode": mode,
+        "queries": lat.len(),
+        "search_p50_ms": percentile(&lat, 0.5),
+        "search_p99_ms": percentile(&lat, 0.99),
+        "briefs": briefs,
+    });
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!(
+            "library: {sources} sources, {passages} passages in {}",
+            data.display()
+        );
+        println!(
+            "search ({mode}, top 10, {} queries): p50 {:.2} ms, p99 {:.2} ms",
+            lat.len(),
+            percentile(&lat, 0.5),
+            percentile(&lat, 0.99)
+        );
+        if let Some(b) = &briefs {
+            print_briefs(b);
+        }
+    }
+    Ok(())
 }
 
 /// Small deterministic PRNG (xorshift64*), so every run generates the same corpus.
@@ -98,7 +307,10 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-pub fn run(a: &BenchArgs, quiet: bool) -> Result<()> {
+pub fn run(a: &BenchArgs, data: &std::path::Path, no_models: bool, quiet: bool) -> Result<()> {
+    if a.library {
+        return run_on_library(a, data, no_models, quiet);
+    }
     let tmp;
     let dir = match &a.dir {
         Some(d) => d.clone(),
@@ -114,6 +326,7 @@ pub fn run(a: &BenchArgs, quiet: bool) -> Result<()> {
     // ~120 words per passage, 3 passages per document on average.
     let docs = a.passages.div_ceil(3);
     let gen_start = Instant::now();
+    let mut brief_inputs: Vec<(String, Mode)> = Vec::new();
     {
         let mut f = std::io::BufWriter::new(
             std::fs::File::create(&corpus)
@@ -122,6 +335,18 @@ pub fn run(a: &BenchArgs, quiet: bool) -> Result<()> {
         for i in 0..docs {
             let words = 240 + rng.below(240);
             let text = document(&vocab, &mut rng, words);
+            // Every few hundredth document lends a sentence to the brief benchmark, so its
+            // claims have evidence to find.
+            if a.briefs > 0 && i % 97 == 0 && brief_inputs.len() < a.briefs {
+                if let Some(sentence) = text.split(". ").nth(1) {
+                    let mode = if brief_inputs.len() % 2 == 0 {
+                        Mode::Check
+                    } else {
+                        Mode::Ask
+                    };
+                    brief_inputs.push((format!("{sentence}."), mode));
+                }
+            }
             let line = json!({"title": format!("Generated document {i}"), "publisher": "Bench Generator", "text": text});
             writeln!(f, "{line}")?;
         }
@@ -137,6 +362,7 @@ pub fn run(a: &BenchArgs, quiet: bool) -> Result<()> {
         data_dir: dir.join("library"),
         models: ModelsMode::Off,
         read_only: false,
+        models_dir: None,
     })?;
     let bars = crate::progress::Bars::new(quiet);
     let report = lib.ingest(
@@ -168,7 +394,27 @@ pub fn run(a: &BenchArgs, quiet: bool) -> Result<()> {
     }
     lat.sort_by(f64::total_cmp);
     let (p50, p99) = (percentile(&lat, 0.5), percentile(&lat, 0.99));
+    let briefs = if a.briefs > 0 {
+        // Reopen with the installed models (the ingest above was BM25 only: embedding
+        // 100,000 passages takes most of an hour on two cores), so briefs are judged by
+        // the stance model and retrieve with BM25.
+        drop(lib);
+        let lib = Library::open(LibraryOptions {
+            data_dir: dir.join("library"),
+            models: if no_models {
+                ModelsMode::Off
+            } else {
+                ModelsMode::Auto
+            },
+            read_only: true,
+            models_dir: Some(verity_models::ModelDir::resolve(data).root().to_path_buf()),
+        })?;
+        Some(time_briefs(&lib, &brief_inputs, quiet)?)
+    } else {
+        None
+    };
     let out = json!({
+        "briefs": briefs,
         "documents": report.added,
         "passages": report.passages,
         "text_mb": report.bytes as f64 / 1e6,
@@ -200,6 +446,9 @@ pub fn run(a: &BenchArgs, quiet: bool) -> Result<()> {
             "search (BM25, top 10, {} queries): p50 {p50:.2} ms, p99 {p99:.2} ms",
             a.queries
         );
+        if let Some(b) = &briefs {
+            print_briefs(b);
+        }
     }
     if a.dir.is_none() {
         let _ = std::fs::remove_dir_all(&dir);

@@ -60,6 +60,10 @@ pub struct RetrievalArgs {
     dir: Option<PathBuf>,
     #[arg(long)]
     json: bool,
+    /// Run hybrid once per dense weight (BM25's weight is 1), e.g. `0.5,1,2,3`, to tune
+    /// the fusion on a development set. Default: the built-in weight only.
+    #[arg(long, value_delimiter = ',')]
+    dense_weights: Vec<f32>,
 }
 
 pub fn run(cmd: &EvalCommand, data: &std::path::Path, no_models: bool, quiet: bool) -> Result<()> {
@@ -126,7 +130,7 @@ fn retrieval(a: &RetrievalArgs, no_models: bool, bars: &crate::progress::Bars) -
             )?;
         }
     }
-    let lib = Library::open(LibraryOptions {
+    let mut lib = Library::open(LibraryOptions {
         models: if no_models {
             ModelsMode::Off
         } else {
@@ -146,8 +150,23 @@ fn retrieval(a: &RetrievalArgs, no_models: bool, bars: &crate::progress::Bars) -
     } else {
         eprintln!("note: no embedding model, so only bm25 is measured");
     }
-    let mut out = serde_json::Map::new();
+    // Hybrid once per dense weight asked for (the default weight alone by default).
+    let mut runs: Vec<(SearchMode, Option<f32>)> = Vec::new();
     for mode in modes {
+        if mode == SearchMode::Hybrid && !a.dense_weights.is_empty() {
+            runs.extend(a.dense_weights.iter().map(|w| (mode, Some(*w))));
+        } else {
+            runs.push((mode, None));
+        }
+    }
+    let mut out = serde_json::Map::new();
+    for (mode, weight) in runs {
+        lib.set_dense_weight(weight.unwrap_or(verity_engine::DEFAULT_DENSE_WEIGHT));
+        let label = match weight {
+            Some(w) => format!("{}@{w}", mode.as_str()),
+            None => mode.as_str().to_string(),
+        };
+        let lib = &lib;
         let mut search = |q: &str| -> Vec<String> {
             let mut req = SearchRequest::new(q, 100);
             req.mode = mode;
@@ -165,9 +184,9 @@ fn retrieval(a: &RetrievalArgs, no_models: bool, bars: &crate::progress::Bars) -
         };
         let report = verity_eval::eval_retrieval(&queries, &qrels, &mut search, bars);
         if !a.json {
-            println!("{}", report.render_line(mode.as_str()));
+            println!("{}", report.render_line(&label));
         }
-        out.insert(mode.as_str().to_string(), serde_json::to_value(&report)?);
+        out.insert(label, serde_json::to_value(&report)?);
     }
     bars.finish();
     if a.json {

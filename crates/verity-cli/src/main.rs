@@ -66,7 +66,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Measure ingest throughput and search latency on a generated corpus.
+    /// Measure ingest throughput, search latency and brief latency (generated corpus, or
+    /// `--library` for the library at --data).
     Bench(bench::BenchArgs),
     /// Evaluate stance and retrieval on your own labelled files.
     #[command(subcommand)]
@@ -183,6 +184,7 @@ fn open(cli: &Cli) -> Result<Library> {
             ModelsMode::Auto
         },
         read_only: false,
+        models_dir: None,
     })
     .with_context(|| format!("could not open the library in `{}`", cli.data.display()))?;
     if !cli.quiet {
@@ -282,7 +284,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 show::models(&dir, &list);
             }
         }
-        Command::Bench(a) => bench::run(a, cli.quiet)?,
+        Command::Bench(a) => bench::run(a, &cli.data, cli.no_models, cli.quiet)?,
         Command::Eval(e) => eval::run(e, &cli.data, cli.no_models, cli.quiet)?,
         Command::Serve(a) => {
             let lib = Library::open(LibraryOptions {
@@ -293,6 +295,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     ModelsMode::Auto
                 },
                 read_only: a.read_only,
+                models_dir: None,
             })
             .with_context(|| format!("could not open the library in `{}`", cli.data.display()))?;
             let cfg = verity_server::ServerConfig {

@@ -25,6 +25,7 @@ pub use brief::CheckRequest;
 pub use ingest::{Failure, IngestOptions, IngestReport, IngestTimings};
 pub use models::ModelsMode;
 pub use verity_compose::{Brief, Mode};
+pub use verity_retrieve::DEFAULT_DENSE_WEIGHT;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -87,6 +88,8 @@ pub struct LibraryOptions {
     pub models: ModelsMode,
     /// Refuse writes (ingest, remove).
     pub read_only: bool,
+    /// Where the models are; `None`: `$VERITY_MODELS`, else `<data_dir>/models`.
+    pub models_dir: Option<PathBuf>,
 }
 
 impl LibraryOptions {
@@ -95,6 +98,7 @@ impl LibraryOptions {
             data_dir: data_dir.into(),
             models: ModelsMode::Auto,
             read_only: false,
+            models_dir: None,
         }
     }
 }
@@ -126,7 +130,7 @@ impl Library {
         })?;
         let store = SqliteStore::open(&dir.join("library.sqlite"))?;
         let lexical = TantivyIndex::open(&dir.join("bm25"))?;
-        let loaded = models::load(&dir, opts.models);
+        let loaded = models::load(&dir, opts.models_dir.as_deref(), opts.models);
         let vectors = match &loaded.embedder {
             Some(e) => Some(RwLock::new(models::open_vectors(&dir, e.as_ref())?)),
             None => None,
@@ -178,6 +182,19 @@ impl Library {
     /// Whether dense (vector) search can run.
     pub fn has_vectors(&self) -> bool {
         self.vectors.is_some()
+    }
+
+    /// Weight of the dense ranking in hybrid fusion (BM25's is 1); for tuning, see
+    /// `verity eval retrieval --dense-weights`.
+    pub fn set_dense_weight(&mut self, weight: f32) {
+        self.dense_weight = weight;
+    }
+
+    /// Passages with a vector (0 without an embedding model).
+    pub fn vector_count(&self) -> usize {
+        self.vectors
+            .as_ref()
+            .map_or(0, |v| v.read().unwrap_or_else(|e| e.into_inner()).len())
     }
 
     /// Search passages. Hybrid (the default) falls back to BM25 without vectors.

@@ -25,8 +25,11 @@ pub(crate) struct Loaded {
     pub notices: Vec<String>,
 }
 
-pub(crate) fn load(data_dir: &Path, mode: ModelsMode) -> Loaded {
-    let dir = ModelDir::resolve(data_dir);
+pub(crate) fn load(data_dir: &Path, models_dir: Option<&Path>, mode: ModelsMode) -> Loaded {
+    let dir = match models_dir {
+        Some(root) => ModelDir::at(root, data_dir),
+        None => ModelDir::resolve(data_dir),
+    };
     let mut notices = Vec::new();
     let lexical = || -> Arc<dyn StanceModel> { Arc::new(LexicalStance::new()) };
     if mode == ModelsMode::Off {

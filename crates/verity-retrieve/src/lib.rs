@@ -16,7 +16,7 @@
 
 mod fusion;
 
-pub use fusion::{fuse, DEFAULT_DENSE_WEIGHT, RRF_K};
+pub use fusion::{fuse, fuse_scores, DEFAULT_DENSE_WEIGHT, RRF_K};
 
 use std::collections::HashMap;
 use verity_embed::Embedder;
@@ -96,7 +96,7 @@ impl Retriever<'_> {
         let mut ranked = match mode {
             SearchMode::Bm25 => bm25,
             SearchMode::Dense => dense,
-            SearchMode::Hybrid => fuse(&[(&bm25, 1.0), (&dense, self.dense_weight)], RRF_K),
+            SearchMode::Hybrid => fuse_scores(&[(&bm25, 1.0), (&dense, self.dense_weight)]),
         };
         ranked.truncate(depth);
         Ok(ranked)

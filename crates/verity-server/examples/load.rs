@@ -96,6 +96,7 @@ async fn main() {
                     data_dir: data,
                     models: ModelsMode::Off,
                     read_only: false,
+                    models_dir: None,
                 })
                 .unwrap();
                 let story = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -731,6 +731,7 @@ async fn history_is_paged_newest_first_and_survives_a_restart() {
                 data_dir: d.join("data"),
                 models: verity_engine::ModelsMode::Off,
                 read_only: false,
+                models_dir: None,
             })
             .unwrap()
         }
@@ -780,6 +781,7 @@ async fn shutdown_refuses_new_checks_and_fails_queued_ones() {
                 data_dir: d,
                 models: verity_engine::ModelsMode::Off,
                 read_only: false,
+                models_dir: None,
             })
             .unwrap()
         }

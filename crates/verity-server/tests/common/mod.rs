@@ -45,6 +45,7 @@ pub fn open_library(dir: &TempDir) -> Library {
         data_dir: dir.path().join("data"),
         models: ModelsMode::Off,
         read_only: false,
+        models_dir: None,
     })
     .unwrap()
 }
