@@ -339,7 +339,7 @@ pub fn run(a: &BenchArgs, data: &std::path::Path, no_models: bool, quiet: bool) 
             // claims have evidence to find.
             if a.briefs > 0 && i % 97 == 0 && brief_inputs.len() < a.briefs {
                 if let Some(sentence) = text.split(". ").nth(1) {
-                    let mode = if brief_inputs.len() % 2 == 0 {
+                    let mode = if brief_inputs.len().is_multiple_of(2) {
                         Mode::Check
                     } else {
                         Mode::Ask
