@@ -84,7 +84,8 @@ impl Library {
         );
         let check = verity_store::StoredCheck {
             id: id.clone(),
-            created_at: now.to_rfc3339(),
+            // The same format as the server's checks, so history sorts by time as text.
+            created_at: now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
             mode: req.mode.as_str().to_string(),
             input: req.input.clone(),
             status: "done".into(),
