@@ -307,12 +307,17 @@ pub(crate) fn is_quotable(s: &str) -> bool {
     if !end.ends_with(['.', '!']) || s.ends_with('?') {
         return false;
     }
-    // A short sentence that opens with a pronoun leans on the sentence before it.
+    // A sentence that opens with a personal or possessive pronoun ("Its mean diameter
+    // is ...", "He was ...") names its subject in the sentence before it: quoted alone it
+    // reads as if about something else. A short one that opens with a demonstrative or
+    // "it" leans the same way ("It does not reopen."); a long one usually stands alone
+    // ("It is estimated that ...").
     let first = s.split_whitespace().next().unwrap_or("").to_lowercase();
-    let leans = [
-        "it", "this", "that", "these", "those", "they", "he", "she", "its", "their", "such",
-    ]
-    .contains(&first.as_str());
+    let first = first.trim_matches(|c: char| !c.is_alphanumeric());
+    if ["its", "their", "his", "her", "he", "she", "they", "them"].contains(&first) {
+        return false;
+    }
+    let leans = ["it", "this", "that", "these", "those", "such"].contains(&first);
     !(leans && words < 10)
 }
 
@@ -373,6 +378,13 @@ mod tests {
         assert!(!is_quotable("Did the Dunmore weir reopen to boats in May?"));
         assert!(!is_quotable("| 2023 | 14 | 9 | 12 | 15 |"));
         assert!(!is_quotable("It does not reopen."));
+        assert!(!is_quotable(
+            "Its mean diameter is about half the Earth's, and its surface area is large."
+        ));
+        assert!(!is_quotable("He was the first person to walk on the quay at Port Vellan."));
+        assert!(is_quotable(
+            "It is estimated that the works will take four years to finish in full."
+        ));
         assert!(is_quotable("The vote was not unanimous."));
     }
 }
