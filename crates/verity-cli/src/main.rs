@@ -157,7 +157,28 @@ struct SearchArgs {
     json: bool,
 }
 
+/// `verity check ... | head` closes stdout early; the rest of the output has nowhere to
+/// go. `println!` then panics with "failed printing to stdout: Broken pipe"; treat that as
+/// the normal end of a pipeline (exit quietly, as `cat` does) and leave every other panic
+/// to the default hook.
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.contains("failed printing to stdout") && msg.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_broken_pipe();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -210,11 +210,26 @@ pub(crate) fn candidate(hit: SearchHit, fused: f32) -> Cand {
         if a + lead >= b.saturating_sub(trail) {
             continue;
         }
-        let (start, end) = (a + lead, b - trail);
-        let Some(raw) = char_slice(text, start, end) else {
+        let (mut start, end) = (a + lead, b - trail);
+        let Some(mut raw) = char_slice(text, start, end) else {
             continue;
         };
-        let display = clean_display(raw);
+        let mut display = clean_display(raw);
+        // A sentence that leans on the one before it is quoted together with it (one
+        // exact span of the passage), so "They were built as protection against ..."
+        // keeps the "Great Wall" it is about.
+        if leans_on_previous(&display) {
+            let fits = sents.last().is_some_and(|p: &Sent| {
+                p.text.split_whitespace().count() + display.split_whitespace().count() <= 70
+            });
+            if let Some(prev) = if fits { sents.pop() } else { None } {
+                start = prev.start;
+                if let Some(joined) = char_slice(text, start, end) {
+                    raw = joined;
+                    display = clean_display(raw);
+                }
+            }
+        }
         let quotable = is_quotable(&display);
         sents.push(Sent {
             start,
@@ -307,18 +322,22 @@ pub(crate) fn is_quotable(s: &str) -> bool {
     if !end.ends_with(['.', '!']) || s.ends_with('?') {
         return false;
     }
-    // A sentence that opens with a personal or possessive pronoun ("Its mean diameter
-    // is ...", "He was ...") names its subject in the sentence before it: quoted alone it
-    // reads as if about something else. A short one that opens with a demonstrative or
-    // "it" leans the same way ("It does not reopen."); a long one usually stands alone
-    // ("It is estimated that ...").
+    !leans_on_previous(s)
+}
+
+/// Whether a sentence needs the one before it to be understood. One that opens with a
+/// personal or possessive pronoun ("Its mean diameter is ...", "They were built ...")
+/// names its subject in the sentence before: quoted alone it reads as if about something
+/// else. A short one that opens with a demonstrative or "it" leans the same way ("It does
+/// not reopen."); a long one usually stands alone ("It is estimated that ...").
+pub(crate) fn leans_on_previous(s: &str) -> bool {
     let first = s.split_whitespace().next().unwrap_or("").to_lowercase();
     let first = first.trim_matches(|c: char| !c.is_alphanumeric());
     if ["its", "their", "his", "her", "he", "she", "they", "them"].contains(&first) {
-        return false;
+        return true;
     }
-    let leans = ["it", "this", "that", "these", "those", "such"].contains(&first);
-    !(leans && words < 10)
+    ["it", "this", "that", "these", "those", "such"].contains(&first)
+        && s.split_whitespace().count() < 10
 }
 
 /// Marks sentences that repeat in three or more sources (footers, disclaimers) as not
@@ -349,6 +368,33 @@ pub(crate) fn mark_boilerplate(cands: &mut [Cand]) {
 mod tests {
     use super::*;
 
+    fn hit(text: &str) -> SearchHit {
+        let id = verity_types::SourceId::new("s");
+        SearchHit {
+            passage: verity_types::Passage {
+                id: verity_types::PassageId {
+                    source: id.clone(),
+                    ordinal: 0,
+                },
+                start: 0,
+                end: text.chars().count() as u64,
+                text: text.into(),
+            },
+            source: verity_types::Source {
+                id,
+                location: "s.txt".into(),
+                format: verity_types::Format::Text,
+                meta: verity_types::DocMeta::default(),
+                ingested_at: "2026-01-01T00:00:00Z".into(),
+                char_len: text.chars().count() as u64,
+                passage_count: 1,
+                duplicate_of: None,
+            },
+            score: 1.0,
+            highlights: Vec::new(),
+        }
+    }
+
     #[test]
     fn display_trimming_keeps_words() {
         assert_eq!(
@@ -378,10 +424,23 @@ mod tests {
         assert!(!is_quotable("Did the Dunmore weir reopen to boats in May?"));
         assert!(!is_quotable("| 2023 | 14 | 9 | 12 | 15 |"));
         assert!(!is_quotable("It does not reopen."));
+        // ... but joined to the sentence before it, it is quoted in context.
+        let c = candidate(
+            hit("The Kestrel barrier was finished in 2023. They say it cost 40 million."),
+            1.0,
+        );
+        assert_eq!(c.sents.len(), 1);
+        assert_eq!(
+            c.sents[0].text,
+            "The Kestrel barrier was finished in 2023. They say it cost 40 million."
+        );
+        assert!(c.sents[0].quotable);
         assert!(!is_quotable(
             "Its mean diameter is about half the Earth's, and its surface area is large."
         ));
-        assert!(!is_quotable("He was the first person to walk on the quay at Port Vellan."));
+        assert!(!is_quotable(
+            "He was the first person to walk on the quay at Port Vellan."
+        ));
         assert!(is_quotable(
             "It is estimated that the works will take four years to finish in full."
         ));
