@@ -80,6 +80,96 @@ def mismatched_pairs(pairs, share, rng):
     return out
 
 
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December"]
+ANTONYMS = [("increased", "decreased"), ("rose", "fell"), ("higher", "lower"),
+            ("more", "fewer"), ("approved", "rejected"), ("before", "after"),
+            ("increase", "decrease"), ("reduced", "increased"), ("effective", "ineffective"),
+            ("safe", "unsafe"), ("positive", "negative"), ("won", "lost"), ("all", "none of the")]
+AUX = ["is", "are", "was", "were", "has", "have", "had", "can", "will", "could", "should",
+       "may", "did", "does", "do"]
+
+
+def split_sentences(text):
+    import re
+    return [x.strip() for x in re.split(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])", text) if x.strip()]
+
+
+def perturb(sent, rng):
+    """A contradicting variant of a sentence, FactCC-style: swap a number, a month or an
+    antonym, or negate the first auxiliary verb. None when no rule applies."""
+    import re
+    words = sent.split(" ")
+    rules = []
+    nums = [i for i, w in enumerate(words) if re.fullmatch(r"\$?\d[\d,.]*%?[.,;:]?", w)]
+    if nums:
+        rules.append("num")
+    if any(w.strip(".,;:") in MONTHS for w in words):
+        rules.append("month")
+    low = [w.lower().strip(".,;:") for w in words]
+    if any(a in low or b in low for a, b in ANTONYMS):
+        rules.append("antonym")
+    if any(w in AUX for w in low):
+        rules.append("neg")
+    if not rules:
+        return None
+    rule = rng.choice(rules)
+    if rule == "num":
+        i = rng.choice(nums)
+        m = re.match(r"(\$?)(\d[\d,.]*\d|\d)(.*)", words[i])
+        if not m:
+            return None
+        digits = m.group(2).replace(",", "")
+        try:
+            v = float(digits)
+        except ValueError:
+            return None
+        new = v * rng.choice([2, 3, 0.5, 0.25, 10]) + rng.choice([0, 1, 7])
+        new_s = str(int(new)) if float(new).is_integer() or "." not in digits else f"{new:.1f}"
+        if new_s == digits:
+            return None
+        words[i] = m.group(1) + new_s + m.group(3)
+    elif rule == "month":
+        i = next(i for i, w in enumerate(words) if w.strip(".,;:") in MONTHS)
+        mon = words[i].strip(".,;:")
+        other = rng.choice([x for x in MONTHS if x != mon])
+        words[i] = words[i].replace(mon, other)
+    elif rule == "antonym":
+        for a, b in ANTONYMS:
+            for src, dst in ((a, b), (b, a)):
+                if src in low:
+                    i = low.index(src)
+                    words[i] = words[i].lower().replace(src, dst)
+                    return " ".join(words)
+        return None
+    else:
+        i = next(i for i, w in enumerate(low) if w in AUX)
+        if i + 1 < len(low) and low[i + 1] == "not":
+            del words[i + 1]
+        else:
+            words.insert(i + 1, "not")
+    return " ".join(words)
+
+
+def augmented_pairs(evidence_texts, rng, per_text=1):
+    """Claims made from the evidence itself: one of its sentences (supports) and a
+    perturbed copy of one (contradicts). This is what Verity asks of the model when it
+    checks a brief's sentences against the passages they were taken from."""
+    out = []
+    for ev in evidence_texts:
+        head = ev[:700]
+        sents = [x for x in split_sentences(head) if 6 <= len(x.split()) <= 45 and len(x) < 400]
+        if not sents:
+            continue
+        for _ in range(per_text):
+            s = rng.choice(sents)
+            out.append((s, ev, LABELS["supports"]))
+            bad = perturb(s, rng)
+            if bad and bad != s:
+                out.append((bad, ev, LABELS["refutes"]))
+    return out
+
+
 class CrossEncoder(nn.Module):
     def __init__(self, base):
         super().__init__()
@@ -156,6 +246,8 @@ def main():
     ap.add_argument("--init", help="continue from an exported checkpoint dir (model.safetensors)")
     ap.add_argument("--neutral-share", type=float, default=0.25,
                     help="unrelated (claim, other claim's evidence) neutral pairs, as a share of in-domain pairs")
+    ap.add_argument("--aug-per-text", type=int, default=1,
+                    help="claims made from each evidence text (a supported sentence and a perturbed one)")
     ap.add_argument("--stage2-snli", type=float, default=0.25,
                     help="share of SNLI batches in stage 2 (the rest is in-domain)")
     args = ap.parse_args()
@@ -193,8 +285,11 @@ def main():
     # different claim (real sentences, re-paired; the standard "not enough info" sampling).
     # Without these the model learns "health-sounding evidence, no support -> contradicts".
     unrelated = mismatched_pairs(hv_train + cf, args.neutral_share, random.Random(args.seed))
+    evid = sorted({e for _, e, _ in hv_train + cf + sf})
+    aug = augmented_pairs(evid, random.Random(args.seed + 1), per_text=args.aug_per_text)
     say(f"data: snli={len(snli)} healthver_train={len(hv_train)} healthver_cal={len(hv_cal)} "
-        f"covidfact={len(cf)} scifact={len(sf)} unrelated_neutral={len(unrelated)}")
+        f"covidfact={len(cf)} scifact={len(sf)} unrelated_neutral={len(unrelated)} "
+        f"augmented={len(aug)} (from {len(evid)} evidence texts)")
 
     # Word embeddings stay frozen: they are 11.7M of the 22.7M parameters, updating them
     # costs most of the optimizer time on CPU, and the pretrained ones are already good.
@@ -207,7 +302,7 @@ def main():
     step = 0
     # Stage 1: general NLI with a little in-domain. Stage 2: in-domain heavy with SNLI replay.
     snli_iter = iter(batches(snli, tok, args.bs, args.max_len))
-    indomain = hv_train * 2 + cf + sf + unrelated
+    indomain = hv_train * 2 + cf + sf + unrelated + aug
 
     def next_snli():
         nonlocal snli_iter

@@ -432,28 +432,8 @@ impl Library {
         Ok(())
     }
 
-    fn index_lexical(&self, ids: &[SourceId]) -> Result<()> {
-        for id in ids {
-            let passages = self.store.passages_of(id)?;
-            let docs: Vec<IndexDoc<'_>> = passages
-                .iter()
-                .map(|p| IndexDoc {
-                    id: p.id.clone(),
-                    text: &p.text,
-                })
-                .collect();
-            self.lexical.add(&docs)?;
-        }
-        self.lexical.commit()?;
-        Ok(())
-    }
-
-    /// Add stored sources to every index and commit. Returns passages embedded.
+    /// Add stored sources to every index and commit (recovery). Returns passages embedded.
     pub(crate) fn index_sources(&self, ids: &[SourceId], progress: &dyn Progress) -> Result<u64> {
-        self.index_lexical(ids)?;
-        if self.embedder.is_none() || self.vectors.is_none() {
-            return Ok(0);
-        }
         let mut passages = Vec::new();
         for id in ids {
             passages.extend(self.store.passages_of(id)?);
@@ -465,6 +445,8 @@ impl Library {
                 text: &p.text,
             })
             .collect();
+        self.lexical.add(&docs)?;
+        self.lexical.commit()?;
         self.embed_passages(&docs, progress)
     }
 
