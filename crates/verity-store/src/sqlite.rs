@@ -456,49 +456,48 @@ impl Store for SqliteStore {
     fn passages(&self, ids: &[PassageId]) -> Result<Vec<(Passage, Source)>> {
         let conn = self.read();
         let mut out = Vec::with_capacity(ids.len());
+        // SQLite's substr counts characters, as the spans do, so each passage's text is
+        // cut from its source's text in the query itself.
         let mut pstmt = conn
-            .prepare_cached("SELECT start, end FROM passages WHERE source_id=?1 AND ordinal=?2")
+            .prepare_cached(
+                "SELECT p.start, p.end, substr(s.text, p.start + 1, p.end - p.start) \
+                 FROM passages p JOIN sources s ON s.id = p.source_id \
+                 WHERE p.source_id=?1 AND p.ordinal=?2",
+            )
             .map_err(sql("reading passages"))?;
         let q = format!("SELECT {SOURCE_COLS} FROM sources WHERE id=?1 AND state='indexed'");
         let mut sstmt = conn.prepare_cached(&q).map_err(sql("reading sources"))?;
-        // Each source's metadata and text are read once, however many of its passages
-        // are asked for.
-        let mut cache: std::collections::HashMap<SourceId, Option<(Source, String)>> =
+        let mut cache: std::collections::HashMap<SourceId, Option<Source>> =
             std::collections::HashMap::new();
         for pid in ids {
-            if !cache.contains_key(&pid.source) {
-                let s = sstmt
-                    .query_row([pid.source.as_str()], source_from_row)
-                    .optional()
-                    .map_err(sql("reading a source"))?;
-                let entry = match s {
-                    Some(s) => source_text_on(&conn, &pid.source)?.map(|t| (s, t)),
-                    None => None,
-                };
-                cache.insert(pid.source.clone(), entry);
-            }
-            let Some(Some((source, text))) = cache.get(&pid.source) else {
-                continue;
+            let source = match cache.get(&pid.source) {
+                Some(s) => s.clone(),
+                None => {
+                    let s = sstmt
+                        .query_row([pid.source.as_str()], source_from_row)
+                        .optional()
+                        .map_err(sql("reading a source"))?;
+                    cache.insert(pid.source.clone(), s.clone());
+                    s
+                }
             };
-            let span = pstmt
+            let Some(source) = source else { continue };
+            let p = pstmt
                 .query_row(params![pid.source.as_str(), pid.ordinal as i64], |r| {
-                    Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64))
+                    Ok(Passage {
+                        id: pid.clone(),
+                        start: r.get::<_, i64>(0)? as u64,
+                        end: r.get::<_, i64>(1)? as u64,
+                        text: r.get(2)?,
+                    })
                 })
                 .optional()
                 .map_err(sql("reading a passage"))?;
-            let p = match span {
-                Some((start, end)) => Some(Passage {
-                    id: pid.clone(),
-                    start,
-                    end,
-                    text: verity_types::char_slice(text, start, end)
-                        .ok_or_else(|| bad_span(pid))?
-                        .to_string(),
-                }),
-                None => None,
-            };
-            let source = source.clone();
             if let Some(p) = p {
+                // substr clips a span that runs past the text; say so, as passages_of does.
+                if p.text.chars().count() as u64 != p.end.saturating_sub(p.start) {
+                    return Err(bad_span(pid));
+                }
                 out.push((p, source));
             }
         }
