@@ -218,16 +218,15 @@ pub(crate) fn candidate(hit: SearchHit, fused: f32) -> Cand {
         // A sentence that leans on the one before it is quoted together with it (one
         // exact span of the passage), so "They were built as protection against ..."
         // keeps the "Great Wall" it is about.
-        if leans_on_previous(&display) {
-            let fits = sents.last().is_some_and(|p: &Sent| {
+        let joins_previous = leans_on_previous(&display)
+            && sents.last().is_some_and(|p: &Sent| {
                 p.text.split_whitespace().count() + display.split_whitespace().count() <= 70
             });
-            if let Some(prev) = if fits { sents.pop() } else { None } {
-                start = prev.start;
-                if let Some(joined) = char_slice(text, start, end) {
-                    raw = joined;
-                    display = clean_display(raw);
-                }
+        if joins_previous {
+            let prev_start = sents.pop().map_or(start, |p| p.start);
+            if let Some(joined) = char_slice(text, prev_start, end) {
+                (start, raw) = (prev_start, joined);
+                display = clean_display(raw);
             }
         }
         let quotable = is_quotable(&display);
