@@ -79,7 +79,42 @@ fn parse_input(line: &str) -> Option<(String, Mode)> {
 }
 
 /// Latency and support-check numbers over a set of briefs.
-fn time_briefs(lib: &Library, inputs: &[(String, Mode)], quiet: bool) -> Result<serde_json::Value> {
+#[derive(serde::Serialize)]
+struct BriefStats {
+    briefs: usize,
+    stance_model: String,
+    dense: bool,
+    brief_p50_s: f64,
+    brief_p95_s: f64,
+    sentences_checked: usize,
+    sentences_kept: usize,
+    share_kept: f64,
+    share_model_supported: f64,
+    share_kept_as_verbatim_quotes: f64,
+}
+
+impl BriefStats {
+    fn print(&self) {
+        println!(
+            "briefs ({} with stance model `{}`, dense retrieval {}): p50 {:.2} s, p95 {:.2} s",
+            self.briefs,
+            self.stance_model,
+            if self.dense { "on" } else { "off" },
+            self.brief_p50_s,
+            self.brief_p95_s,
+        );
+        println!(
+            "  support check: {} of {} sentences kept ({:.1} %); the stance model itself supported {:.1} %, verbatim quotes {:.1} %",
+            self.sentences_kept,
+            self.sentences_checked,
+            100.0 * self.share_kept,
+            100.0 * self.share_model_supported,
+            100.0 * self.share_kept_as_verbatim_quotes,
+        );
+    }
+}
+
+fn time_briefs(lib: &Library, inputs: &[(String, Mode)], quiet: bool) -> Result<BriefStats> {
     let today = chrono::Local::now().date_naive();
     let mut lat = Vec::with_capacity(inputs.len());
     let (mut checked, mut kept, mut model_supported, mut verbatim) =
@@ -114,41 +149,18 @@ fn time_briefs(lib: &Library, inputs: &[(String, Mode)], quiet: bool) -> Result<
             n as f64 / checked as f64
         }
     };
-    Ok(json!({
-        "briefs": inputs.len(),
-        "stance_model": lib.stance_model().name(),
-        "dense": lib.vector_count() > 0,
-        "brief_p50_s": percentile(&lat, 0.5),
-        "brief_p95_s": percentile(&lat, 0.95),
-        "sentences_checked": checked,
-        "sentences_kept": kept,
-        "share_kept": share(kept),
-        "share_model_supported": share(model_supported),
-        "share_kept_as_verbatim_quotes": share(verbatim),
-    }))
-}
-
-fn print_briefs(b: &serde_json::Value) {
-    println!(
-        "briefs ({} with stance model `{}`, dense retrieval {}): p50 {:.2} s, p95 {:.2} s",
-        b["briefs"],
-        b["stance_model"].as_str().unwrap_or("?"),
-        if b["dense"].as_bool() == Some(true) {
-            "on"
-        } else {
-            "off"
-        },
-        b["brief_p50_s"].as_f64().unwrap_or(0.0),
-        b["brief_p95_s"].as_f64().unwrap_or(0.0),
-    );
-    println!(
-        "  support check: {} of {} sentences kept ({:.1} %); the stance model itself supported {:.1} %, verbatim quotes {:.1} %",
-        b["sentences_kept"],
-        b["sentences_checked"],
-        100.0 * b["share_kept"].as_f64().unwrap_or(0.0),
-        100.0 * b["share_model_supported"].as_f64().unwrap_or(0.0),
-        100.0 * b["share_kept_as_verbatim_quotes"].as_f64().unwrap_or(0.0),
-    );
+    Ok(BriefStats {
+        briefs: inputs.len(),
+        stance_model: lib.stance_model().name().to_string(),
+        dense: lib.vector_count() > 0,
+        brief_p50_s: percentile(&lat, 0.5),
+        brief_p95_s: percentile(&lat, 0.95),
+        sentences_checked: checked,
+        sentences_kept: kept,
+        share_kept: share(kept),
+        share_model_supported: share(model_supported),
+        share_kept_as_verbatim_quotes: share(verbatim),
+    })
 }
 
 /// `--library`: search and brief latency on the library at `data`.
@@ -171,11 +183,7 @@ fn run_on_library(
     }
     let lib = Library::open(LibraryOptions {
         data_dir: data.to_path_buf(),
-        models: if no_models {
-            ModelsMode::Off
-        } else {
-            ModelsMode::Auto
-        },
+        models: ModelsMode::from_no_models(no_models),
         read_only: true,
         models_dir: None,
     })
@@ -231,7 +239,7 @@ fn run_on_library(
             percentile(&lat, 0.99)
         );
         if let Some(b) = &briefs {
-            print_briefs(b);
+            b.print();
         }
     }
     Ok(())
@@ -401,11 +409,7 @@ pub fn run(a: &BenchArgs, data: &std::path::Path, no_models: bool, quiet: bool) 
         drop(lib);
         let lib = Library::open(LibraryOptions {
             data_dir: dir.join("library"),
-            models: if no_models {
-                ModelsMode::Off
-            } else {
-                ModelsMode::Auto
-            },
+            models: ModelsMode::from_no_models(no_models),
             read_only: true,
             models_dir: Some(verity_models::ModelDir::resolve(data).root().to_path_buf()),
         })?;
@@ -447,7 +451,7 @@ pub fn run(a: &BenchArgs, data: &std::path::Path, no_models: bool, quiet: bool) 
             a.queries
         );
         if let Some(b) = &briefs {
-            print_briefs(b);
+            b.print();
         }
     }
     if a.dir.is_none() {

@@ -71,11 +71,7 @@ pub fn run(cmd: &EvalCommand, data: &std::path::Path, no_models: bool, quiet: bo
     match cmd {
         EvalCommand::Stance(a) => {
             let lib = Library::open(LibraryOptions {
-                models: if no_models {
-                    ModelsMode::Off
-                } else {
-                    ModelsMode::Auto
-                },
+                models: ModelsMode::from_no_models(no_models),
                 read_only: true,
                 ..LibraryOptions::new(data)
             })?;
@@ -131,11 +127,7 @@ fn retrieval(a: &RetrievalArgs, no_models: bool, bars: &crate::progress::Bars) -
         }
     }
     let mut lib = Library::open(LibraryOptions {
-        models: if no_models {
-            ModelsMode::Off
-        } else {
-            ModelsMode::Auto
-        },
+        models: ModelsMode::from_no_models(no_models),
         ..LibraryOptions::new(dir.join("library"))
     })?;
     lib.ingest(

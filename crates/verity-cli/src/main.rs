@@ -199,11 +199,7 @@ fn main() -> ExitCode {
 fn open(cli: &Cli) -> Result<Library> {
     let lib = Library::open(LibraryOptions {
         data_dir: cli.data.clone(),
-        models: if cli.no_models {
-            ModelsMode::Off
-        } else {
-            ModelsMode::Auto
-        },
+        models: ModelsMode::from_no_models(cli.no_models),
         read_only: false,
         models_dir: None,
     })
@@ -310,11 +306,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve(a) => {
             let lib = Library::open(LibraryOptions {
                 data_dir: cli.data.clone(),
-                models: if cli.no_models {
-                    ModelsMode::Off
-                } else {
-                    ModelsMode::Auto
-                },
+                models: ModelsMode::from_no_models(cli.no_models),
                 read_only: a.read_only,
                 models_dir: None,
             })

@@ -18,6 +18,17 @@ pub enum ModelsMode {
     Off,
 }
 
+impl ModelsMode {
+    /// The mode a `--no-models` flag asks for.
+    pub fn from_no_models(no_models: bool) -> Self {
+        if no_models {
+            ModelsMode::Off
+        } else {
+            ModelsMode::Auto
+        }
+    }
+}
+
 pub(crate) struct Loaded {
     pub dir: ModelDir,
     pub embedder: Option<Arc<dyn Embedder>>,
