@@ -234,34 +234,12 @@ async fn sources_list_get_upload_and_delete() {
     assert_eq!(hits[0]["source_id"], added["id"]);
 
     // The same file again changes nothing.
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(note.as_bytes().to_vec()).file_name("again.txt"),
-    );
-    let r = s
-        .client
-        .post(s.url("/api/sources"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let report: Value = r.json().await.unwrap();
+    let (_, report) = s.upload(note.as_bytes().to_vec(), "again.txt").await;
     assert_eq!(report["unchanged"], 1, "{report}");
 
     // An upload of nothing readable is a 422 with the report.
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(b"   \n".to_vec()).file_name("blank.txt"),
-    );
-    let r = s
-        .client
-        .post(s.url("/api/sources"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 422);
-    let body: Value = r.json().await.unwrap();
+    let (st, body) = s.upload(b"   \n".to_vec(), "blank.txt").await;
+    assert_eq!(st, 422);
     assert_eq!(code(&body), "ingest_failed");
     assert_eq!(body["error"]["details"]["failed"][0]["reason"], "empty");
 
@@ -418,19 +396,9 @@ async fn oversized_bodies_get_413() {
     };
     let s = TestServer::start(cfg).await;
     let big = "Kellbridge ferry timetable. ".repeat(10_000); // ~280 KB
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(big.clone().into_bytes()).file_name("big.txt"),
-    );
-    let r = s
-        .client
-        .post(s.url("/api/sources"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 413);
-    assert_eq!(code(&r.json::<Value>().await.unwrap()), "payload_too_large");
+    let (st, body) = s.upload(big.clone().into_bytes(), "big.txt").await;
+    assert_eq!(st, 413);
+    assert_eq!(code(&body), "payload_too_large");
 
     // Chunked (no Content-Length): the limit still holds while reading.
     let stream = futures_util_stream(big.clone().into_bytes());
@@ -902,22 +870,14 @@ async fn slow_requests_time_out_but_event_streams_do_not() {
         ..config()
     };
     let s = TestServer::start_with(dir, lib, cfg).await;
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(
+    let (st, body) = s
+        .upload(
             b"Kellbridge ferry timetable for the winter season, with two sailings a day.".to_vec(),
+            "ferry.txt",
         )
-        .file_name("ferry.txt"),
-    );
-    let r = s
-        .client
-        .post(s.url("/api/sources"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 408);
-    assert_eq!(code(&r.json::<Value>().await.unwrap()), "request_timeout");
+        .await;
+    assert_eq!(st, 408);
+    assert_eq!(code(&body), "request_timeout");
     // Event streams are not cut by the timeout.
     let events = s.events("c-old").await;
     assert_eq!(events.last().unwrap().0, "failed");

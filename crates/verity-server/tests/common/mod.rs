@@ -111,6 +111,23 @@ impl TestServer {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// `POST /api/sources` with one file part.
+    pub async fn upload(&self, bytes: Vec<u8>, file_name: &str) -> (u16, Value) {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_string()),
+        );
+        let r = self
+            .client
+            .post(self.url("/api/sources"))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn delete(&self, path: &str) -> (u16, Value) {
         let r = self.client.delete(self.url(path)).send().await.unwrap();
         let status = r.status().as_u16();
