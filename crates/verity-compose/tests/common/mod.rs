@@ -30,7 +30,14 @@ impl MemoryEvidence {
         let mut docs = Vec::new();
         for f in files {
             for d in read_file(&f, &ReadOptions::default()) {
-                docs.push(d.unwrap());
+                let mut d = d.unwrap();
+                // Snapshots must not depend on where the checkout lives.
+                let whole_file = d.location == f.display().to_string();
+                if let (true, Ok(rel)) = (whole_file, f.strip_prefix(dir)) {
+                    let name = dir.file_name().unwrap_or_default().to_string_lossy();
+                    d.location = format!("fixtures/{name}/{}", rel.display());
+                }
+                docs.push(d);
             }
         }
         // Oldest first, so a syndicated copy points at the earlier original.
