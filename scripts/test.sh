@@ -22,7 +22,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "==> cargo test"
 # Model-backed tests must run here, not skip.
-VERITY_REQUIRE_MODELS=1 cargo test --workspace --locked
+VERITY_REQUIRE_MODELS=1 cargo test --workspace --locked --no-fail-fast
 
 echo "==> browser test (headless Chromium; screenshots in target/browser-artifacts/)"
 bash scripts/browser-test.sh
