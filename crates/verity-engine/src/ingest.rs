@@ -7,8 +7,9 @@
 
 use crate::{EngineError, Library, Result};
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use verity_index::IndexDoc;
@@ -44,7 +45,7 @@ impl Default for IngestOptions {
             kind_rules: None,
             attribution: None,
             embed: true,
-            batch_docs: 4000,
+            batch_docs: 16_000,
             batch_chars: 32 * 1024 * 1024,
             fetch_timeout: Duration::from_secs(20),
         }
@@ -87,23 +88,44 @@ pub struct IngestReport {
     pub duplicate_links: Vec<(String, String)>,
 }
 
-/// Wall-clock seconds per ingest stage (they do not overlap on the ingesting thread, but
-/// tantivy and rayon work on other threads beside them).
+/// Wall-clock seconds per ingest stage. Reading and preparing run on the calling thread,
+/// storing and indexing on a writer thread beside it (and tantivy and rayon on threads of
+/// their own), so the stages overlap and may add up to more than the run's seconds.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct IngestTimings {
     /// Reading and parsing files (parallel).
     pub read: f64,
     /// Hashing, chunking and fingerprinting documents (parallel).
     pub prepare: f64,
-    /// Near-duplicate lookups and the store's transaction.
+    /// Near-duplicate lookups and the store's transaction, side by side with handing the
+    /// passages to the lexical index (tantivy indexes them on its own threads).
     pub store: f64,
-    /// Handing passages to the lexical index, and its commit.
+    /// The lexical index's commit (finishing and writing its segments).
     pub index: f64,
     /// Embedding passages and saving vectors.
     pub embed: f64,
 }
 
 impl IngestReport {
+    /// Add the counts of `other` (the writer's share of a run) to this one.
+    fn absorb(&mut self, other: IngestReport) {
+        self.added += other.added;
+        self.unchanged += other.unchanged;
+        self.duplicates += other.duplicates;
+        self.failed.extend(other.failed);
+        self.skipped.extend(other.skipped);
+        self.passages += other.passages;
+        self.chars += other.chars;
+        self.bytes += other.bytes;
+        self.embedded += other.embedded;
+        self.timings.read += other.timings.read;
+        self.timings.prepare += other.timings.prepare;
+        self.timings.store += other.timings.store;
+        self.timings.index += other.timings.index;
+        self.timings.embed += other.timings.embed;
+        self.duplicate_links.extend(other.duplicate_links);
+    }
+
     /// Text throughput in MB/s.
     pub fn mb_per_s(&self) -> f64 {
         if self.seconds <= 0.0 {
@@ -134,6 +156,14 @@ fn failure(e: &IngestError) -> Failure {
     }
 }
 
+/// What the reading thread hands the writer, in order.
+enum ToWriter {
+    /// Prepared sources to store and index, as one commit.
+    Batch(Vec<Prepared>),
+    /// This many inputs have been read (for progress).
+    Read(u64),
+}
+
 /// A document ready for the store.
 struct Prepared {
     doc: Document,
@@ -144,68 +174,108 @@ struct Prepared {
 
 /// Locality-sensitive index over MinHash sketches, so that finding the syndicated
 /// copies of a new source costs a few hash lookups, not a scan of the library.
+///
+/// Each LSH key maps to a chain of the sketches that have it, kept as links in one vector
+/// (no allocation per key: a library has tens of keys per source).
 struct NearDupIndex {
-    bands: HashMap<(u8, u64), Vec<usize>>,
+    heads: FxHashMap<u64, u32>,
+    /// `(item, next link)`; `u32::MAX` ends a chain.
+    links: Vec<(u32, u32)>,
     items: Vec<(SourceId, Fingerprint)>,
 }
 
-const ROWS_PER_BAND: usize = 3;
-
-fn band_keys(fp: &Fingerprint) -> Vec<(u8, u64)> {
-    // Layout documented by `Fingerprint::to_bytes`: magic, shingle count, bucket minima.
-    let bytes = fp.to_bytes();
-    let mins: Vec<u32> = bytes
-        .get(8..)
-        .unwrap_or_default()
-        .chunks_exact(4)
-        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect();
-    mins.chunks_exact(ROWS_PER_BAND)
-        .enumerate()
-        .filter(|(_, rows)| !rows.contains(&u32::MAX)) // empty buckets say nothing
-        .map(|(i, rows)| {
-            let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-            for r in rows {
-                h = (h ^ u64::from(*r)).wrapping_mul(0x0100_0000_01b3);
-            }
-            (i as u8, h)
-        })
-        .collect()
-}
+const END: u32 = u32::MAX;
 
 impl NearDupIndex {
     fn new() -> Self {
         NearDupIndex {
-            bands: HashMap::new(),
+            heads: FxHashMap::default(),
+            links: Vec::new(),
             items: Vec::new(),
         }
     }
 
     fn insert(&mut self, id: SourceId, fp: Fingerprint) {
-        let n = self.items.len();
-        for key in band_keys(&fp) {
-            self.bands.entry(key).or_default().push(n);
+        let keys = fp.lsh_keys();
+        self.insert_keyed(id, fp, &keys);
+    }
+
+    fn insert_keyed(&mut self, id: SourceId, fp: Fingerprint, keys: &[u64]) {
+        let item = self.items.len() as u32;
+        for &key in keys {
+            let link = self.links.len() as u32;
+            let head = self.heads.entry(key).or_insert(END);
+            self.links.push((item, *head));
+            *head = link;
         }
         self.items.push((id, fp));
     }
 
-    /// The most similar stored sketch at or above the threshold.
-    fn original_of(&self, fp: &Fingerprint) -> Option<SourceId> {
-        let mut seen = HashSet::new();
-        let mut best: Option<(f32, usize)> = None;
-        for key in band_keys(fp) {
-            for &i in self.bands.get(&key).map(Vec::as_slice).unwrap_or_default() {
-                if !seen.insert(i) {
-                    continue;
+    /// The most similar sketch at or above the threshold among items `from..`, with its
+    /// similarity.
+    fn best_match(&self, fp: &Fingerprint, keys: &[u64], from: usize) -> Option<(usize, f32)> {
+        let mut candidates = Vec::new();
+        for key in keys {
+            let mut link = self.heads.get(key).copied().unwrap_or(END);
+            while let Some(&(item, next)) = self.links.get(link as usize) {
+                if item as usize >= from {
+                    candidates.push(item);
                 }
-                let s = self.items[i].1.similarity(fp);
-                if s >= verity_ingest::NEAR_DUP_THRESHOLD && best.is_none_or(|(b, _)| s > b) {
-                    best = Some((s, i));
-                }
+                link = next;
             }
         }
-        best.map(|(_, i)| self.items[i].0.clone())
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut best: Option<(usize, f32)> = None;
+        for i in candidates {
+            let s = self.items[i as usize].1.similarity(fp);
+            if s >= verity_ingest::NEAR_DUP_THRESHOLD && best.is_none_or(|(_, b)| s > b) {
+                best = Some((i as usize, s));
+            }
+        }
+        best
     }
+
+    /// The most similar stored sketch at or above the threshold.
+    #[cfg(test)]
+    fn original_of(&self, fp: &Fingerprint) -> Option<SourceId> {
+        self.best_match(fp, &fp.lsh_keys(), 0)
+            .map(|(i, _)| self.items[i].0.clone())
+    }
+}
+
+/// Find the original of each fingerprint in a batch, in order, and add the batch's
+/// originals to `index`. Matches against the library run in parallel (the index does not
+/// change while it is read); matches against earlier sources of the same batch follow one
+/// by one. Returns one `Some(original)` per syndicated copy.
+fn link_near_duplicates(
+    index: &mut NearDupIndex,
+    batch: &[(&SourceId, &Fingerprint)],
+) -> Vec<Option<SourceId>> {
+    let before = index.items.len();
+    let found: Vec<(Vec<u64>, Option<(usize, f32)>)> = batch
+        .par_iter()
+        .map(|(_, fp)| {
+            let keys = fp.lsh_keys();
+            let best = index.best_match(fp, &keys, 0);
+            (keys, best)
+        })
+        .collect();
+    let mut out = Vec::with_capacity(batch.len());
+    for ((id, fp), (keys, in_library)) in batch.iter().zip(found) {
+        let best = match (in_library, index.best_match(fp, &keys, before)) {
+            (Some(a), Some(b)) => Some(if b.1 > a.1 { b } else { a }),
+            (a, b) => a.or(b),
+        };
+        match best {
+            Some((i, _)) => out.push(Some(index.items[i].0.clone())),
+            None => {
+                index.insert_keyed((*id).clone(), (*fp).clone(), &keys);
+                out.push(None);
+            }
+        }
+    }
+    out
 }
 
 impl Library {
@@ -272,17 +342,67 @@ impl Library {
                 neardup.insert(id, fp);
             }
         }
+        // 3. Write batches on a writer thread while this one reads and prepares the next:
+        //    the store and the index never wait for parsing, nor parsing for a commit.
+        let (to_writer, batches) = std::sync::mpsc::sync_channel::<ToWriter>(1);
+        let written = std::thread::scope(|scope| {
+            let writer = scope.spawn(move || -> Result<IngestReport> {
+                let mut written = IngestReport::default();
+                for msg in batches {
+                    match msg {
+                        ToWriter::Batch(batch) => {
+                            self.write_batch(batch, &mut neardup, opts, &mut written, progress)?
+                        }
+                        ToWriter::Read(n) => progress.advance(n),
+                    }
+                }
+                Ok(written)
+            });
+            self.read_and_prepare(
+                &work,
+                &ropts,
+                &fetch,
+                opts,
+                &mut report,
+                progress,
+                to_writer,
+            );
+            writer
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })?;
+        report.absorb(written);
+        report.seconds = started.elapsed().as_secs_f64();
+        Ok(report)
+    }
+
+    /// Read inputs (in parallel, a group of files at a time so memory stays bounded on
+    /// large folders), prepare their documents (in parallel, a chunk at a time, so the
+    /// writer starts early even on one big JSONL file) and hand batches to the writer.
+    /// Stops early if the writer has stopped (its error is the run's).
+    #[allow(clippy::too_many_arguments)]
+    fn read_and_prepare(
+        &self,
+        work: &[Input],
+        ropts: &ReadOptions,
+        fetch: &FetchOptions,
+        opts: &IngestOptions,
+        report: &mut IngestReport,
+        progress: &dyn Progress,
+        to_writer: std::sync::mpsc::SyncSender<ToWriter>,
+    ) {
+        const READ_GROUP: usize = 256;
+        const PREPARE_CHUNK: usize = 4096;
         let mut batch: Vec<Prepared> = Vec::new();
         let mut batch_chars = 0usize;
         let mut in_run: HashSet<SourceId> = HashSet::new();
-        const READ_GROUP: usize = 256;
         for group in work.chunks(READ_GROUP) {
             let t = Instant::now();
             let read: Vec<std::result::Result<Document, IngestError>> = group
                 .par_iter()
                 .map(|input| match input {
-                    Input::File(p) => verity_ingest::read_file(p, &ropts),
-                    Input::Url(u) => match verity_ingest::fetch_url_all(u, &fetch, &ropts) {
+                    Input::File(p) => verity_ingest::read_file(p, ropts),
+                    Input::Url(u) => match verity_ingest::fetch_url_all(u, fetch, ropts) {
                         Ok(d) => d,
                         Err(e) => vec![Err(e)],
                     },
@@ -290,46 +410,52 @@ impl Library {
                 .flatten()
                 .collect();
             report.timings.read += t.elapsed().as_secs_f64();
-            let t = Instant::now();
-            // Hash, chunk and fingerprint per document, not per file: one JSONL file can
-            // hold the whole corpus.
-            let prepared: Vec<std::result::Result<Prepared, IngestError>> = read
-                .into_par_iter()
-                .map(|d| d.map(|d| prepare(d, opts.attribution.as_deref())))
-                .collect();
-            report.timings.prepare += t.elapsed().as_secs_f64();
-            progress.advance(group.len() as u64);
-            for item in prepared {
-                let p = match item {
-                    Ok(p) => p,
-                    Err(e) => {
-                        let f = failure(&e);
-                        progress.message(&format!("skipped {}: {}", f.location, f.message));
-                        report.failed.push(f);
+            let mut read = read.into_iter();
+            loop {
+                // Hash, chunk and fingerprint per document, not per file: one JSONL file
+                // can hold the whole corpus.
+                let t = Instant::now();
+                let chunk: Vec<_> = read.by_ref().take(PREPARE_CHUNK).collect();
+                if chunk.is_empty() {
+                    break;
+                }
+                let prepared: Vec<std::result::Result<Prepared, IngestError>> = chunk
+                    .into_par_iter()
+                    .map(|d| d.map(|d| prepare(d, opts.attribution.as_deref())))
+                    .collect();
+                report.timings.prepare += t.elapsed().as_secs_f64();
+                for item in prepared {
+                    let p = match item {
+                        Ok(p) => p,
+                        Err(e) => {
+                            let f = failure(&e);
+                            progress.message(&format!("skipped {}: {}", f.location, f.message));
+                            report.failed.push(f);
+                            continue;
+                        }
+                    };
+                    if !in_run.insert(p.id.clone()) {
+                        report.unchanged += 1;
                         continue;
                     }
-                };
-                if !in_run.insert(p.id.clone()) {
-                    report.unchanged += 1;
-                    continue;
-                }
-                batch_chars += p.doc.text.len();
-                batch.push(p);
-                if batch.len() >= opts.batch_docs || batch_chars >= opts.batch_chars {
-                    self.write_batch(
-                        std::mem::take(&mut batch),
-                        &mut neardup,
-                        opts,
-                        &mut report,
-                        progress,
-                    )?;
-                    batch_chars = 0;
+                    batch_chars += p.doc.text.len();
+                    batch.push(p);
+                    if batch.len() >= opts.batch_docs || batch_chars >= opts.batch_chars {
+                        let full = ToWriter::Batch(std::mem::take(&mut batch));
+                        batch_chars = 0;
+                        if to_writer.send(full).is_err() {
+                            return; // the writer failed; it reports why
+                        }
+                    }
                 }
             }
+            if to_writer.send(ToWriter::Read(group.len() as u64)).is_err() {
+                return;
+            }
         }
-        self.write_batch(batch, &mut neardup, opts, &mut report, progress)?;
-        report.seconds = started.elapsed().as_secs_f64();
-        Ok(report)
+        if !batch.is_empty() {
+            let _ = to_writer.send(ToWriter::Batch(batch));
+        }
     }
 
     fn write_batch(
@@ -346,20 +472,30 @@ impl Library {
         let t = Instant::now();
         let ids: Vec<SourceId> = batch.iter().map(|p| p.id.clone()).collect();
         let existing = self.store.existing(&ids)?;
+        let batch: Vec<Prepared> = batch
+            .into_iter()
+            .filter(|p| {
+                let stored = existing.contains(&p.id);
+                report.unchanged += u64::from(stored);
+                !stored
+            })
+            .collect();
+        report.timings.store += t.elapsed().as_secs_f64();
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let t = Instant::now();
+        let prints: Vec<(&SourceId, &Fingerprint)> =
+            batch.iter().map(|p| (&p.id, &p.fingerprint)).collect();
+        let originals = link_near_duplicates(neardup, &prints);
+        drop(prints);
         let mut new = Vec::with_capacity(batch.len());
-        for p in batch {
-            if existing.contains(&p.id) {
-                report.unchanged += 1;
-                continue;
-            }
-            let duplicate_of = neardup.original_of(&p.fingerprint);
+        for (p, duplicate_of) in batch.into_iter().zip(originals) {
             if let Some(orig) = &duplicate_of {
                 report.duplicates += 1;
                 report
                     .duplicate_links
                     .push((p.doc.location.clone(), orig.to_string()));
-            } else {
-                neardup.insert(p.id.clone(), p.fingerprint.clone());
             }
             report.added += 1;
             report.passages += p.passages.len() as u64;
@@ -376,37 +512,28 @@ impl Library {
                 duplicate_of,
             });
         }
-        report.timings.store += t.elapsed().as_secs_f64();
-        if new.is_empty() {
-            return Ok(());
-        }
-        let t = Instant::now();
         let ids: Vec<SourceId> = new.iter().map(|s| s.id.clone()).collect();
-        let docs: Vec<IndexDoc<'_>> = new
-            .iter()
-            .flat_map(|s| {
-                s.passages
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (_, _, text))| IndexDoc {
-                        id: PassageId {
-                            source: s.id.clone(),
-                            ordinal: i as u32,
-                        },
-                        text,
-                    })
-            })
-            .collect();
-        // Stage the passages in the lexical index first: tantivy indexes them on its own
-        // threads while the store writes. Nothing staged is visible before the commit,
-        // which comes after the store holds the sources as `pending`; if the store write
-        // fails, the staged work is rolled back.
-        self.lexical.add(&docs)?;
-        report.timings.index += t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        if let Err(e) = self.store.put_sources(&new) {
+        let docs = index_docs(new.iter().map(|s| (&s.id, s.passages.as_slice())));
+        // The lexical index takes the passages on one thread while the store writes them on
+        // this one, so tantivy's indexing threads and SQLite work side by side. Nothing
+        // staged in the index is visible before its commit, which comes after the store
+        // holds the sources as `pending`; if either side fails, the staged work is rolled
+        // back (and sources already stored stay `pending` until the next open re-indexes
+        // them).
+        let (staged, stored) = std::thread::scope(|scope| {
+            let staging = scope.spawn(|| self.lexical.add(&docs));
+            let stored = self.store.put_sources(&new);
+            let staged = staging
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (staged, stored)
+        });
+        if let Err(e) = staged
+            .map_err(EngineError::from)
+            .and(stored.map_err(EngineError::from))
+        {
             self.lexical.rollback()?;
-            return Err(e.into());
+            return Err(e);
         }
         report.timings.store += t.elapsed().as_secs_f64();
         let t = Instant::now();
@@ -475,6 +602,26 @@ impl Library {
     }
 }
 
+/// Passages as the indexes take them, from `(source, spans)` pairs.
+fn index_docs<'a>(
+    sources: impl Iterator<Item = (&'a SourceId, &'a [(u64, u64, String)])>,
+) -> Vec<IndexDoc<'a>> {
+    sources
+        .flat_map(|(source, passages)| {
+            passages
+                .iter()
+                .enumerate()
+                .map(|(i, (_, _, text))| IndexDoc {
+                    id: PassageId {
+                        source: source.clone(),
+                        ordinal: i as u32,
+                    },
+                    text,
+                })
+        })
+        .collect()
+}
+
 fn prepare(mut doc: Document, attribution: Option<&str>) -> Prepared {
     if doc.meta.attribution.is_none() {
         doc.meta.attribution = attribution.map(str::to_string);
@@ -503,6 +650,44 @@ mod tests {
         assert!(is_url("HTTP://example.org"));
         assert!(is_url("ftp://example.org/file"));
         assert!(!is_url("notes/report.md"));
+    }
+
+    #[test]
+    fn a_batch_links_copies_of_the_library_and_of_itself() {
+        let pier = "The harbour board of Port Vellan voted on Tuesday to extend the ferry pier \
+            by forty metres, citing growing summer traffic and the need for a second berth for \
+            the island service. Work is due to start in March.";
+        let school = "Kellbridge's school board closed the east wing after inspectors found \
+            damp in three classrooms; pupils will be taught in the town hall until the roof \
+            is repaired, which the board expects to take most of the spring term.";
+        let mut idx = NearDupIndex::new();
+        idx.insert(SourceId::new("lib"), verity_ingest::fingerprint(pier));
+        let texts = [
+            format!("Wire copy. {pier}"),
+            school.to_string(),
+            "Marrow County's library will open on Sundays from June, the librarian said.".into(),
+            format!("{school} Reporting by staff."),
+        ];
+        let ids: Vec<SourceId> = (0..texts.len())
+            .map(|i| SourceId::new(format!("b{i}")))
+            .collect();
+        let prints: Vec<Fingerprint> = texts
+            .iter()
+            .map(|t| verity_ingest::fingerprint(t))
+            .collect();
+        let batch: Vec<(&SourceId, &Fingerprint)> = ids.iter().zip(&prints).collect();
+        let got = link_near_duplicates(&mut idx, &batch);
+        assert_eq!(
+            got,
+            vec![
+                Some(SourceId::new("lib")),
+                None,
+                None,
+                Some(SourceId::new("b1"))
+            ]
+        );
+        // Originals of the batch are indexed for the next one; copies are not.
+        assert_eq!(idx.items.len(), 3);
     }
 
     #[test]

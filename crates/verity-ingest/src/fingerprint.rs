@@ -16,6 +16,9 @@ pub const BUCKETS: usize = 128;
 /// Words per shingle.
 pub const SHINGLE: usize = 3;
 
+/// Buckets per band in [`Fingerprint::lsh_keys`].
+pub const LSH_ROWS: usize = 3;
+
 /// Similarity at or above which two documents count as copies of one story.
 ///
 /// Measured on the fixtures in this crate's tests: a syndicated copy with its own
@@ -135,6 +138,47 @@ impl Fingerprint {
         self.similarity(other) >= NEAR_DUP_THRESHOLD
     }
 
+    /// Locality-sensitive hash keys: the buckets in bands of [`LSH_ROWS`], each band
+    /// hashed with its position. Two sketches that share a key agree on a whole band, which
+    /// is likely for near-duplicates and rare for strangers, so an index over these keys
+    /// finds copies without comparing every pair.
+    ///
+    /// A short text leaves most buckets empty, and a band with an empty bucket would say
+    /// nothing; so empty buckets are first filled from the next filled bucket to their
+    /// right and their distance to it ("densified" one-permutation hashing, Shrivastava &
+    /// Li 2014), which keeps equal sketches equal and unrelated ones apart. An empty text
+    /// has no keys.
+    pub fn lsh_keys(&self) -> Vec<u64> {
+        let Some(last_filled) = self.mins.iter().rposition(|&m| m != EMPTY) else {
+            return Vec::new();
+        };
+        // Walk right to left, so each empty bucket knows the next filled one (circularly:
+        // the buckets after the last filled one borrow from the first).
+        let mut dense = [0u32; BUCKETS];
+        let mut next = (self.mins[last_filled], last_filled + BUCKETS);
+        for i in (0..BUCKETS).rev() {
+            let m = self.mins[i];
+            dense[i] = if m == EMPTY {
+                let dist = (next.1 - i) as u64;
+                splitmix(u64::from(next.0) ^ (dist << 32)) as u32
+            } else {
+                next = (m, i);
+                m
+            };
+        }
+        dense
+            .chunks_exact(LSH_ROWS)
+            .enumerate()
+            .map(|(band, rows)| {
+                let mut h = FNV_OFFSET ^ band as u64;
+                for r in rows {
+                    h = (h ^ u64::from(*r)).wrapping_mul(FNV_PRIME);
+                }
+                splitmix(h)
+            })
+            .collect()
+    }
+
     /// Number of shingles the sketch was built from.
     pub fn shingle_count(&self) -> u32 {
         self.shingles
@@ -175,6 +219,24 @@ mod tests {
         let a = fingerprint("The Kellbridge council approved the budget on Tuesday.");
         let b = fingerprint("the KELLBRIDGE council   approved\nthe budget, on Tuesday!");
         assert_eq!(a.similarity(&b), 1.0);
+    }
+
+    #[test]
+    fn copies_share_lsh_keys_and_strangers_do_not() {
+        let story = "The harbour board of Port Vellan voted on Tuesday to extend the ferry \
+            pier by forty metres, citing growing summer traffic and the need for a second berth.";
+        let a = fingerprint(story);
+        let b = fingerprint(&format!("From the wire: {story} Reporting by staff."));
+        let c = fingerprint("A heron nested by the weir and the ferry ran late in the fog.");
+        let shared = |x: &Fingerprint, y: &Fingerprint| {
+            let ky = y.lsh_keys();
+            x.lsh_keys().iter().filter(|k| ky.contains(k)).count()
+        };
+        assert!(shared(&a, &b) > 0);
+        assert_eq!(shared(&a, &c), 0);
+        assert_eq!(a.lsh_keys().len(), BUCKETS / LSH_ROWS);
+        assert_eq!(a.lsh_keys(), fingerprint(&story.to_uppercase()).lsh_keys());
+        assert!(fingerprint("").lsh_keys().is_empty());
     }
 
     #[test]

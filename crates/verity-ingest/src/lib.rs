@@ -65,6 +65,7 @@ pub use fetch::{fetch_bytes, is_non_public, FetchOptions, Fetched};
 pub use fingerprint::{fingerprint, Fingerprint, NEAR_DUP_THRESHOLD};
 pub use kind::KindRules;
 
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use verity_types::{DocMeta, Document, Format};
 
@@ -449,15 +450,20 @@ fn read_jsonl(
     opts: &ReadOptions,
 ) -> Vec<Result<Document, IngestError>> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut out = Vec::new();
-    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
-        let line = line.trim_ascii();
-        if line.is_empty() {
-            continue;
-        }
-        let location = format!("{}#L{}", input.location, i + 1);
-        out.push(read_jsonl_line(line, &location, i + 1, input, opts));
-    }
+    let lines: Vec<(usize, &[u8])> = bytes
+        .split(|&b| b == b'\n')
+        .enumerate()
+        .map(|(i, line)| (i + 1, line.trim_ascii()))
+        .filter(|(_, line)| !line.is_empty())
+        .collect();
+    // One JSONL file can hold a whole corpus: parse its lines in parallel (in order).
+    let mut out: Vec<Result<Document, IngestError>> = lines
+        .into_par_iter()
+        .map(|(lineno, line)| {
+            let location = format!("{}#L{lineno}", input.location);
+            read_jsonl_line(line, &location, lineno, input, opts)
+        })
+        .collect();
     if out.is_empty() {
         out.push(Err(IngestError::Empty {
             location: input.location.to_string(),

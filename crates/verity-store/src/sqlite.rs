@@ -15,7 +15,10 @@ use verity_types::{
 /// 2: `passages` keep only their character spans; their text is sliced from the source's
 /// stored text on read (it was written twice, and as ~1 KB rows of a WITHOUT ROWID table
 /// keyed by a random hash every insert split pages mid-tree).
-const SCHEMA_VERSION: i64 = 2;
+///
+/// 3: a source's text lives in `source_texts`, beside its row rather than in it, so that
+/// moving a source between states rewrites a few hundred bytes, not the whole text.
+const SCHEMA_VERSION: i64 = 3;
 const READERS: usize = 4;
 
 const SCHEMA: &str = "
@@ -30,10 +33,13 @@ CREATE TABLE IF NOT EXISTS sources (
     passage_count INTEGER NOT NULL,
     duplicate_of TEXT,
     fingerprint BLOB,
-    state TEXT NOT NULL,
-    text TEXT NOT NULL
+    state TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sources_state ON sources(state);
+CREATE TABLE IF NOT EXISTS source_texts (
+    id TEXT PRIMARY KEY,
+    text TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS passages (
     source_id TEXT NOT NULL,
     ordinal INTEGER NOT NULL,
@@ -74,9 +80,11 @@ fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
 }
 
 fn source_text_on(conn: &Connection, id: &SourceId) -> Result<Option<String>> {
-    conn.query_row("SELECT text FROM sources WHERE id=?1", [id.as_str()], |r| {
-        r.get(0)
-    })
+    conn.query_row(
+        "SELECT text FROM source_texts WHERE id=?1",
+        [id.as_str()],
+        |r| r.get(0),
+    )
     .optional()
     .map_err(sql("reading a source's text"))
 }
@@ -191,6 +199,18 @@ impl SqliteStore {
             )
             .map_err(sql("upgrading the passages table"))?;
         }
+        if version == 1 || version == 2 {
+            // Move each source's text out of its row, in one transaction.
+            conn.execute_batch(
+                "BEGIN;
+                 CREATE TABLE source_texts (id TEXT PRIMARY KEY, text TEXT NOT NULL);
+                 INSERT INTO source_texts SELECT id, text FROM sources;
+                 ALTER TABLE sources DROP COLUMN text;
+                 PRAGMA user_version=3;
+                 COMMIT;",
+            )
+            .map_err(sql("moving source texts to their own table"))?;
+        }
         conn.execute_batch(SCHEMA)
             .map_err(sql("creating the schema"))?;
         conn.execute_batch(&format!("PRAGMA user_version={SCHEMA_VERSION}"))
@@ -296,8 +316,8 @@ impl Store for SqliteStore {
                 .prepare_cached(
                     "INSERT OR IGNORE INTO sources (id, location, format, title, publisher, author, \
                      published, url, kind, attribution, ingested_at, char_len, passage_count, \
-                     duplicate_of, fingerprint, state, text) \
-                     VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,'pending',?16)",
+                     duplicate_of, fingerprint, state) \
+                     VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,'pending')",
                 )
                 .map_err(sql("preparing the source insert"))?;
             let mut pas = tx
@@ -306,6 +326,9 @@ impl Store for SqliteStore {
                      VALUES (?1,?2,?3,?4)",
                 )
                 .map_err(sql("preparing the passage insert"))?;
+            let mut text = tx
+                .prepare_cached("INSERT OR REPLACE INTO source_texts (id, text) VALUES (?1,?2)")
+                .map_err(sql("preparing the text insert"))?;
             for s in items {
                 let m = &s.meta;
                 let inserted = src
@@ -325,12 +348,13 @@ impl Store for SqliteStore {
                         s.passages.len() as i64,
                         s.duplicate_of.as_ref().map(|d| d.as_str()),
                         s.fingerprint,
-                        s.text,
                     ])
                     .map_err(sql("storing a source"))?;
                 if inserted == 0 {
                     continue; // already stored: re-ingest is a no-op
                 }
+                text.execute(params![s.id.as_str(), s.text])
+                    .map_err(sql("storing a source's text"))?;
                 for (i, (start, end, _)) in s.passages.iter().enumerate() {
                     pas.execute(params![s.id.as_str(), i as i64, *start as i64, *end as i64])
                         .map_err(sql("storing a passage"))?;
@@ -396,6 +420,8 @@ impl Store for SqliteStore {
             .map_err(sql("removing passages"))?;
         tx.execute("DELETE FROM sources WHERE id=?1", [id.as_str()])
             .map_err(sql("removing a source"))?;
+        tx.execute("DELETE FROM source_texts WHERE id=?1", [id.as_str()])
+            .map_err(sql("removing a source's text"))?;
         tx.commit().map_err(sql("committing a removal"))
     }
 
@@ -460,8 +486,8 @@ impl Store for SqliteStore {
         // cut from its source's text in the query itself.
         let mut pstmt = conn
             .prepare_cached(
-                "SELECT p.start, p.end, substr(s.text, p.start + 1, p.end - p.start) \
-                 FROM passages p JOIN sources s ON s.id = p.source_id \
+                "SELECT p.start, p.end, substr(t.text, p.start + 1, p.end - p.start) \
+                 FROM passages p JOIN source_texts t ON t.id = p.source_id \
                  WHERE p.source_id=?1 AND p.ordinal=?2",
             )
             .map_err(sql("reading passages"))?;
