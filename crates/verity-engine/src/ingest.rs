@@ -186,6 +186,9 @@ struct NearDupIndex {
 
 const END: u32 = u32::MAX;
 
+/// An indexed sketch (by position) and its similarity to the one looked up.
+type Match = (usize, f32);
+
 impl NearDupIndex {
     fn new() -> Self {
         NearDupIndex {
@@ -213,7 +216,7 @@ impl NearDupIndex {
 
     /// The most similar sketch at or above the threshold among items `from..`, with its
     /// similarity.
-    fn best_match(&self, fp: &Fingerprint, keys: &[u64], from: usize) -> Option<(usize, f32)> {
+    fn best_match(&self, fp: &Fingerprint, keys: &[u64], from: usize) -> Option<Match> {
         let mut candidates = Vec::new();
         for key in keys {
             let mut link = self.heads.get(key).copied().unwrap_or(END);
@@ -226,7 +229,7 @@ impl NearDupIndex {
         }
         candidates.sort_unstable();
         candidates.dedup();
-        let mut best: Option<(usize, f32)> = None;
+        let mut best: Option<Match> = None;
         for i in candidates {
             let s = self.items[i as usize].1.similarity(fp);
             if s >= verity_ingest::NEAR_DUP_THRESHOLD && best.is_none_or(|(_, b)| s > b) {
@@ -253,7 +256,8 @@ fn link_near_duplicates(
     batch: &[(&SourceId, &Fingerprint)],
 ) -> Vec<Option<SourceId>> {
     let before = index.items.len();
-    let found: Vec<(Vec<u64>, Option<(usize, f32)>)> = batch
+    // Per source: its LSH keys and its best match in the library.
+    let found: Vec<(Vec<u64>, Option<Match>)> = batch
         .par_iter()
         .map(|(_, fp)| {
             let keys = fp.lsh_keys();
