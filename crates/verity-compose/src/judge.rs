@@ -150,11 +150,19 @@ pub(crate) fn anchor_terms(
 /// passage, because word overlap needs the subject that a short sentence leaves implicit;
 /// the quote stays the sentence itself, and in claim mode the lexical relevance gate
 /// still asks the sentence itself to name a distinctive term of the claim.
+/// How much one judging pass may read: at most `pairs` pairs and about `tokens` model
+/// tokens (the first pair always goes in).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Budget {
+    pub pairs: usize,
+    pub tokens: usize,
+}
+
 pub(crate) fn judge_sentences(
     cands: &mut [Cand],
     hypothesis: &str,
     judge: &dyn StanceModel,
-    budget: usize,
+    budget: Budget,
 ) -> Result<usize, ComposeError> {
     let context = !judge.is_neural();
     let mut todo: Vec<(usize, usize, f32)> = Vec::new();
@@ -167,11 +175,8 @@ pub(crate) fn judge_sentences(
         }
     }
     todo.sort_by(|a, b| b.2.total_cmp(&a.2).then((a.0, a.1).cmp(&(b.0, b.1))));
-    todo.truncate(budget);
-    if todo.is_empty() {
-        return Ok(0);
-    }
-    let texts: Vec<String> = todo
+    todo.truncate(budget.pairs);
+    let mut texts: Vec<String> = todo
         .iter()
         .map(|(ci, si, _)| {
             let sents = &cands[*ci].sents;
@@ -183,6 +188,22 @@ pub(crate) fn judge_sentences(
             }
         })
         .collect();
+    // The token budget, in priority order: stop at the first pair that would overrun it.
+    let claim_cost = judge.token_cost(hypothesis) + 3; // [CLS] claim [SEP] ... [SEP]
+    let mut spent = 0usize;
+    let within = texts
+        .iter()
+        .position(|t| {
+            spent += claim_cost + judge.token_cost(t);
+            spent > budget.tokens
+        })
+        .unwrap_or(texts.len())
+        .max(1);
+    todo.truncate(within);
+    texts.truncate(within);
+    if todo.is_empty() {
+        return Ok(0);
+    }
     let pairs: Vec<(&str, &str)> = texts.iter().map(|t| (hypothesis, t.as_str())).collect();
     let scores = judge.score(&pairs).map_err(|source| ComposeError::Judge {
         model: judge.name().to_string(),

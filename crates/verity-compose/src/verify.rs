@@ -45,7 +45,7 @@ pub fn verify_sentences(
     judge: &dyn StanceModel,
     threshold: f32,
 ) -> Result<Verified, ComposeError> {
-    let support = support_scores(&sentences, passages, judge, true)?;
+    let support = support_scores(&sentences, passages, judge, true, threshold)?;
     let mut out = Verified::default();
     for (mut s, (sup, model)) in sentences.into_iter().zip(support) {
         s.support = Some(sup);
@@ -62,15 +62,23 @@ pub fn verify_sentences(
 /// The support of each sentence (see [`verify_sentences`]) and the model's own score,
 /// rounded to three decimals, in input order. With `trust_verbatim` false the model's
 /// score is the support of every sentence, verbatim quotes included (strict mode).
+///
+/// The cited spans are scored first; a sentence whose best span score reaches `enough`
+/// (the support threshold) is supported whatever its whole passages would score, so only
+/// the others have their whole cited passages scored too. That reads a fraction of the
+/// tokens (a passage is many times a span) without changing which sentences pass; the
+/// model score reported for a passing sentence is then its best span score.
 pub fn support_scores(
     sentences: &[Sentence],
     passages: &HashMap<PassageId, Passage>,
     judge: &dyn StanceModel,
     trust_verbatim: bool,
+    enough: f32,
 ) -> Result<Vec<(f32, f32)>, ComposeError> {
-    // One pair per (sentence, cited passage); remember which sentence each belongs to.
-    let mut owners = Vec::new();
-    let mut pairs: Vec<(&str, &str)> = Vec::new();
+    // One pair per (sentence, cited span), then per (sentence, cited passage) where
+    // needed; remember which sentence each belongs to.
+    let mut spans: Vec<(usize, &str, &str)> = Vec::new();
+    let mut whole: Vec<(usize, &str, &str)> = Vec::new();
     for (i, s) in sentences.iter().enumerate() {
         let mut seen: Vec<&PassageId> = Vec::new();
         for c in &s.citations {
@@ -87,36 +95,17 @@ pub fn support_scores(
             let Some(local) = local else {
                 continue;
             };
-            owners.push(i);
-            pairs.push((s.text.as_str(), local));
-            if !seen.contains(&&c.passage_id) {
+            spans.push((i, s.text.as_str(), local));
+            if !seen.contains(&&c.passage_id) && p.text.as_str() != local {
                 seen.push(&c.passage_id);
-                owners.push(i);
-                pairs.push((s.text.as_str(), p.text.as_str()));
+                whole.push((i, s.text.as_str(), p.text.as_str()));
             }
         }
     }
-    let scores = if pairs.is_empty() {
-        Vec::new()
-    } else {
-        judge.score(&pairs).map_err(|source| ComposeError::Judge {
-            model: judge.name().to_string(),
-            stage: "checking sentences against their sources",
-            source: Box::new(source),
-        })?
-    };
-    if scores.len() != pairs.len() {
-        return Err(ComposeError::JudgeCount {
-            model: judge.name().to_string(),
-            stage: "checking sentences against their sources",
-            expected: pairs.len(),
-            got: scores.len(),
-        });
-    }
     let mut model = vec![0.0f32; sentences.len()];
-    for (owner, sc) in owners.into_iter().zip(scores) {
-        model[owner] = model[owner].max(sc.supports);
-    }
+    score_into(&mut model, &spans, judge)?;
+    whole.retain(|(i, ..)| model[*i] < enough);
+    score_into(&mut model, &whole, judge)?;
     let round = |x: f32| (x * 1000.0).round() / 1000.0;
     Ok(sentences
         .iter()
@@ -129,6 +118,35 @@ pub fn support_scores(
             (if verbatim { 1.0 } else { round(m) }, round(m))
         })
         .collect())
+}
+
+/// Scores `(owner, sentence, evidence)` pairs and raises each owner's best support.
+fn score_into(
+    model: &mut [f32],
+    pairs: &[(usize, &str, &str)],
+    judge: &dyn StanceModel,
+) -> Result<(), ComposeError> {
+    if pairs.is_empty() {
+        return Ok(());
+    }
+    let texts: Vec<(&str, &str)> = pairs.iter().map(|(_, s, e)| (*s, *e)).collect();
+    let scores = judge.score(&texts).map_err(|source| ComposeError::Judge {
+        model: judge.name().to_string(),
+        stage: "checking sentences against their sources",
+        source: Box::new(source),
+    })?;
+    if scores.len() != texts.len() {
+        return Err(ComposeError::JudgeCount {
+            model: judge.name().to_string(),
+            stage: "checking sentences against their sources",
+            expected: texts.len(),
+            got: scores.len(),
+        });
+    }
+    for ((owner, ..), sc) in pairs.iter().zip(scores) {
+        model[*owner] = model[*owner].max(sc.supports);
+    }
+    Ok(())
 }
 
 /// Whether a citation's quote is exactly the text at its span in the passage it names.

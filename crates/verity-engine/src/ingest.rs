@@ -30,12 +30,18 @@ pub struct IngestOptions {
     pub attribution: Option<String>,
     /// Compute passage vectors when the embedding model is available.
     pub embed: bool,
-    /// Sources per batch (one commit each).
+    /// Sources per batch (one commit each). When passages are embedded, batches are cut
+    /// to [`EMBED_BATCH_DOCS`] at most, so that an interrupted run loses (and the next
+    /// open redoes) a minute of embedding, not the whole run.
     pub batch_docs: usize,
     /// Characters per batch.
     pub batch_chars: usize,
     pub fetch_timeout: Duration,
 }
+
+/// Most sources per batch when passages are embedded (about a minute of embedding on a
+/// 2-core laptop).
+pub const EMBED_BATCH_DOCS: usize = 2_000;
 
 impl Default for IngestOptions {
     fn default() -> Self {
@@ -397,6 +403,11 @@ impl Library {
     ) {
         const READ_GROUP: usize = 256;
         const PREPARE_CHUNK: usize = 4096;
+        let batch_docs = if opts.embed && self.embedder.is_some() {
+            opts.batch_docs.min(EMBED_BATCH_DOCS)
+        } else {
+            opts.batch_docs
+        };
         let mut batch: Vec<Prepared> = Vec::new();
         let mut batch_chars = 0usize;
         let mut in_run: HashSet<SourceId> = HashSet::new();
@@ -444,7 +455,7 @@ impl Library {
                     }
                     batch_chars += p.doc.text.len();
                     batch.push(p);
-                    if batch.len() >= opts.batch_docs || batch_chars >= opts.batch_chars {
+                    if batch.len() >= batch_docs || batch_chars >= opts.batch_chars {
                         let full = ToWriter::Batch(std::mem::take(&mut batch));
                         batch_chars = 0;
                         if to_writer.send(full).is_err() {

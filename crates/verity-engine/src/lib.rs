@@ -22,7 +22,7 @@ mod models;
 mod recover;
 
 pub use brief::CheckRequest;
-pub use ingest::{Failure, IngestOptions, IngestReport, IngestTimings};
+pub use ingest::{Failure, IngestOptions, IngestReport, IngestTimings, EMBED_BATCH_DOCS};
 pub use models::ModelsMode;
 pub use verity_compose::{Brief, Mode};
 pub use verity_retrieve::DEFAULT_DENSE_WEIGHT;

@@ -442,6 +442,12 @@ impl StanceModel for CrossEncoderStance {
     fn is_neural(&self) -> bool {
         true
     }
+    fn token_cost(&self, text: &str) -> usize {
+        match self.tokenizer.encode(text, false) {
+            Ok(enc) => enc.len(),
+            Err(_) => text.split_whitespace().count() * 4 / 3 + 1,
+        }
+    }
     fn score(&self, pairs: &[(&str, &str)]) -> Result<Vec<StanceScores>, JudgeError> {
         Ok(self
             .score_detailed(pairs)?

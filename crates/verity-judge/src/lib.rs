@@ -52,4 +52,9 @@ pub trait StanceModel: Send + Sync {
     fn is_neural(&self) -> bool;
     /// Scores each `(claim, evidence)` pair.
     fn score(&self, pairs: &[(&str, &str)]) -> Result<Vec<StanceScores>, JudgeError>;
+    /// Roughly how many model tokens scoring `text` costs, for time budgets. A word-count
+    /// estimate unless the judge knows its tokenizer.
+    fn token_cost(&self, text: &str) -> usize {
+        text.split_whitespace().count() * 4 / 3 + 1
+    }
 }

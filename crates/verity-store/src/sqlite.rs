@@ -576,11 +576,20 @@ impl Store for SqliteStore {
         if clauses.is_empty() {
             return Ok(None);
         }
-        let q = format!(
-            "SELECT id FROM sources WHERE state='indexed' AND {}",
-            clauses.join(" AND ")
-        );
+        let cond = clauses.join(" AND ");
         let conn = self.read();
+        // A filter that leaves nothing out is no filter: say so, rather than list every
+        // source (the usual case for "no syndicated copies" on a library without any).
+        let excluded: i64 = conn
+            .prepare_cached(&format!(
+                "SELECT count(*) FROM sources WHERE state='indexed' AND NOT coalesce(({cond}), 0)"
+            ))
+            .and_then(|mut stmt| stmt.query_row(params_from_iter(args.iter()), |r| r.get(0)))
+            .map_err(sql("filtering sources"))?;
+        if excluded == 0 {
+            return Ok(None);
+        }
+        let q = format!("SELECT id FROM sources WHERE state='indexed' AND {cond}");
         let mut stmt = conn.prepare_cached(&q).map_err(sql("filtering sources"))?;
         let rows = stmt
             .query_map(params_from_iter(args.iter()), |r| r.get::<_, String>(0))
@@ -769,6 +778,13 @@ mod tests {
             s.filter_sources(&f).unwrap().unwrap(),
             HashSet::from([items[1].id.clone()])
         );
+        // Filters that leave nothing out select everything: no set to intersect with.
+        let f = SearchFilters {
+            to: NaiveDate::from_ymd_opt(2030, 1, 1),
+            skip_duplicates: true,
+            ..Default::default()
+        };
+        assert_eq!(s.filter_sources(&f).unwrap(), None);
     }
 
     #[test]
