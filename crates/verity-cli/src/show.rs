@@ -16,12 +16,17 @@ pub fn ingest_report(r: &IngestReport) {
         r.failed.len(),
         r.skipped.len()
     );
+    // With embedding, the model sets the pace: passages a second says more than MB/s.
+    let rate = if r.embedded > 0 && r.seconds > 0.0 {
+        format!("{:.1} passages/s", r.passages as f64 / r.seconds)
+    } else {
+        format!("{:.1} MB/s", r.mb_per_s())
+    };
     println!(
-        "        {} passages, {:.1} MB of text in {:.1}s ({:.1} MB/s){}",
+        "        {} passages, {:.1} MB of text in {:.1}s ({rate}){}",
         r.passages,
         r.bytes as f64 / 1e6,
         r.seconds,
-        r.mb_per_s(),
         if r.embedded > 0 {
             format!(", {} passages embedded", r.embedded)
         } else {
