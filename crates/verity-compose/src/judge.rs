@@ -158,6 +158,28 @@ pub(crate) struct Budget {
     pub tokens: usize,
 }
 
+/// Scores `pairs` with `judge`, one score per pair or a typed error naming the `stage`.
+pub(crate) fn score_pairs(
+    judge: &dyn StanceModel,
+    pairs: &[(&str, &str)],
+    stage: &'static str,
+) -> Result<Vec<StanceScores>, ComposeError> {
+    let scores = judge.score(pairs).map_err(|source| ComposeError::Judge {
+        model: judge.name().to_string(),
+        stage,
+        source: Box::new(source),
+    })?;
+    if scores.len() != pairs.len() {
+        return Err(ComposeError::JudgeCount {
+            model: judge.name().to_string(),
+            stage,
+            expected: pairs.len(),
+            got: scores.len(),
+        });
+    }
+    Ok(scores)
+}
+
 pub(crate) fn judge_sentences(
     cands: &mut [Cand],
     hypothesis: &str,
@@ -205,19 +227,7 @@ pub(crate) fn judge_sentences(
         return Ok(0);
     }
     let pairs: Vec<(&str, &str)> = texts.iter().map(|t| (hypothesis, t.as_str())).collect();
-    let scores = judge.score(&pairs).map_err(|source| ComposeError::Judge {
-        model: judge.name().to_string(),
-        stage: "judging evidence",
-        source: Box::new(source),
-    })?;
-    if scores.len() != pairs.len() {
-        return Err(ComposeError::JudgeCount {
-            model: judge.name().to_string(),
-            stage: "judging evidence",
-            expected: pairs.len(),
-            got: scores.len(),
-        });
-    }
+    let scores = score_pairs(judge, &pairs, "judging evidence")?;
     for ((ci, si, _), sc) in todo.iter().zip(scores) {
         cands[*ci].sents[*si].scores = Some(sc);
     }

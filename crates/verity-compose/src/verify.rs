@@ -130,19 +130,8 @@ fn score_into(
         return Ok(());
     }
     let texts: Vec<(&str, &str)> = pairs.iter().map(|(_, s, e)| (*s, *e)).collect();
-    let scores = judge.score(&texts).map_err(|source| ComposeError::Judge {
-        model: judge.name().to_string(),
-        stage: "checking sentences against their sources",
-        source: Box::new(source),
-    })?;
-    if scores.len() != texts.len() {
-        return Err(ComposeError::JudgeCount {
-            model: judge.name().to_string(),
-            stage: "checking sentences against their sources",
-            expected: texts.len(),
-            got: scores.len(),
-        });
-    }
+    let scores =
+        crate::judge::score_pairs(judge, &texts, "checking sentences against their sources")?;
     for ((owner, ..), sc) in pairs.iter().zip(scores) {
         model[*owner] = model[*owner].max(sc.supports);
     }
