@@ -176,6 +176,8 @@ struct Prepared {
     id: SourceId,
     passages: Vec<(u64, u64, String)>,
     fingerprint: Fingerprint,
+    /// Characters of text (counted here, in parallel, not on the writer thread).
+    chars: u64,
 }
 
 /// Locality-sensitive index over MinHash sketches, so that finding the syndicated
@@ -515,7 +517,7 @@ impl Library {
             report.added += 1;
             report.passages += p.passages.len() as u64;
             report.bytes += p.doc.text.len() as u64;
-            report.chars += p.doc.text.chars().count() as u64;
+            report.chars += p.chars;
             new.push(NewSource {
                 id: p.id,
                 location: p.doc.location,
@@ -647,11 +649,13 @@ fn prepare(mut doc: Document, attribution: Option<&str>) -> Prepared {
         .map(|c| (c.start, c.end, c.text))
         .collect();
     let fingerprint = verity_ingest::fingerprint(&doc.text);
+    let chars = doc.text.chars().count() as u64;
     Prepared {
         doc,
         id,
         passages,
         fingerprint,
+        chars,
     }
 }
 

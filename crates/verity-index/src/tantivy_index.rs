@@ -13,6 +13,9 @@ use verity_types::{byte_to_char, PassageId, SourceId};
 
 const TOKENIZER: &str = "verity_en";
 const WRITER_HEAP: usize = 256 * 1024 * 1024;
+/// Allowed-source sets larger than this filter a deeper unfiltered ranking rather than
+/// the query itself (see `search`).
+const POST_FILTER_ABOVE: usize = 2_000;
 
 /// BM25 passage index on tantivy, on disk or in RAM.
 pub struct TantivyIndex {
@@ -116,6 +119,26 @@ impl TantivyIndex {
         Ok(guard)
     }
 
+    /// The `limit` best passages for `q`, with their scores.
+    fn top(&self, q: &dyn Query, limit: usize) -> Result<Vec<(PassageId, f32)>> {
+        let searcher = self.reader.searcher();
+        let top = searcher
+            .search(q, &TopDocs::with_limit(limit).order_by_score())
+            .map_err(err("searching"))?;
+        let mut out = Vec::with_capacity(top.len());
+        for (score, addr) in top {
+            let d: TantivyDocument = searcher.doc(addr).map_err(err("reading a hit"))?;
+            if let Some(pid) = d
+                .get_first(self.f_pid)
+                .and_then(|v| v.as_str())
+                .and_then(PassageId::parse)
+            {
+                out.push((pid, score));
+            }
+        }
+        Ok(out)
+    }
+
     fn terms(&self, text: &str) -> Vec<(String, usize, usize)> {
         let mut a = self.analyzer.clone();
         let mut stream = a.token_stream(text);
@@ -198,34 +221,35 @@ impl LexicalIndex for TantivyIndex {
             return Ok(Vec::new());
         }
         let text_q: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
-        let q: Box<dyn Query> = match allowed {
-            None => text_q,
-            Some(ids) => {
-                let terms = ids
-                    .iter()
-                    .map(|id| Term::from_field_text(self.f_src, id.as_str()));
-                Box::new(BooleanQuery::new(vec![
-                    (Occur::Must, text_q),
-                    (Occur::Must, Box::new(TermSetQuery::new(terms))),
-                ]))
-            }
+        let Some(ids) = allowed else {
+            return self.top(&*text_q, limit);
         };
-        let searcher = self.reader.searcher();
-        let top = searcher
-            .search(&q, &TopDocs::with_limit(limit).order_by_score())
-            .map_err(err("searching"))?;
-        let mut out = Vec::with_capacity(top.len());
-        for (score, addr) in top {
-            let d: TantivyDocument = searcher.doc(addr).map_err(err("reading a hit"))?;
-            if let Some(pid) = d
-                .get_first(self.f_pid)
-                .and_then(|v| v.as_str())
-                .and_then(PassageId::parse)
-            {
-                out.push((pid, score));
+        if ids.len() > POST_FILTER_ABOVE {
+            // A filter that lets most of a large library through (the usual "no syndicated
+            // copies" or "published before the check date") would intersect the query with
+            // thousands of source terms: read the unfiltered ranking a little deeper and
+            // filter it instead. Same hits (the filter does not change scores); the index
+            // filters only when that leaves too few.
+            let deeper = limit * 2 + 20;
+            let hits = self.top(&*text_q, deeper)?;
+            let complete = hits.len() < deeper; // every match was read
+            let kept: Vec<(PassageId, f32)> = hits
+                .into_iter()
+                .filter(|(pid, _)| ids.contains(&pid.source))
+                .take(limit)
+                .collect();
+            if kept.len() >= limit || complete {
+                return Ok(kept);
             }
         }
-        Ok(out)
+        let terms = ids
+            .iter()
+            .map(|id| Term::from_field_text(self.f_src, id.as_str()));
+        let q = BooleanQuery::new(vec![
+            (Occur::Must, text_q),
+            (Occur::Must, Box::new(TermSetQuery::new(terms))),
+        ]);
+        self.top(&q, limit)
     }
 
     fn highlight(&self, query: &str, text: &str) -> Vec<(u64, u64)> {

@@ -445,7 +445,7 @@ impl StanceModel for CrossEncoderStance {
     fn token_cost(&self, text: &str) -> usize {
         match self.tokenizer.encode(text, false) {
             Ok(enc) => enc.len(),
-            Err(_) => text.split_whitespace().count() * 4 / 3 + 1,
+            Err(_) => crate::estimate_tokens(text),
         }
     }
     fn score(&self, pairs: &[(&str, &str)]) -> Result<Vec<StanceScores>, JudgeError> {

@@ -55,6 +55,11 @@ pub trait StanceModel: Send + Sync {
     /// Roughly how many model tokens scoring `text` costs, for time budgets. A word-count
     /// estimate unless the judge knows its tokenizer.
     fn token_cost(&self, text: &str) -> usize {
-        text.split_whitespace().count() * 4 / 3 + 1
+        estimate_tokens(text)
     }
+}
+
+/// A tokenizer-free guess at a text's model tokens: about four for every three words.
+pub fn estimate_tokens(text: &str) -> usize {
+    text.split_whitespace().count() * 4 / 3 + 1
 }

@@ -18,11 +18,11 @@ mod fusion;
 
 pub use fusion::{fuse, fuse_scores, DEFAULT_DENSE_WEIGHT, RRF_K};
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use verity_embed::Embedder;
 use verity_index::LexicalIndex;
 use verity_store::Store;
-use verity_types::{PassageId, SearchHit, SearchMode, SearchRequest, SourceId};
+use verity_types::{PassageId, SearchHit, SearchMode, SearchRequest};
 use verity_vectors::VectorIndex;
 
 #[derive(Debug, thiserror::Error)]
@@ -57,10 +57,6 @@ pub struct Retriever<'a> {
 /// How many candidates each ranker contributes per requested hit.
 const OVERFETCH: usize = 4;
 
-/// Allowed-source sets larger than this are applied to BM25 hits after the search rather
-/// than inside it (see `Retriever::lexical_search`).
-const POST_FILTER_ABOVE: usize = 2_000;
-
 impl Retriever<'_> {
     /// The mode that will actually run for `requested`: hybrid falls back to BM25 when
     /// there are no vectors.
@@ -68,38 +64,6 @@ impl Retriever<'_> {
         match (requested, &self.dense) {
             (SearchMode::Hybrid, None) => SearchMode::Bm25,
             (m, _) => m,
-        }
-    }
-
-    /// BM25 hits among `allowed` sources. A filter that lets most of a large library
-    /// through (the usual "no syndicated copies" or "published before the check date")
-    /// would make the index intersect every query with tens of thousands of source
-    /// terms; then the unfiltered ranking is read a little deeper and filtered here, which
-    /// gives the same hits (the filter does not change scores), and the index filters
-    /// only when that leaves too few.
-    fn lexical_search(
-        &self,
-        query: &str,
-        depth: usize,
-        allowed: Option<&HashSet<SourceId>>,
-    ) -> Result<Vec<(PassageId, f32)>> {
-        match allowed {
-            Some(ids) if ids.len() > POST_FILTER_ABOVE => {
-                let deeper = depth * 2 + 20;
-                let hits = self.lexical.search(query, deeper, None)?;
-                let complete = hits.len() < deeper; // every match was read
-                let kept: Vec<(PassageId, f32)> = hits
-                    .into_iter()
-                    .filter(|(pid, _)| ids.contains(&pid.source))
-                    .take(depth)
-                    .collect();
-                if kept.len() >= depth || complete {
-                    Ok(kept)
-                } else {
-                    Ok(self.lexical.search(query, depth, allowed)?)
-                }
-            }
-            _ => Ok(self.lexical.search(query, depth, allowed)?),
         }
     }
 
@@ -111,7 +75,7 @@ impl Retriever<'_> {
         let mode = self.effective_mode(req.mode);
         let bm25 = match mode {
             SearchMode::Bm25 | SearchMode::Hybrid => {
-                self.lexical_search(&req.query, depth, allowed)?
+                self.lexical.search(&req.query, depth, allowed)?
             }
             SearchMode::Dense => Vec::new(),
         };
