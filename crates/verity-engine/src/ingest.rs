@@ -30,11 +30,11 @@ pub struct IngestOptions {
     pub attribution: Option<String>,
     /// Compute passage vectors when the embedding model is available.
     pub embed: bool,
-    /// Sources per batch (one commit each). When passages are embedded, batches are cut
-    /// to [`EMBED_BATCH_DOCS`] at most, so that an interrupted run loses (and the next
+    /// Sources per commit. When passages are embedded, commits come every
+    /// [`EMBED_BATCH_DOCS`] sources at most, so that an interrupted run loses (and the next
     /// open redoes) a minute of embedding, not the whole run.
     pub batch_docs: usize,
-    /// Characters per batch.
+    /// Bytes of text per commit.
     pub batch_chars: usize,
     pub fetch_timeout: Duration,
 }
@@ -42,6 +42,13 @@ pub struct IngestOptions {
 /// Most sources per batch when passages are embedded (about a minute of embedding on a
 /// 2-core laptop).
 pub const EMBED_BATCH_DOCS: usize = 2_000;
+
+/// Sources in the reading thread's first hand-off to the writer (later ones double up to
+/// a commit's worth). Far smaller than a commit, so the writer starts after a fraction of
+/// a second of parsing, not after a whole commit's worth.
+const HANDOFF_DOCS: usize = 2_000;
+/// Bytes of text in the first hand-off.
+const HANDOFF_BYTES: usize = 4 * 1024 * 1024;
 
 impl Default for IngestOptions {
     fn default() -> Self {
@@ -164,10 +171,20 @@ fn failure(e: &IngestError) -> Failure {
 
 /// What the reading thread hands the writer, in order.
 enum ToWriter {
-    /// Prepared sources to store and index, as one commit.
+    /// Prepared sources to store and stage in the indexes (committed with the next commit).
     Batch(Vec<Prepared>),
     /// This many inputs have been read (for progress).
     Read(u64),
+}
+
+/// Sources stored as `pending` and staged in the lexical index since the last commit.
+#[derive(Default)]
+struct Staged {
+    ids: Vec<SourceId>,
+    /// Bytes of their text.
+    bytes: usize,
+    /// Their passages were embedded: commit before the next batch.
+    embedded: bool,
 }
 
 /// A document ready for the store.
@@ -360,15 +377,13 @@ impl Library {
         let written = std::thread::scope(|scope| {
             let writer = scope.spawn(move || -> Result<IngestReport> {
                 let mut written = IngestReport::default();
-                for msg in batches {
-                    match msg {
-                        ToWriter::Batch(batch) => {
-                            self.write_batch(batch, &mut neardup, opts, &mut written, progress)?
-                        }
-                        ToWriter::Read(n) => progress.advance(n),
-                    }
+                let result = self.write_all(batches, &mut neardup, opts, &mut written, progress);
+                if result.is_err() {
+                    // Nothing staged since the last commit may reach the index later: its
+                    // sources are `pending` in the store, and the next open re-indexes them.
+                    let _ = self.lexical.rollback();
                 }
-                Ok(written)
+                result.map(|()| written)
             });
             self.read_and_prepare(
                 &work,
@@ -388,6 +403,35 @@ impl Library {
         Ok(report)
     }
 
+    /// The writer thread: store and stage each batch, committing every
+    /// `opts.batch_docs` sources (or bytes), after each embedded batch, and at the end.
+    fn write_all(
+        &self,
+        batches: std::sync::mpsc::Receiver<ToWriter>,
+        neardup: &mut NearDupIndex,
+        opts: &IngestOptions,
+        written: &mut IngestReport,
+        progress: &dyn Progress,
+    ) -> Result<()> {
+        let mut staged = Staged::default();
+        for msg in batches {
+            match msg {
+                ToWriter::Batch(batch) => {
+                    self.write_batch(batch, neardup, opts, written, &mut staged, progress)?;
+                    // Embedded batches commit at once (see `EMBED_BATCH_DOCS`).
+                    if staged.embedded
+                        || staged.ids.len() >= opts.batch_docs
+                        || staged.bytes >= opts.batch_chars
+                    {
+                        self.commit_staged(&mut staged, written)?;
+                    }
+                }
+                ToWriter::Read(n) => progress.advance(n),
+            }
+        }
+        self.commit_staged(&mut staged, written)
+    }
+
     /// Read inputs (in parallel, a group of files at a time so memory stays bounded on
     /// large folders), prepare their documents (in parallel, a chunk at a time, so the
     /// writer starts early even on one big JSONL file) and hand batches to the writer.
@@ -405,11 +449,15 @@ impl Library {
     ) {
         const READ_GROUP: usize = 256;
         const PREPARE_CHUNK: usize = 4096;
-        let batch_docs = if opts.embed && self.embedder.is_some() {
+        // Hand-offs start small, so the writer starts early, and double up to a commit's
+        // size, so the store writes few large transactions.
+        let max_docs = if opts.embed && self.embedder.is_some() {
             opts.batch_docs.min(EMBED_BATCH_DOCS)
         } else {
             opts.batch_docs
         };
+        let mut batch_docs = max_docs.min(HANDOFF_DOCS);
+        let mut batch_bytes = opts.batch_chars.min(HANDOFF_BYTES);
         let mut batch: Vec<Prepared> = Vec::new();
         let mut batch_chars = 0usize;
         let mut in_run: HashSet<SourceId> = HashSet::new();
@@ -457,9 +505,11 @@ impl Library {
                     }
                     batch_chars += p.doc.text.len();
                     batch.push(p);
-                    if batch.len() >= batch_docs || batch_chars >= opts.batch_chars {
+                    if batch.len() >= batch_docs || batch_chars >= batch_bytes {
                         let full = ToWriter::Batch(std::mem::take(&mut batch));
                         batch_chars = 0;
+                        batch_docs = (batch_docs * 2).min(max_docs);
+                        batch_bytes = (batch_bytes * 2).min(opts.batch_chars);
                         if to_writer.send(full).is_err() {
                             return; // the writer failed; it reports why
                         }
@@ -475,12 +525,15 @@ impl Library {
         }
     }
 
+    /// Store a batch (as `pending`), stage its passages in the lexical index and, when
+    /// embedding, embed them; the commit comes later, from [`Library::commit_staged`].
     fn write_batch(
         &self,
         batch: Vec<Prepared>,
         neardup: &mut NearDupIndex,
         opts: &IngestOptions,
         report: &mut IngestReport,
+        staged: &mut Staged,
         progress: &dyn Progress,
     ) -> Result<()> {
         if batch.is_empty() {
@@ -537,15 +590,15 @@ impl Library {
         // holds the sources as `pending`; if either side fails, the staged work is rolled
         // back (and sources already stored stay `pending` until the next open re-indexes
         // them).
-        let (staged, stored) = std::thread::scope(|scope| {
+        let (added, stored) = std::thread::scope(|scope| {
             let staging = scope.spawn(|| self.lexical.add(&docs));
             let stored = self.store.put_sources(&new);
-            let staged = staging
+            let added = staging
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (staged, stored)
+            (added, stored)
         });
-        if let Err(e) = staged
+        if let Err(e) = added
             .map_err(EngineError::from)
             .and(stored.map_err(EngineError::from))
         {
@@ -556,7 +609,10 @@ impl Library {
         let t = Instant::now();
         if opts.embed {
             match self.embed_passages(&docs, progress) {
-                Ok(n) => report.embedded += n,
+                Ok(n) => {
+                    report.embedded += n;
+                    staged.embedded |= n > 0;
+                }
                 Err(e) => {
                     // The sources stay `pending`; the next open re-indexes them.
                     self.lexical.rollback()?;
@@ -565,14 +621,26 @@ impl Library {
             }
         }
         drop(docs);
+        staged.bytes += new.iter().map(|s| s.text.len()).sum::<usize>();
         drop(new);
+        staged.ids.extend(ids);
         report.timings.embed += t.elapsed().as_secs_f64();
+        Ok(())
+    }
+
+    /// Commit what [`Library::write_batch`] staged and mark its sources `indexed`. If the
+    /// commit fails, the sources stay `pending` and the next open re-indexes them.
+    fn commit_staged(&self, staged: &mut Staged, report: &mut IngestReport) -> Result<()> {
+        if staged.ids.is_empty() {
+            return Ok(());
+        }
         let t = Instant::now();
         self.lexical.commit()?;
         report.timings.index += t.elapsed().as_secs_f64();
         let t = Instant::now();
-        self.store.mark_indexed(&ids)?;
+        self.store.mark_indexed(&staged.ids)?;
         report.timings.store += t.elapsed().as_secs_f64();
+        *staged = Staged::default();
         Ok(())
     }
 

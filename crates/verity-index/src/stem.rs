@@ -7,9 +7,12 @@
 //! - words are found byte by byte on ASCII text, decoding a `char` only where needed;
 //! - each tokenizer keeps a bounded map from a word *as written* to its stem, and text
 //!   repeats its words (word frequencies follow Zipf's law), so most words cost one hash
-//!   lookup and one copy: no lowercasing, no Snowball.
+//!   lookup and one copy: no lowercasing, no Snowball. The map keeps each word and its
+//!   stem side by side in one buffer, so a hit touches two cache lines (slot, entry), not
+//!   three (slot, boxed word, boxed stem).
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxBuildHasher, FxHashMap};
+use std::hash::BuildHasher;
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
 /// Most words a cache holds before it starts over (a few MB at most).
@@ -22,7 +25,54 @@ pub const MAX_WORD_BYTES: usize = 40;
 /// The tokenizer. Clones share nothing: each indexing thread keeps its own cache.
 #[derive(Clone, Default)]
 pub struct EnglishTokenizer {
-    cache: FxHashMap<Box<str>, Box<str>>,
+    cache: StemCache,
+}
+
+/// Word (as written) → stem. Slots are keyed by the word's 64-bit hash and point into one
+/// buffer holding the word followed by its stem; a lookup compares the word itself, so a
+/// hash collision is a miss (the colliding word is stemmed, not cached), never a wrong stem.
+#[derive(Clone, Default)]
+struct StemCache {
+    /// hash → (offset in `entries`, word length, stem length), lengths in bytes.
+    slots: FxHashMap<u64, (u32, u8, u8)>,
+    entries: String,
+}
+
+impl StemCache {
+    fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    fn clear(&mut self) {
+        self.slots.clear();
+        self.entries.clear();
+    }
+
+    fn get(&self, hash: u64, word: &str) -> Option<&str> {
+        let &(at, word_len, stem_len) = self.slots.get(&hash)?;
+        let at = at as usize;
+        let mid = at + usize::from(word_len);
+        let end = mid + usize::from(stem_len);
+        if self.entries.get(at..mid)? != word {
+            return None;
+        }
+        self.entries.get(mid..end)
+    }
+
+    fn insert(&mut self, hash: u64, word: &str, stem: &str) {
+        let (Ok(word_len), Ok(stem_len), Ok(at)) = (
+            u8::try_from(word.len()),
+            u8::try_from(stem.len()),
+            u32::try_from(self.entries.len()),
+        ) else {
+            return;
+        };
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.slots.entry(hash) {
+            slot.insert((at, word_len, stem_len));
+            self.entries.push_str(word);
+            self.entries.push_str(stem);
+        }
+    }
 }
 
 impl Tokenizer for EnglishTokenizer {
@@ -48,7 +98,7 @@ pub struct EnglishTokenStream<'a> {
     /// Byte offset where the search for the next word starts.
     pos: usize,
     token: Token,
-    cache: &'a mut FxHashMap<Box<str>, Box<str>>,
+    cache: &'a mut StemCache,
     stemmer: frostem::Stemmer,
     lower: String,
 }
@@ -110,7 +160,8 @@ impl TokenStream for EnglishTokenStream<'_> {
             self.token.offset_from = from;
             self.token.offset_to = to;
             self.token.text.clear();
-            if let Some(stem) = self.cache.get(word) {
+            let hash = FxBuildHasher.hash_one(word);
+            if let Some(stem) = self.cache.get(hash, word) {
                 self.token.text.push_str(stem);
                 return true;
             }
@@ -126,7 +177,7 @@ impl TokenStream for EnglishTokenStream<'_> {
             }
             let stem = self.stemmer.stem(&self.lower);
             self.token.text.push_str(&stem);
-            self.cache.insert(word.into(), stem.as_ref().into());
+            self.cache.insert(hash, word, &stem);
             return true;
         }
     }
@@ -183,6 +234,23 @@ mod tests {
             .map(|t| t.0)
             .collect();
         assert_eq!(stems, vec!["barrier", "flood"]);
+    }
+
+    #[test]
+    fn a_hash_collision_is_a_miss_not_a_wrong_stem() {
+        let mut c = StemCache::default();
+        c.insert(7, "flooding", "flood");
+        assert_eq!(c.get(7, "flooding"), Some("flood"));
+        // Another word with the same hash is not served the first one's stem, and does
+        // not replace it.
+        assert_eq!(c.get(7, "running"), None);
+        c.insert(7, "running", "run");
+        assert_eq!(c.get(7, "running"), None);
+        assert_eq!(c.get(7, "flooding"), Some("flood"));
+        assert_eq!(c.get(8, "flooding"), None);
+        c.clear();
+        assert_eq!(c.len(), 0);
+        assert_eq!(c.get(7, "flooding"), None);
     }
 
     #[test]

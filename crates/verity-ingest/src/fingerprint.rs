@@ -48,25 +48,45 @@ const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0100_0000_01b3;
 
 /// Hash every normalised word of `text`, in order.
+///
+/// Byte by byte on ASCII (most text), decoding a `char` only at a non-ASCII byte: the
+/// hashes are those of lowercasing each alphanumeric `char` and feeding its UTF-8 bytes
+/// to FNV-1a (a test holds this to a plain `chars()` version).
 fn word_hashes(text: &str, mut f: impl FnMut(u64)) {
+    let bytes = text.as_bytes();
     let mut h = FNV_OFFSET;
     let mut in_word = false;
-    let feed = |h: &mut u64, c: char| {
-        let mut buf = [0u8; 4];
-        for &b in c.encode_utf8(&mut buf).as_bytes() {
-            *h = (*h ^ u64::from(b)).wrapping_mul(FNV_PRIME);
-        }
-    };
-    for c in text.chars() {
-        if c.is_alphanumeric() {
-            in_word = true;
-            if c.is_ascii() {
-                h = (h ^ u64::from(c.to_ascii_lowercase() as u8)).wrapping_mul(FNV_PRIME);
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let alnum = if b.is_ascii() {
+            i += 1;
+            if b.is_ascii_alphanumeric() {
+                h = (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(FNV_PRIME);
+                true
             } else {
-                for lc in c.to_lowercase() {
-                    feed(&mut h, lc);
-                }
+                false
             }
+        } else {
+            let c = text[i..]
+                .chars()
+                .next()
+                .unwrap_or(char::REPLACEMENT_CHARACTER);
+            i += c.len_utf8();
+            if c.is_alphanumeric() {
+                let mut buf = [0u8; 4];
+                for lc in c.to_lowercase() {
+                    for &b in lc.encode_utf8(&mut buf).as_bytes() {
+                        h = (h ^ u64::from(b)).wrapping_mul(FNV_PRIME);
+                    }
+                }
+                true
+            } else {
+                false
+            }
+        };
+        if alnum {
+            in_word = true;
         } else if in_word {
             f(splitmix(h));
             h = FNV_OFFSET;
@@ -213,6 +233,58 @@ impl Fingerprint {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The straightforward `chars()` version of [`word_hashes`], which the byte-level one
+    /// must match exactly (fingerprints are stored on disk).
+    fn word_hashes_by_char(text: &str) -> Vec<u64> {
+        let mut out = Vec::new();
+        let mut h = FNV_OFFSET;
+        let mut in_word = false;
+        for c in text.chars() {
+            if c.is_alphanumeric() {
+                in_word = true;
+                let mut buf = [0u8; 4];
+                for lc in c.to_lowercase() {
+                    for &b in lc.encode_utf8(&mut buf).as_bytes() {
+                        h = (h ^ u64::from(b)).wrapping_mul(FNV_PRIME);
+                    }
+                }
+            } else if in_word {
+                out.push(splitmix(h));
+                h = FNV_OFFSET;
+                in_word = false;
+            }
+        }
+        if in_word {
+            out.push(splitmix(h));
+        }
+        out
+    }
+
+    fn word_hashes_vec(text: &str) -> Vec<u64> {
+        let mut out = Vec::new();
+        word_hashes(text, |h| out.push(h));
+        out
+    }
+
+    #[test]
+    fn byte_level_word_hashes_match_the_char_version() {
+        for text in [
+            "",
+            "The Kellbridge council approved 12,5 km² of ÖSEL's İstanbul-style café — naïve!",
+            "ΣΊΣΥΦΟΣ ran; x2 3.5% \u{1F600} end",
+            "  trailing spaces and\ttabs\n",
+        ] {
+            assert_eq!(word_hashes_vec(text), word_hashes_by_char(text), "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn word_hashes_match_on_any_text(text in "\\PC{0,200}") {
+            proptest::prop_assert_eq!(word_hashes_vec(&text), word_hashes_by_char(&text));
+        }
+    }
 
     #[test]
     fn identical_and_reformatted_texts_match() {

@@ -139,7 +139,7 @@ impl SqliteStore {
         writer
             .execute_batch(
                 "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; \
-                 PRAGMA cache_size=-65536; \
+                 PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=8192; \
                  PRAGMA busy_timeout=10000;",
             )
             .map_err(open_err)?;
