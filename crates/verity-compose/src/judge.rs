@@ -142,14 +142,6 @@ pub(crate) fn anchor_terms(
     out
 }
 
-/// Scores not-yet-judged sentences that share a term with the hypothesis, best
-/// candidates first, at most `budget` pairs. Returns how many pairs were scored.
-///
-/// The neural judge reads each sentence alone. The lexical fallback reads a short
-/// sentence ("The vote was not unanimous.") together with the one before it in the
-/// passage, because word overlap needs the subject that a short sentence leaves implicit;
-/// the quote stays the sentence itself, and in claim mode the lexical relevance gate
-/// still asks the sentence itself to name a distinctive term of the claim.
 /// How much one judging pass may read: at most `pairs` pairs and about `tokens` model
 /// tokens (the first pair always goes in).
 #[derive(Debug, Clone, Copy)]
@@ -180,6 +172,14 @@ pub(crate) fn score_pairs(
     Ok(scores)
 }
 
+/// Scores not-yet-judged sentences that share a term with the hypothesis, best
+/// candidates first, within `budget`. Returns how many pairs were scored.
+///
+/// The neural judge reads each sentence alone. The lexical fallback reads a short
+/// sentence ("The vote was not unanimous.") together with the one before it in the
+/// passage, because word overlap needs the subject that a short sentence leaves implicit;
+/// the quote stays the sentence itself, and in claim mode the lexical relevance gate
+/// still asks the sentence itself to name a distinctive term of the claim.
 pub(crate) fn judge_sentences(
     cands: &mut [Cand],
     hypothesis: &str,

@@ -379,9 +379,10 @@ impl Library {
                 let mut written = IngestReport::default();
                 let result = self.write_all(batches, &mut neardup, opts, &mut written, progress);
                 if result.is_err() {
-                    // Nothing staged since the last commit may reach the index later: its
-                    // sources are `pending` in the store, and the next open re-indexes them.
-                    let _ = self.lexical.rollback();
+                    // The one place a failed write is undone: nothing staged since the last
+                    // commit may reach the index later. Its sources are `pending` in the
+                    // store, and the next open re-indexes them.
+                    self.lexical.rollback()?;
                 }
                 result.map(|()| written)
             });
@@ -571,6 +572,9 @@ impl Library {
             report.passages += p.passages.len() as u64;
             report.bytes += p.doc.text.len() as u64;
             report.chars += p.chars;
+            // Staged for the next commit (an error below ends the run before any commit).
+            staged.bytes += p.doc.text.len();
+            staged.ids.push(p.id.clone());
             new.push(NewSource {
                 id: p.id,
                 location: p.doc.location,
@@ -582,14 +586,13 @@ impl Library {
                 duplicate_of,
             });
         }
-        let ids: Vec<SourceId> = new.iter().map(|s| s.id.clone()).collect();
         let docs = index_docs(new.iter().map(|s| (&s.id, s.passages.as_slice())));
         // The lexical index takes the passages on one thread while the store writes them on
         // this one, so tantivy's indexing threads and SQLite work side by side. Nothing
         // staged in the index is visible before its commit, which comes after the store
-        // holds the sources as `pending`; if either side fails, the staged work is rolled
-        // back (and sources already stored stay `pending` until the next open re-indexes
-        // them).
+        // holds the sources as `pending`; if either side fails, the writer rolls the staged
+        // work back (see `ingest`) and sources already stored stay `pending` until the next
+        // open re-indexes them.
         let (added, stored) = std::thread::scope(|scope| {
             let staging = scope.spawn(|| self.lexical.add(&docs));
             let stored = self.store.put_sources(&new);
@@ -598,32 +601,19 @@ impl Library {
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             (added, stored)
         });
-        if let Err(e) = added
+        added
             .map_err(EngineError::from)
-            .and(stored.map_err(EngineError::from))
-        {
-            self.lexical.rollback()?;
-            return Err(e);
-        }
+            .and(stored.map_err(EngineError::from))?;
         report.timings.store += t.elapsed().as_secs_f64();
         let t = Instant::now();
         if opts.embed {
-            match self.embed_passages(&docs, progress) {
-                Ok(n) => {
-                    report.embedded += n;
-                    staged.embedded |= n > 0;
-                }
-                Err(e) => {
-                    // The sources stay `pending`; the next open re-indexes them.
-                    self.lexical.rollback()?;
-                    return Err(e);
-                }
-            }
+            // On an error the sources stay `pending`; the next open re-indexes them.
+            let n = self.embed_passages(&docs, progress)?;
+            report.embedded += n;
+            staged.embedded |= n > 0;
         }
         drop(docs);
-        staged.bytes += new.iter().map(|s| s.text.len()).sum::<usize>();
         drop(new);
-        staged.ids.extend(ids);
         report.timings.embed += t.elapsed().as_secs_f64();
         Ok(())
     }

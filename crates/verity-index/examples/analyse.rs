@@ -9,9 +9,7 @@
 
 use std::io::BufRead;
 use std::time::Instant;
-use tantivy::tokenizer::{
-    Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer, Token,
-};
+use tantivy::tokenizer::{TextAnalyzer, Token};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -23,8 +21,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for line in file.lines() {
         let line = line?;
         let text = if path.ends_with(".jsonl") {
-            match line.split_once("\"text\":\"") {
-                Some((_, rest)) => rest.split('"').next().unwrap_or("").to_string(),
+            let doc: serde_json::Value = serde_json::from_str(&line)?;
+            match doc.get("text").and_then(|t| t.as_str()) {
+                Some(t) => t.to_string(),
                 None => continue,
             }
         } else {
@@ -37,11 +36,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let mut ours = TextAnalyzer::from(verity_index::EnglishTokenizer::default());
-    let mut theirs = TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(verity_index::MAX_WORD_BYTES))
-        .filter(LowerCaser)
-        .filter(Stemmer::new(Language::English))
-        .build();
+    let mut theirs = verity_index::reference_analyzer();
     let run = |a: &mut TextAnalyzer| {
         let t = Instant::now();
         let mut n = 0usize;

@@ -18,7 +18,7 @@
 mod stem;
 mod tantivy_index;
 
-pub use stem::{EnglishTokenizer, MAX_WORD_BYTES};
+pub use stem::{reference_analyzer, EnglishTokenizer, MAX_WORD_BYTES};
 pub use tantivy_index::TantivyIndex;
 
 use std::collections::HashSet;

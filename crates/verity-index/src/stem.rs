@@ -13,7 +13,10 @@
 
 use rustc_hash::{FxBuildHasher, FxHashMap};
 use std::hash::BuildHasher;
-use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
+use tantivy::tokenizer::{
+    Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer, Token,
+    TokenStream, Tokenizer,
+};
 
 /// Most words a cache holds before it starts over (a few MB at most).
 const MAX_CACHED: usize = 100_000;
@@ -21,6 +24,17 @@ const MAX_CACHED: usize = 100_000;
 /// Words this long (in bytes, as written) or longer are dropped, as by
 /// `RemoveLongFilter::limit(MAX_WORD_BYTES)`.
 pub const MAX_WORD_BYTES: usize = 40;
+
+/// tantivy's own filter chain that [`EnglishTokenizer`] reproduces token for token
+/// (`SimpleTokenizer` → `RemoveLongFilter` → `LowerCaser` → `Stemmer(English)`): the
+/// reference for its tests and benchmarks.
+pub fn reference_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(MAX_WORD_BYTES))
+        .filter(LowerCaser)
+        .filter(Stemmer::new(Language::English))
+        .build()
+}
 
 /// The tokenizer. Clones share nothing: each indexing thread keeps its own cache.
 #[derive(Clone, Default)]
@@ -195,9 +209,6 @@ impl TokenStream for EnglishTokenStream<'_> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
-    use tantivy::tokenizer::{
-        Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
-    };
 
     type Tok = (String, usize, usize, usize);
 
@@ -209,18 +220,10 @@ mod tests {
         out
     }
 
-    fn tantivy_chain() -> TextAnalyzer {
-        TextAnalyzer::builder(SimpleTokenizer::default())
-            .filter(RemoveLongFilter::limit(MAX_WORD_BYTES))
-            .filter(LowerCaser)
-            .filter(Stemmer::new(Language::English))
-            .build()
-    }
-
     #[test]
     fn tokens_match_tantivys_chain_cached_or_not() {
         let mut ours = TextAnalyzer::from(EnglishTokenizer::default());
-        let mut theirs = tantivy_chain();
+        let mut theirs = reference_analyzer();
         let text = "Running runners ran; the councils' flooding barriers were FLOODED again, \
                     and generously generated generations of running water ran. Ösel's \
                     ΣΊΣΥΦΟΣ café — naïve 12,5 km² x2 \
@@ -268,7 +271,7 @@ mod tests {
         #[test]
         fn any_text_gives_tantivys_tokens(text in "[a-zA-Z0-9 .,'éÖΣß中\\-]{0,80}") {
             let mut ours = TextAnalyzer::from(EnglishTokenizer::default());
-            let mut theirs = tantivy_chain();
+            let mut theirs = reference_analyzer();
             prop_assert_eq!(tokens(&mut ours, &text), tokens(&mut theirs, &text));
         }
     }

@@ -359,15 +359,14 @@ impl KindRules {
                     return *kind;
                 }
             }
-            for (kind, keys) in DEFAULT_TABLE {
+            for (kind, keys) in DEFAULT_WORDS.iter() {
                 let hit = keys.iter().any(|k| {
-                    let k = k.to_lowercase();
                     // Single words only; long ones may also hide inside a label
                     // (`kellbridgegazette.example`).
-                    !k.contains(' ')
-                        && labels
-                            .iter()
-                            .any(|l| *l == k || (k.len() >= 6 && l.contains(k.as_str())))
+                    let [k] = k.as_slice() else { return false };
+                    labels
+                        .iter()
+                        .any(|l| l == k || (k.len() >= 6 && l.contains(k.as_str())))
                 });
                 if hit {
                     return *kind;
