@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use verity_index::IndexDoc;
 use verity_ingest::{FetchOptions, Fingerprint, IngestError, KindRules, ReadOptions};
 use verity_store::NewSource;
-use verity_types::{Document, PassageId, Progress, SourceId};
+use verity_types::{Document, PassageId, PassageSpan, Progress, SourceId};
 
 /// Knobs for one ingest run.
 #[derive(Debug, Clone)]
@@ -191,7 +191,7 @@ struct Staged {
 struct Prepared {
     doc: Document,
     id: SourceId,
-    passages: Vec<(u64, u64, String)>,
+    passages: Vec<PassageSpan>,
     fingerprint: Fingerprint,
     /// Characters of text (counted here, in parallel, not on the writer thread).
     chars: u64,
@@ -586,7 +586,10 @@ impl Library {
                 duplicate_of,
             });
         }
-        let docs = index_docs(new.iter().map(|s| (&s.id, s.passages.as_slice())));
+        let docs = index_docs(
+            new.iter()
+                .map(|s| (&s.id, s.text.as_str(), s.passages.as_slice())),
+        );
         // The lexical index takes the passages on one thread while the store writes them on
         // this one, so tantivy's indexing threads and SQLite work side by side. Nothing
         // staged in the index is visible before its commit, which comes after the store
@@ -677,22 +680,19 @@ impl Library {
     }
 }
 
-/// Passages as the indexes take them, from `(source, spans)` pairs.
+/// Passages as the indexes take them, sliced from `(source, text, spans)`.
 fn index_docs<'a>(
-    sources: impl Iterator<Item = (&'a SourceId, &'a [(u64, u64, String)])>,
+    sources: impl Iterator<Item = (&'a SourceId, &'a str, &'a [PassageSpan])>,
 ) -> Vec<IndexDoc<'a>> {
     sources
-        .flat_map(|(source, passages)| {
-            passages
-                .iter()
-                .enumerate()
-                .map(|(i, (_, _, text))| IndexDoc {
-                    id: PassageId {
-                        source: source.clone(),
-                        ordinal: i as u32,
-                    },
-                    text,
-                })
+        .flat_map(|(source, text, passages)| {
+            passages.iter().enumerate().map(move |(i, span)| IndexDoc {
+                id: PassageId {
+                    source: source.clone(),
+                    ordinal: i as u32,
+                },
+                text: span.text(text),
+            })
         })
         .collect()
 }
@@ -702,9 +702,10 @@ fn prepare(mut doc: Document, attribution: Option<&str>) -> Prepared {
         doc.meta.attribution = attribution.map(str::to_string);
     }
     let id = SourceId::from_content(&doc.text);
+    // Spans only: the passages' text stays in the document's, sliced when indexed.
     let passages = verity_ingest::chunk(&doc.text)
-        .into_iter()
-        .map(|c| (c.start, c.end, c.text))
+        .iter()
+        .map(|c| c.span())
         .collect();
     let fingerprint = verity_ingest::fingerprint(&doc.text);
     let chars = doc.text.chars().count() as u64;

@@ -16,14 +16,30 @@
 //! Offsets are counted in characters incrementally (passages come out in order), so the
 //! whole thing is linear in the input.
 
-/// A passage: `char_slice(text, start, end) == Some(text)` holds exactly.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Chunk {
+use verity_types::PassageSpan;
+
+/// A passage: `char_slice(source, start, end) == Some(text)` holds exactly, and `text`
+/// is the source's own slice starting at byte `byte_start` (no copy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Chunk<'a> {
     /// Character offset of the first character.
     pub start: u64,
     /// Character offset one past the last character.
     pub end: u64,
-    pub text: String,
+    /// Byte offset of the first character.
+    pub byte_start: usize,
+    pub text: &'a str,
+}
+
+impl Chunk<'_> {
+    /// Its position in the source, as the store keeps it.
+    pub fn span(&self) -> PassageSpan {
+        PassageSpan {
+            start: self.start,
+            end: self.end,
+            bytes: (self.byte_start, self.byte_start + self.text.len()),
+        }
+    }
 }
 
 /// A paragraph break closes a passage with at least this many words.
@@ -49,9 +65,9 @@ struct Word {
 /// let text = "Dr. Ames said the U.S. plan costs 3.5 million. It starts in May.";
 /// let chunks = chunk(text);
 /// assert_eq!(chunks.len(), 1);
-/// assert_eq!(char_slice(text, chunks[0].start, chunks[0].end), Some(chunks[0].text.as_str()));
+/// assert_eq!(char_slice(text, chunks[0].start, chunks[0].end), Some(chunks[0].text));
 /// ```
-pub fn chunk(text: &str) -> Vec<Chunk> {
+pub fn chunk(text: &str) -> Vec<Chunk<'_>> {
     let mut packer = Packer::new(text);
     let mut pending: Option<Word> = None;
     scan_words(text, |w| {
@@ -449,7 +465,7 @@ impl<'a> Packer<'a> {
         }
     }
 
-    fn finish(mut self) -> Vec<Chunk> {
+    fn finish(mut self) -> Vec<Chunk<'a>> {
         if let Some(last) = self.cur.take() {
             match self.done.last_mut() {
                 Some(prev)
@@ -469,7 +485,8 @@ impl<'a> Packer<'a> {
             .map(|s| Chunk {
                 start: conv.at(s.start),
                 end: conv.at(s.end),
-                text: self.text[s.start..s.end].to_string(),
+                byte_start: s.start,
+                text: &self.text[s.start..s.end],
             })
             .collect()
     }
@@ -575,7 +592,7 @@ mod tests {
         let chunks = chunk(&text);
         assert!(chunks.len() >= 5, "{}", chunks.len());
         for c in &chunks {
-            let n = words(&c.text);
+            let n = words(c.text);
             assert!((60..=200).contains(&n), "{n}");
             assert!(c.text.ends_with("end."));
         }
@@ -599,11 +616,11 @@ mod tests {
         let text = sentence_of(450, "z");
         let chunks = chunk(&text);
         assert_eq!(
-            chunks.iter().map(|c| words(&c.text)).collect::<Vec<_>>(),
+            chunks.iter().map(|c| words(c.text)).collect::<Vec<_>>(),
             vec![200, 200, 50]
         );
         for c in &chunks {
-            assert_eq!(char_slice(&text, c.start, c.end), Some(c.text.as_str()));
+            assert_eq!(char_slice(&text, c.start, c.end), Some(c.text));
         }
     }
 
@@ -624,7 +641,7 @@ mod tests {
         assert_eq!(chunks[0].start, 4);
         assert_eq!(
             char_slice(text, chunks[0].start, chunks[0].end),
-            Some(chunks[0].text.as_str())
+            Some(chunks[0].text)
         );
     }
 
@@ -642,8 +659,13 @@ mod tests {
         for c in &chunks {
             prop_assert!(c.start < c.end);
             prop_assert!(c.start >= prev_end, "overlap or out of order");
-            prop_assert_eq!(char_slice(text, c.start, c.end), Some(c.text.as_str()));
-            prop_assert_eq!(c.text.trim(), c.text.as_str());
+            prop_assert_eq!(char_slice(text, c.start, c.end), Some(c.text));
+            prop_assert_eq!(
+                c.span().text(text),
+                c.text,
+                "byte span slices the same text"
+            );
+            prop_assert_eq!(c.text.trim(), c.text);
             for flag in &mut covered[c.start as usize..c.end as usize] {
                 *flag = true;
             }

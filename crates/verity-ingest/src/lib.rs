@@ -39,7 +39,7 @@
 //! assert_eq!(doc.meta.title.as_deref(), Some("Weir repairs"));
 //! assert_eq!(doc.meta.kind, Some(SourceKind::News));
 //! for c in chunk(&doc.text) {
-//!     assert_eq!(char_slice(&doc.text, c.start, c.end), Some(c.text.as_str()));
+//!     assert_eq!(char_slice(&doc.text, c.start, c.end), Some(c.text));
 //! }
 //! ```
 

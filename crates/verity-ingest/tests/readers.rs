@@ -302,7 +302,7 @@ fn every_good_fixture_chunks_back_exactly() {
         {
             good += 1;
             for c in chunk(&doc.text) {
-                assert_eq!(char_slice(&doc.text, c.start, c.end), Some(c.text.as_str()));
+                assert_eq!(char_slice(&doc.text, c.start, c.end), Some(c.text));
             }
         }
     }

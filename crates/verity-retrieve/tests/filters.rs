@@ -4,7 +4,9 @@
 use verity_index::{IndexDoc, LexicalIndex, TantivyIndex};
 use verity_retrieve::Retriever;
 use verity_store::{NewSource, SqliteStore, Store};
-use verity_types::{DocMeta, Format, PassageId, SearchFilters, SearchRequest, SourceId};
+use verity_types::{
+    DocMeta, Format, PassageId, PassageSpan, SearchFilters, SearchRequest, SourceId,
+};
 
 fn source(i: usize, text: &str, duplicate_of: Option<SourceId>) -> NewSource {
     NewSource {
@@ -13,7 +15,7 @@ fn source(i: usize, text: &str, duplicate_of: Option<SourceId>) -> NewSource {
         format: Format::Text,
         meta: DocMeta::default(),
         text: text.to_string(),
-        passages: vec![(0, text.chars().count() as u64, text.to_string())],
+        passages: vec![PassageSpan::whole(text)],
         fingerprint: Vec::new(),
         duplicate_of,
     }
@@ -48,7 +50,7 @@ fn a_filter_that_lets_most_through_still_leaves_out_what_it_should() {
                 source: s.id.clone(),
                 ordinal: 0,
             },
-            text: &s.passages[0].2,
+            text: s.passages[0].text(&s.text),
         })
         .collect();
     lexical.add(&docs).unwrap();

@@ -23,7 +23,7 @@
 //! store.put_sources(&[NewSource {
 //!     id: id.clone(), location: "notes.txt".into(), format: Format::Text,
 //!     meta: DocMeta::default(), text: text.clone(),
-//!     passages: vec![(0, text.chars().count() as u64, text.clone())],
+//!     passages: vec![PassageSpan::whole(&text)],
 //!     fingerprint: vec![], duplicate_of: None,
 //! }]).unwrap();
 //! store.mark_indexed(&[id.clone()]).unwrap();
@@ -35,7 +35,9 @@ mod sqlite;
 pub use sqlite::SqliteStore;
 
 use std::collections::HashSet;
-use verity_types::{DocMeta, Format, Passage, PassageId, SearchFilters, Source, SourceId};
+use verity_types::{
+    DocMeta, Format, Passage, PassageId, PassageSpan, SearchFilters, Source, SourceId,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -59,8 +61,7 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// A source ready to be written: text, metadata and its passages as
-/// `(start_char, end_char, text)`.
+/// A source ready to be written: text, metadata and where its passages lie in the text.
 #[derive(Debug, Clone)]
 pub struct NewSource {
     pub id: SourceId,
@@ -68,7 +69,7 @@ pub struct NewSource {
     pub format: Format,
     pub meta: DocMeta,
     pub text: String,
-    pub passages: Vec<(u64, u64, String)>,
+    pub passages: Vec<PassageSpan>,
     /// Near-duplicate fingerprint bytes (opaque to the store).
     pub fingerprint: Vec<u8>,
     pub duplicate_of: Option<SourceId>,

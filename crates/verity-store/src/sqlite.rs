@@ -18,7 +18,11 @@ use verity_types::{
 ///
 /// 3: a source's text lives in `source_texts`, beside its row rather than in it, so that
 /// moving a source between states rewrites a few hundred bytes, not the whole text.
-const SCHEMA_VERSION: i64 = 3;
+///
+/// 4: a source's passage spans live beside its text as one packed blob (see
+/// [`encode_spans`]) instead of one `passages` row each: ingest wrote ~3 rows and two
+/// B-tree entries per passage, keyed by a 64-character id, for what is 16 bytes of data.
+const SCHEMA_VERSION: i64 = 4;
 const READERS: usize = 4;
 
 const SCHEMA: &str = "
@@ -38,14 +42,8 @@ CREATE TABLE IF NOT EXISTS sources (
 CREATE INDEX IF NOT EXISTS sources_state ON sources(state);
 CREATE TABLE IF NOT EXISTS source_texts (
     id TEXT PRIMARY KEY,
-    text TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS passages (
-    source_id TEXT NOT NULL,
-    ordinal INTEGER NOT NULL,
-    start INTEGER NOT NULL,
-    end INTEGER NOT NULL,
-    PRIMARY KEY (source_id, ordinal)
+    text TEXT NOT NULL,
+    spans BLOB NOT NULL DEFAULT x''
 );
 CREATE TABLE IF NOT EXISTS checks (
     id TEXT PRIMARY KEY,
@@ -93,6 +91,104 @@ fn bad_span(pid: &PassageId) -> StoreError {
     StoreError::Corrupt(format!(
         "passage {pid} points outside its source's text; re-ingest the source"
     ))
+}
+
+/// A source's passage spans as stored: `(start, end)` character offsets, in passage order,
+/// each as two little-endian `u64`s.
+fn encode_spans(spans: impl ExactSizeIterator<Item = (u64, u64)>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(spans.len() * 16);
+    for (start, end) in spans {
+        out.extend_from_slice(&start.to_le_bytes());
+        out.extend_from_slice(&end.to_le_bytes());
+    }
+    out
+}
+
+/// The spans [`encode_spans`] wrote; `None` if the blob is not a whole number of spans.
+fn decode_spans(blob: &[u8]) -> Option<Spans> {
+    if !blob.len().is_multiple_of(16) {
+        return None;
+    }
+    let word = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
+    Some(
+        blob.chunks_exact(16)
+            .map(|s| (word(&s[..8]), word(&s[8..])))
+            .collect(),
+    )
+}
+
+fn corrupt_spans(id: &SourceId) -> StoreError {
+    StoreError::Corrupt(format!(
+        "the passage spans of source {id} are unreadable; re-ingest the source"
+    ))
+}
+
+/// Passage spans as `(start, end)` character offsets, in passage order.
+type Spans = Vec<(u64, u64)>;
+
+/// A source's text and its passage spans.
+fn text_and_spans_on(conn: &Connection, id: &SourceId) -> Result<Option<(String, Spans)>> {
+    let row: Option<(String, Vec<u8>)> = conn
+        .prepare_cached("SELECT text, spans FROM source_texts WHERE id=?1")
+        .and_then(|mut s| {
+            s.query_row([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+        })
+        .map_err(sql("reading a source's text"))?;
+    match row {
+        None => Ok(None),
+        Some((text, blob)) => {
+            let spans = decode_spans(&blob).ok_or_else(|| corrupt_spans(id))?;
+            Ok(Some((text, spans)))
+        }
+    }
+}
+
+/// Spans of one source, read without its text.
+fn spans_on(conn: &Connection, id: &SourceId) -> Result<Option<Spans>> {
+    let blob: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT spans FROM source_texts WHERE id=?1")
+        .and_then(|mut s| s.query_row([id.as_str()], |r| r.get(0)).optional())
+        .map_err(sql("reading passage spans"))?;
+    blob.map(|b| decode_spans(&b).ok_or_else(|| corrupt_spans(id)))
+        .transpose()
+}
+
+/// Version 3 → 4: pack each source's `passages` rows into its `source_texts.spans`, then
+/// drop the table; one transaction, so an interrupted upgrade leaves version 3 intact.
+fn pack_passage_rows(conn: &Connection) -> Result<()> {
+    let step = sql("packing passage spans");
+    conn.execute_batch(
+        "BEGIN; ALTER TABLE source_texts ADD COLUMN spans BLOB NOT NULL DEFAULT x'';",
+    )
+    .map_err(sql("packing passage spans"))?;
+    let result = (|| -> rusqlite::Result<()> {
+        let mut rows = Vec::new();
+        {
+            let mut stmt = conn.prepare(
+                "SELECT source_id, start, end FROM passages ORDER BY source_id, ordinal",
+            )?;
+            let mut q = stmt.query([])?;
+            while let Some(r) = q.next()? {
+                rows.push((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)? as u64,
+                    r.get::<_, i64>(2)? as u64,
+                ));
+            }
+        }
+        let mut update = conn.prepare("UPDATE source_texts SET spans=?2 WHERE id=?1")?;
+        for group in rows.chunk_by(|a, b| a.0 == b.0) {
+            let blob = encode_spans(group.iter().map(|r| (r.1, r.2)));
+            update.execute(params![group[0].0, blob])?;
+        }
+        conn.execute_batch("DROP TABLE passages; PRAGMA user_version=4; COMMIT;")
+    })();
+    if let Err(e) = result {
+        let _ = conn.execute_batch("ROLLBACK");
+        return Err(step(e));
+    }
+    Ok(())
 }
 
 /// Byte offsets of a set of character offsets into one text, found in a single pass, so
@@ -211,6 +307,9 @@ impl SqliteStore {
             )
             .map_err(sql("moving source texts to their own table"))?;
         }
+        if (1..=3).contains(&version) {
+            pack_passage_rows(conn)?;
+        }
         conn.execute_batch(SCHEMA)
             .map_err(sql("creating the schema"))?;
         conn.execute_batch(&format!("PRAGMA user_version={SCHEMA_VERSION}"))
@@ -320,14 +419,10 @@ impl Store for SqliteStore {
                      VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,'pending')",
                 )
                 .map_err(sql("preparing the source insert"))?;
-            let mut pas = tx
-                .prepare_cached(
-                    "INSERT OR REPLACE INTO passages (source_id, ordinal, start, end) \
-                     VALUES (?1,?2,?3,?4)",
-                )
-                .map_err(sql("preparing the passage insert"))?;
             let mut text = tx
-                .prepare_cached("INSERT OR REPLACE INTO source_texts (id, text) VALUES (?1,?2)")
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO source_texts (id, text, spans) VALUES (?1,?2,?3)",
+                )
                 .map_err(sql("preparing the text insert"))?;
             for s in items {
                 let m = &s.meta;
@@ -353,12 +448,9 @@ impl Store for SqliteStore {
                 if inserted == 0 {
                     continue; // already stored: re-ingest is a no-op
                 }
-                text.execute(params![s.id.as_str(), s.text])
+                let spans = encode_spans(s.passages.iter().map(|p| (p.start, p.end)));
+                text.execute(params![s.id.as_str(), s.text, spans])
                     .map_err(sql("storing a source's text"))?;
-                for (i, (start, end, _)) in s.passages.iter().enumerate() {
-                    pas.execute(params![s.id.as_str(), i as i64, *start as i64, *end as i64])
-                        .map_err(sql("storing a passage"))?;
-                }
             }
         }
         tx.commit().map_err(sql("committing sources"))
@@ -416,8 +508,6 @@ impl Store for SqliteStore {
     fn finish_remove(&self, id: &SourceId) -> Result<()> {
         let mut conn = self.write();
         let tx = conn.transaction().map_err(sql("starting a removal"))?;
-        tx.execute("DELETE FROM passages WHERE source_id=?1", [id.as_str()])
-            .map_err(sql("removing passages"))?;
         tx.execute("DELETE FROM sources WHERE id=?1", [id.as_str()])
             .map_err(sql("removing a source"))?;
         tx.execute("DELETE FROM source_texts WHERE id=?1", [id.as_str()])
@@ -439,32 +529,17 @@ impl Store for SqliteStore {
 
     fn passages_of(&self, id: &SourceId) -> Result<Vec<Passage>> {
         let conn = self.read();
-        let Some(text) = source_text_on(&conn, id)? else {
+        let Some((text, spans)) = text_and_spans_on(&conn, id)? else {
             return Ok(Vec::new());
         };
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT ordinal, start, end FROM passages WHERE source_id=?1 ORDER BY ordinal",
-            )
-            .map_err(sql("reading passages"))?;
-        let spans = stmt
-            .query_map([id.as_str()], |r| {
-                Ok((
-                    r.get::<_, i64>(0)? as u32,
-                    r.get::<_, i64>(1)? as u64,
-                    r.get::<_, i64>(2)? as u64,
-                ))
-            })
-            .map_err(sql("reading passages"))?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(sql("reading passages"))?;
-        let bytes = CharIndex::new(&text, spans.iter().flat_map(|s| [s.1, s.2]));
+        let bytes = CharIndex::new(&text, spans.iter().flat_map(|s| [s.0, s.1]));
         spans
             .into_iter()
-            .map(|(ordinal, start, end)| {
+            .enumerate()
+            .map(|(ordinal, (start, end))| {
                 let pid = PassageId {
                     source: id.clone(),
-                    ordinal,
+                    ordinal: ordinal as u32,
                 };
                 let text = bytes
                     .slice(&text, start, end)
@@ -483,49 +558,52 @@ impl Store for SqliteStore {
         let conn = self.read();
         let mut out = Vec::with_capacity(ids.len());
         // SQLite's substr counts characters, as the spans do, so each passage's text is
-        // cut from its source's text in the query itself.
-        let mut pstmt = conn
-            .prepare_cached(
-                "SELECT p.start, p.end, substr(t.text, p.start + 1, p.end - p.start) \
-                 FROM passages p JOIN source_texts t ON t.id = p.source_id \
-                 WHERE p.source_id=?1 AND p.ordinal=?2",
-            )
+        // cut from its source's text in the query itself (a hit never loads a whole book).
+        let mut tstmt = conn
+            .prepare_cached("SELECT substr(text, ?2 + 1, ?3) FROM source_texts WHERE id=?1")
             .map_err(sql("reading passages"))?;
         let q = format!("SELECT {SOURCE_COLS} FROM sources WHERE id=?1 AND state='indexed'");
         let mut sstmt = conn.prepare_cached(&q).map_err(sql("reading sources"))?;
-        let mut cache: std::collections::HashMap<SourceId, Option<Source>> =
+        // Each source once (hits often share one): its row and its spans.
+        type Cached = Option<(Source, Spans)>;
+        let mut cache: std::collections::HashMap<SourceId, Cached> =
             std::collections::HashMap::new();
         for pid in ids {
-            let source = match cache.get(&pid.source) {
-                Some(s) => s.clone(),
-                None => {
-                    let s = sstmt
-                        .query_row([pid.source.as_str()], source_from_row)
-                        .optional()
-                        .map_err(sql("reading a source"))?;
-                    cache.insert(pid.source.clone(), s.clone());
-                    s
-                }
-            };
-            let Some(source) = source else { continue };
-            let p = pstmt
-                .query_row(params![pid.source.as_str(), pid.ordinal as i64], |r| {
-                    Ok(Passage {
-                        id: pid.clone(),
-                        start: r.get::<_, i64>(0)? as u64,
-                        end: r.get::<_, i64>(1)? as u64,
-                        text: r.get(2)?,
-                    })
-                })
-                .optional()
-                .map_err(sql("reading a passage"))?;
-            if let Some(p) = p {
-                // substr clips a span that runs past the text; say so, as passages_of does.
-                if p.text.chars().count() as u64 != p.end.saturating_sub(p.start) {
-                    return Err(bad_span(pid));
-                }
-                out.push((p, source));
+            if !cache.contains_key(&pid.source) {
+                let source = sstmt
+                    .query_row([pid.source.as_str()], source_from_row)
+                    .optional()
+                    .map_err(sql("reading a source"))?;
+                let entry = match source {
+                    Some(s) => spans_on(&conn, &pid.source)?.map(|spans| (s, spans)),
+                    None => None,
+                };
+                cache.insert(pid.source.clone(), entry);
             }
+            let Some(Some((source, spans))) = cache.get(&pid.source) else {
+                continue;
+            };
+            let Some(&(start, end)) = spans.get(pid.ordinal as usize) else {
+                continue;
+            };
+            let len = end.checked_sub(start).ok_or_else(|| bad_span(pid))?;
+            let text: String = tstmt
+                .query_row(
+                    params![pid.source.as_str(), start as i64, len as i64],
+                    |r| r.get(0),
+                )
+                .map_err(sql("reading a passage"))?;
+            // substr clips a span that runs past the text; say so, as passages_of does.
+            if text.chars().count() as u64 != len {
+                return Err(bad_span(pid));
+            }
+            let passage = Passage {
+                id: pid.clone(),
+                start,
+                end,
+                text,
+            };
+            out.push((passage, source.clone()));
         }
         Ok(out)
     }
@@ -689,6 +767,7 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use verity_types::PassageSpan;
 
     fn new_source(text: &str, publisher: &str, date: &str, kind: SourceKind) -> NewSource {
         NewSource {
@@ -703,7 +782,7 @@ mod tests {
                 ..DocMeta::default()
             },
             text: text.into(),
-            passages: vec![(0, text.chars().count() as u64, text.into())],
+            passages: vec![PassageSpan::whole(text)],
             fingerprint: vec![1, 2, 3],
             duplicate_of: None,
         }
@@ -919,5 +998,115 @@ mod span_tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(version, SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn a_version_3_library_packs_its_passage_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("library.sqlite");
+        let a = "Dunmere ferry. It runs hourly. Tickets cost two crowns.";
+        {
+            // The version 3 layout: one `passages` row per passage.
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(
+                "CREATE TABLE sources (id TEXT PRIMARY KEY, location TEXT NOT NULL,
+                    format TEXT NOT NULL, title TEXT, publisher TEXT, author TEXT,
+                    published TEXT, url TEXT, kind TEXT, attribution TEXT,
+                    ingested_at TEXT NOT NULL, char_len INTEGER NOT NULL,
+                    passage_count INTEGER NOT NULL, duplicate_of TEXT, fingerprint BLOB,
+                    state TEXT NOT NULL);
+                 CREATE TABLE source_texts (id TEXT PRIMARY KEY, text TEXT NOT NULL);
+                 CREATE TABLE passages (source_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
+                    start INTEGER NOT NULL, end INTEGER NOT NULL,
+                    PRIMARY KEY (source_id, ordinal));
+                 PRAGMA user_version=3;",
+            )
+            .unwrap();
+            for (id, text, n) in [("a", a, 3), ("b", "", 0)] {
+                c.execute(
+                    "INSERT INTO sources VALUES (?1,'x.txt','txt','T',NULL,NULL,NULL,NULL,NULL,
+                        NULL,'2026-01-01T00:00:00Z',?2,?3,NULL,NULL,'indexed')",
+                    params![id, text.chars().count() as i64, n],
+                )
+                .unwrap();
+                c.execute("INSERT INTO source_texts VALUES (?1,?2)", params![id, text])
+                    .unwrap();
+            }
+            // Rows out of order: the ordinal, not the insert order, decides.
+            c.execute_batch(
+                "INSERT INTO passages VALUES ('a',2,31,55);
+                 INSERT INTO passages VALUES ('a',0,0,14);
+                 INSERT INTO passages VALUES ('a',1,15,30);",
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let texts: Vec<String> = store
+            .passages_of(&SourceId::new("a"))
+            .unwrap()
+            .into_iter()
+            .map(|p| p.text)
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "Dunmere ferry.",
+                "It runs hourly.",
+                "Tickets cost two crowns."
+            ]
+        );
+        assert!(store.passages_of(&SourceId::new("b")).unwrap().is_empty());
+        let hit = store
+            .passages(&[PassageId {
+                source: SourceId::new("a"),
+                ordinal: 2,
+            }])
+            .unwrap();
+        assert_eq!((hit[0].0.start, hit[0].0.end), (31, 55));
+        let conn = store.read();
+        let tables: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name='passages'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(tables, 0, "the passages table is gone");
+    }
+
+    #[test]
+    fn spans_round_trip_and_a_torn_blob_is_an_error() {
+        let spans = [(0, 14), (15, 30), (31, u64::from(u32::MAX) + 7)];
+        let blob = encode_spans(spans.iter().copied());
+        assert_eq!(decode_spans(&blob).unwrap(), spans);
+        assert!(decode_spans(&blob[..blob.len() - 1]).is_none());
+
+        let s = SqliteStore::open_in_memory().unwrap();
+        let text = "Marrow ferry. It runs.";
+        let src = NewSource {
+            id: SourceId::from_content(text),
+            location: "marrow.txt".into(),
+            format: Format::Text,
+            meta: DocMeta::default(),
+            text: text.into(),
+            passages: vec![verity_types::PassageSpan::whole(text)],
+            fingerprint: Vec::new(),
+            duplicate_of: None,
+        };
+        s.put_sources(std::slice::from_ref(&src)).unwrap();
+        s.mark_indexed(std::slice::from_ref(&src.id)).unwrap();
+        s.write()
+            .execute(
+                "UPDATE source_texts SET spans=x'0102' WHERE id=?1",
+                [src.id.as_str()],
+            )
+            .unwrap();
+        let err = s.passages_of(&src.id).unwrap_err();
+        assert!(err.to_string().contains("re-ingest"), "{err}");
+        let pid = PassageId {
+            source: src.id.clone(),
+            ordinal: 0,
+        };
+        assert!(s.passages(&[pid]).is_err());
     }
 }

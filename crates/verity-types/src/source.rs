@@ -190,6 +190,37 @@ pub struct Passage {
     pub text: String,
 }
 
+/// Where a passage lies in its source's text: as characters (what the store keeps and
+/// citations use) and as bytes (to slice the text out without counting characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PassageSpan {
+    /// Character offset of the first character.
+    pub start: u64,
+    /// Character offset one past the last character.
+    pub end: u64,
+    /// The same span as byte offsets `[from, to)` into the source text.
+    pub bytes: (usize, usize),
+}
+
+impl PassageSpan {
+    /// The span of a whole text.
+    pub fn whole(text: &str) -> Self {
+        PassageSpan {
+            start: 0,
+            end: text.chars().count() as u64,
+            bytes: (0, text.len()),
+        }
+    }
+
+    /// The passage's text in `source`, the text the span was made from (empty if the
+    /// byte span does not fit `source`).
+    pub fn text<'a>(&self, source: &'a str) -> &'a str {
+        let text = source.get(self.bytes.0..self.bytes.1);
+        debug_assert!(text.is_some(), "a passage span outside its source");
+        text.unwrap_or_default()
+    }
+}
+
 /// Stance of a passage toward a claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

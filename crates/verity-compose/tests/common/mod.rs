@@ -71,10 +71,10 @@ impl MemoryEvidence {
                         id: pid.clone(),
                         start: c.start,
                         end: c.end,
-                        text: c.text.clone(),
+                        text: c.text.to_string(),
                     },
                 );
-                index_docs.push((pid, c.text.clone()));
+                index_docs.push((pid, c.text));
             }
             let docs_ref: Vec<IndexDoc<'_>> = index_docs
                 .iter()
