@@ -126,24 +126,6 @@ fn corrupt_spans(id: &SourceId) -> StoreError {
 /// Passage spans as `(start, end)` character offsets, in passage order.
 type Spans = Vec<(u64, u64)>;
 
-/// A source's text and its passage spans.
-fn text_and_spans_on(conn: &Connection, id: &SourceId) -> Result<Option<(String, Spans)>> {
-    let row: Option<(String, Vec<u8>)> = conn
-        .prepare_cached("SELECT text, spans FROM source_texts WHERE id=?1")
-        .and_then(|mut s| {
-            s.query_row([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()
-        })
-        .map_err(sql("reading a source's text"))?;
-    match row {
-        None => Ok(None),
-        Some((text, blob)) => {
-            let spans = decode_spans(&blob).ok_or_else(|| corrupt_spans(id))?;
-            Ok(Some((text, spans)))
-        }
-    }
-}
-
 /// Spans of one source, read without its text.
 fn spans_on(conn: &Connection, id: &SourceId) -> Result<Option<Spans>> {
     let blob: Option<Vec<u8>> = conn
@@ -157,15 +139,13 @@ fn spans_on(conn: &Connection, id: &SourceId) -> Result<Option<Spans>> {
 /// Version 3 → 4: pack each source's `passages` rows into its `source_texts.spans`, then
 /// drop the table; one transaction, so an interrupted upgrade leaves version 3 intact.
 fn pack_passage_rows(conn: &Connection) -> Result<()> {
-    let step = sql("packing passage spans");
-    conn.execute_batch(
-        "BEGIN; ALTER TABLE source_texts ADD COLUMN spans BLOB NOT NULL DEFAULT x'';",
-    )
-    .map_err(sql("packing passage spans"))?;
-    let result = (|| -> rusqlite::Result<()> {
+    // Dropped without a commit (any error below), the transaction rolls back.
+    let pack = || -> rusqlite::Result<()> {
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch("ALTER TABLE source_texts ADD COLUMN spans BLOB NOT NULL DEFAULT x'';")?;
         let mut rows = Vec::new();
         {
-            let mut stmt = conn.prepare(
+            let mut stmt = tx.prepare(
                 "SELECT source_id, start, end FROM passages ORDER BY source_id, ordinal",
             )?;
             let mut q = stmt.query([])?;
@@ -177,18 +157,17 @@ fn pack_passage_rows(conn: &Connection) -> Result<()> {
                 ));
             }
         }
-        let mut update = conn.prepare("UPDATE source_texts SET spans=?2 WHERE id=?1")?;
-        for group in rows.chunk_by(|a, b| a.0 == b.0) {
-            let blob = encode_spans(group.iter().map(|r| (r.1, r.2)));
-            update.execute(params![group[0].0, blob])?;
+        {
+            let mut update = tx.prepare("UPDATE source_texts SET spans=?2 WHERE id=?1")?;
+            for group in rows.chunk_by(|a, b| a.0 == b.0) {
+                let blob = encode_spans(group.iter().map(|r| (r.1, r.2)));
+                update.execute(params![group[0].0, blob])?;
+            }
         }
-        conn.execute_batch("DROP TABLE passages; PRAGMA user_version=4; COMMIT;")
-    })();
-    if let Err(e) = result {
-        let _ = conn.execute_batch("ROLLBACK");
-        return Err(step(e));
-    }
-    Ok(())
+        tx.execute_batch("DROP TABLE passages; PRAGMA user_version=4;")?;
+        tx.commit()
+    };
+    pack().map_err(sql("packing passage spans"))
 }
 
 /// Byte offsets of a set of character offsets into one text, found in a single pass, so
@@ -529,7 +508,7 @@ impl Store for SqliteStore {
 
     fn passages_of(&self, id: &SourceId) -> Result<Vec<Passage>> {
         let conn = self.read();
-        let Some((text, spans)) = text_and_spans_on(&conn, id)? else {
+        let (Some(text), Some(spans)) = (source_text_on(&conn, id)?, spans_on(&conn, id)?) else {
             return Ok(Vec::new());
         };
         let bytes = CharIndex::new(&text, spans.iter().flat_map(|s| [s.0, s.1]));
@@ -946,6 +925,13 @@ mod span_tests {
         assert_eq!(idx.slice(text, 0, 29), None);
     }
 
+    /// The `sources` columns of schema versions 1–3 (version 1 adds `text`).
+    const LEGACY_SOURCE_COLUMNS: &str = "id TEXT PRIMARY KEY, location TEXT NOT NULL,
+        format TEXT NOT NULL, title TEXT, publisher TEXT, author TEXT, published TEXT,
+        url TEXT, kind TEXT, attribution TEXT, ingested_at TEXT NOT NULL,
+        char_len INTEGER NOT NULL, passage_count INTEGER NOT NULL, duplicate_of TEXT,
+        fingerprint BLOB, state TEXT NOT NULL";
+
     #[test]
     fn a_version_1_library_is_upgraded_without_losing_passages() {
         let dir = tempfile::tempdir().unwrap();
@@ -954,18 +940,13 @@ mod span_tests {
         {
             // The version 1 layout: passage text stored beside its span.
             let c = Connection::open(&path).unwrap();
-            c.execute_batch(
-                "CREATE TABLE sources (id TEXT PRIMARY KEY, location TEXT NOT NULL,
-                    format TEXT NOT NULL, title TEXT, publisher TEXT, author TEXT,
-                    published TEXT, url TEXT, kind TEXT, attribution TEXT,
-                    ingested_at TEXT NOT NULL, char_len INTEGER NOT NULL,
-                    passage_count INTEGER NOT NULL, duplicate_of TEXT, fingerprint BLOB,
-                    state TEXT NOT NULL, text TEXT NOT NULL);
+            c.execute_batch(&format!(
+                "CREATE TABLE sources ({LEGACY_SOURCE_COLUMNS}, text TEXT NOT NULL);
                  CREATE TABLE passages (source_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
                     start INTEGER NOT NULL, end INTEGER NOT NULL, text TEXT NOT NULL,
                     PRIMARY KEY (source_id, ordinal)) WITHOUT ROWID;
-                 PRAGMA user_version=1;",
-            )
+                 PRAGMA user_version=1;"
+            ))
             .unwrap();
             c.execute(
                 "INSERT INTO sources VALUES ('s1','a.txt','txt','A',NULL,NULL,NULL,NULL,NULL,
@@ -1008,19 +989,14 @@ mod span_tests {
         {
             // The version 3 layout: one `passages` row per passage.
             let c = Connection::open(&path).unwrap();
-            c.execute_batch(
-                "CREATE TABLE sources (id TEXT PRIMARY KEY, location TEXT NOT NULL,
-                    format TEXT NOT NULL, title TEXT, publisher TEXT, author TEXT,
-                    published TEXT, url TEXT, kind TEXT, attribution TEXT,
-                    ingested_at TEXT NOT NULL, char_len INTEGER NOT NULL,
-                    passage_count INTEGER NOT NULL, duplicate_of TEXT, fingerprint BLOB,
-                    state TEXT NOT NULL);
+            c.execute_batch(&format!(
+                "CREATE TABLE sources ({LEGACY_SOURCE_COLUMNS});
                  CREATE TABLE source_texts (id TEXT PRIMARY KEY, text TEXT NOT NULL);
                  CREATE TABLE passages (source_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
                     start INTEGER NOT NULL, end INTEGER NOT NULL,
                     PRIMARY KEY (source_id, ordinal));
-                 PRAGMA user_version=3;",
-            )
+                 PRAGMA user_version=3;"
+            ))
             .unwrap();
             for (id, text, n) in [("a", a, 3), ("b", "", 0)] {
                 c.execute(
