@@ -28,7 +28,8 @@ pub struct BriefArgs {
     /// Output format.
     #[arg(long, short, value_enum, default_value_t = BriefFormat::Terminal)]
     pub format: BriefFormat,
-    /// Only use evidence published on or before this date (YYYY-MM-DD).
+    /// Only use evidence published on or before this date (YYYY-MM-DD). Undated sources
+    /// are kept (their date is unknown) and the brief says how many it cites.
     #[arg(long)]
     pub as_of: Option<NaiveDate>,
     /// Keep sentences that fail the support check, flagged, instead of dropping them.

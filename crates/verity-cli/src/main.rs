@@ -157,6 +157,9 @@ struct SearchArgs {
     /// Published on or before (YYYY-MM-DD).
     #[arg(long)]
     to: Option<NaiveDate>,
+    /// With --from/--to, also keep sources that carry no publication date.
+    #[arg(long)]
+    keep_undated: bool,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -259,6 +262,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     formats: parse_formats(&a.format)?,
                     from: a.from,
                     to: a.to,
+                    keep_undated: a.keep_undated,
                     skip_duplicates: false,
                 },
             };

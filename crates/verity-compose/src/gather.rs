@@ -100,6 +100,7 @@ pub(crate) fn retrieve(
             mode: q.mode,
             filters: SearchFilters {
                 to: as_of,
+                keep_undated: true,
                 skip_duplicates: true,
                 ..SearchFilters::default()
             },

@@ -637,9 +637,15 @@ pub fn build_brief(
         );
     }
     if let Some(d) = req.as_of {
-        notes.push(format!(
-            "Evidence restricted to sources published on or before {d}."
-        ));
+        notes.push(match currency.undated {
+            0 => format!("Evidence restricted to sources published on or before {d}."),
+            1 => format!(
+                "Evidence restricted to sources published on or before {d}; 1 source carries no date and was kept, so whether it predates {d} is unknown."
+            ),
+            n => format!(
+                "Evidence restricted to sources published on or before {d}; {n} sources carry no date and were kept, so whether they predate {d} is unknown."
+            ),
+        });
     }
     if !verification.dropped.is_empty() {
         notes.push(format!(

@@ -311,6 +311,45 @@ fn as_of_restricts_the_evidence() {
 }
 
 #[test]
+fn as_of_keeps_undated_sources_and_says_so() {
+    // The story corpus plus one undated memo: its date is unknown, not after `as_of`.
+    let dir = tempfile::tempdir().unwrap();
+    for f in std::fs::read_dir(common::story_dir()).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, dir.path().join(f.file_name().unwrap())).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("undated-crew-memo.md"),
+        "---\ntitle: Crew memo on lead service lines\npublisher: Port Vellan Water Crew\nkind: official\nfictional: true\n---\n\n\
+         The crews had fully replaced 350 lead service lines when this memo was written, \
+         and the lead service line replacement count is updated every month.\n",
+    )
+    .unwrap();
+    let lib = MemoryEvidence::from_dir(dir.path());
+    let as_of = NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();
+    let mut req = BriefRequest::new(
+        "How many lead service lines had been fully replaced?",
+        Mode::Ask,
+        today(),
+    );
+    req.as_of = Some(as_of);
+    let b = build_brief(&req, &lib, &LexicalStance::new(), &NoProgress).unwrap();
+    let undated = b.sources.iter().filter(|s| s.published.is_none()).count();
+    assert_eq!(undated, 1, "{:?}", b.sources);
+    assert_eq!(b.currency.undated, 1);
+    assert!(
+        b.notes
+            .iter()
+            .any(|n| n.contains("2024-03-01") && n.contains("1 source carries no date")),
+        "{:?}",
+        b.notes
+    );
+    for s in &b.sources {
+        assert!(s.published.is_none_or(|d| d <= as_of));
+    }
+}
+
+#[test]
 fn syndicated_copies_are_never_cited() {
     let copy = library()
         .by_file("2023-06-29-courier-syndicated-state-funding.html")

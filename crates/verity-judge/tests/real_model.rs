@@ -104,11 +104,10 @@ fn real_stance_model_reads_fictional_pairs() {
             wrong.push(format!("{c} / {e}: want {want:?}, got {s:?}"));
         }
     }
-    // The shipped model is under-trained (12k examples on 2 CPU cores; see
-    // models/verity-stance/MODEL_CARD.md) and reads some unrelated evidence as
-    // contradiction. This pins its current floor: the two bridge pairs with a direct
-    // statement must be right, and at most two of the six may be wrong. A better model
-    // should tighten this back to all six.
+    // The shipped model is small and CPU-trained (see models/verity-stance/MODEL_CARD.md)
+    // and still reads some unrelated evidence as contradiction. This pins its current
+    // floor: at most two of the six may be wrong. A better model should tighten this back
+    // to all six.
     assert!(wrong.len() <= 2, "misjudged pairs:\n{}", wrong.join("\n"));
     assert_eq!(scores[0].label(), Stance::Supports, "{:?}", scores[0]);
     assert_eq!(scores[1].label(), Stance::Contradicts, "{:?}", scores[1]);

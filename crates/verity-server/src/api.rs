@@ -158,6 +158,7 @@ pub fn search_request(p: &SearchParams) -> Result<SearchRequest, ApiError> {
             formats,
             from: parse_date("from", p.from.as_deref())?,
             to: parse_date("to", p.to.as_deref())?,
+            keep_undated: false,
             skip_duplicates: false,
         },
     })

@@ -619,12 +619,17 @@ impl Store for SqliteStore {
             clauses.push(format!("format IN ({})", placeholders(f.formats.len())));
             args.extend(f.formats.iter().map(|k| k.as_str().to_string()));
         }
+        let undated = if f.keep_undated {
+            " OR published IS NULL"
+        } else {
+            ""
+        };
         if let Some(d) = f.from {
-            clauses.push("published >= ?".into());
+            clauses.push(format!("(published >= ?{undated})"));
             args.push(d.format("%Y-%m-%d").to_string());
         }
         if let Some(d) = f.to {
-            clauses.push("published <= ?".into());
+            clauses.push(format!("(published <= ?{undated})"));
             args.push(d.format("%Y-%m-%d").to_string());
         }
         if f.skip_duplicates {
@@ -836,9 +841,27 @@ mod tests {
             s.filter_sources(&f).unwrap().unwrap(),
             HashSet::from([items[1].id.clone()])
         );
+        // An undated source is out of any date range, unless undated sources are kept.
+        let undated = new_source("four", "Vellan Ledger", "", SourceKind::News);
+        s.put_sources(std::slice::from_ref(&undated)).unwrap();
+        s.mark_indexed(std::slice::from_ref(&undated.id)).unwrap();
+        let mut f = SearchFilters {
+            to: NaiveDate::from_ymd_opt(2024, 12, 31),
+            ..Default::default()
+        };
+        assert_eq!(
+            s.filter_sources(&f).unwrap().unwrap(),
+            HashSet::from([items[0].id.clone(), items[1].id.clone()])
+        );
+        f.keep_undated = true;
+        assert_eq!(
+            s.filter_sources(&f).unwrap().unwrap(),
+            HashSet::from([items[0].id.clone(), items[1].id.clone(), undated.id.clone()])
+        );
         // Filters that leave nothing out select everything: no set to intersect with.
         let f = SearchFilters {
             to: NaiveDate::from_ymd_opt(2030, 1, 1),
+            keep_undated: true,
             skip_duplicates: true,
             ..Default::default()
         };

@@ -40,6 +40,11 @@ pub struct SearchFilters {
     pub to: Option<NaiveDate>,
     /// Leave out syndicated copies (keep the original only).
     pub skip_duplicates: bool,
+    /// Let sources without a publication date through `from`/`to` (their date is
+    /// unknown, not out of range). `--as-of` sets it, so an undated library still
+    /// answers, and the brief says how many of its sources are undated.
+    #[serde(default)]
+    pub keep_undated: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -130,12 +130,12 @@ impl Evidence for MemoryEvidence {
             .filter(|s| !(f.skip_duplicates && s.duplicate_of.is_some()))
             .filter(|s| match (f.to, s.meta.published) {
                 (Some(to), Some(p)) => p <= to,
-                (Some(_), None) => false,
+                (Some(_), None) => f.keep_undated,
                 _ => true,
             })
             .filter(|s| match (f.from, s.meta.published) {
                 (Some(from), Some(p)) => p >= from,
-                (Some(_), None) => false,
+                (Some(_), None) => f.keep_undated,
                 _ => true,
             })
             .map(|s| s.id.clone())
