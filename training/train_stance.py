@@ -323,7 +323,8 @@ def main():
     ap.add_argument("--freeze-layers", type=int, default=0,
                     help="keep the lowest N encoder layers frozen (cheaper backward pass)")
     ap.add_argument("--warmup", type=int, default=100, help="warm-up steps")
-    ap.add_argument("--wiki", help="encyclopaedia summaries JSON (the demo corpus) for related-but-silent neutral pairs")
+    ap.add_argument("--wiki", help="encyclopaedia summaries JSON (the demo corpus) for related-but-silent "
+                    "neutral pairs; alone it teaches 'encyclopaedia style means neutral' (see MODEL_CARD.md)")
     ap.add_argument("--wiki-neutral", type=int, default=2000, help="how many related-but-silent neutral pairs")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
