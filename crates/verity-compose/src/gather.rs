@@ -121,10 +121,8 @@ pub(crate) fn retrieve(
                 continue;
             }
             // `as_of` is also enforced here, for evidence backends that ignore filters.
-            if let (Some(to), Some(p)) = (as_of, hit.source.meta.published) {
-                if p > to {
-                    continue;
-                }
+            if !req.filters.admits_date(hit.source.meta.published) {
+                continue;
             }
             let add = q.weight / (RRF_K + r as f32 + 1.0);
             fused

@@ -287,16 +287,21 @@ fn contradicted_claims_never_come_out_supported() {
     );
 }
 
+/// A question asked of `lib` with evidence restricted to `as_of`.
+fn ask_as_of(lib: &MemoryEvidence, question: &str, as_of: NaiveDate) -> Brief {
+    let mut req = BriefRequest::new(question, Mode::Ask, today());
+    req.as_of = Some(as_of);
+    build_brief(&req, lib, &LexicalStance::new(), &NoProgress).unwrap()
+}
+
 #[test]
 fn as_of_restricts_the_evidence() {
     let as_of = NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();
-    let mut req = BriefRequest::new(
+    let b = ask_as_of(
+        library(),
         "How many lead service lines had been fully replaced by 31 March 2024?",
-        Mode::Ask,
-        today(),
+        as_of,
     );
-    req.as_of = Some(as_of);
-    let b = build_brief(&req, library(), &LexicalStance::new(), &NoProgress).unwrap();
     assert!(!b.sources.is_empty());
     for s in &b.sources {
         assert!(
@@ -327,13 +332,11 @@ fn as_of_keeps_undated_sources_and_says_so() {
     .unwrap();
     let lib = MemoryEvidence::from_dir(dir.path());
     let as_of = NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();
-    let mut req = BriefRequest::new(
+    let b = ask_as_of(
+        &lib,
         "How many lead service lines had been fully replaced?",
-        Mode::Ask,
-        today(),
+        as_of,
     );
-    req.as_of = Some(as_of);
-    let b = build_brief(&req, &lib, &LexicalStance::new(), &NoProgress).unwrap();
     let undated = b.sources.iter().filter(|s| s.published.is_none()).count();
     assert_eq!(undated, 1, "{:?}", b.sources);
     assert_eq!(b.currency.undated, 1);

@@ -47,6 +47,21 @@ pub struct SearchFilters {
     pub keep_undated: bool,
 }
 
+impl SearchFilters {
+    /// Whether a source published on `published` passes the `from`/`to` range (an
+    /// undated source passes only with `keep_undated`). The store applies the same rule
+    /// in SQL; this is the one copy for everything that filters in memory.
+    pub fn admits_date(&self, published: Option<NaiveDate>) -> bool {
+        if self.from.is_none() && self.to.is_none() {
+            return true;
+        }
+        match published {
+            None => self.keep_undated,
+            Some(p) => self.from.is_none_or(|f| p >= f) && self.to.is_none_or(|t| p <= t),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SearchRequest {
     pub query: String,

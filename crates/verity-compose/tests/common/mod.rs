@@ -128,16 +128,7 @@ impl Evidence for MemoryEvidence {
             .sources
             .values()
             .filter(|s| !(f.skip_duplicates && s.duplicate_of.is_some()))
-            .filter(|s| match (f.to, s.meta.published) {
-                (Some(to), Some(p)) => p <= to,
-                (Some(_), None) => f.keep_undated,
-                _ => true,
-            })
-            .filter(|s| match (f.from, s.meta.published) {
-                (Some(from), Some(p)) => p >= from,
-                (Some(_), None) => f.keep_undated,
-                _ => true,
-            })
+            .filter(|s| f.admits_date(s.meta.published))
             .map(|s| s.id.clone())
             .collect();
         let ranked = self
