@@ -133,6 +133,49 @@ pub struct VerdictBlock {
     pub contradict_weight: f32,
     /// Passages that clearly address the claim.
     pub relevant_passages: usize,
+    /// Values the claim states that a cited source gives differently ("the claim says
+    /// 1887; [3] says 1889").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mismatches: Vec<ValueMismatch>,
+    /// The parts of a compound claim, each with its own verdict (empty for a claim that
+    /// is one statement).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<ClaimPart>,
+}
+
+/// A value of the claim that a cited source gives differently.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValueMismatch {
+    /// `figure`, `year`, `date`, `place` or `name`.
+    pub kind: String,
+    /// As the claim gives it.
+    pub claim: String,
+    /// As the source gives it.
+    pub evidence: String,
+    /// The source's number in the brief.
+    pub source: usize,
+}
+
+impl ValueMismatch {
+    /// "the claim says 1887; [3] says 1889".
+    pub fn describe(&self) -> String {
+        format!(
+            "the claim says {}; [{}] says {}",
+            self.claim, self.source, self.evidence
+        )
+    }
+}
+
+/// One checkable part of a compound claim.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClaimPart {
+    pub text: String,
+    pub verdict: Verdict,
+    pub label: String,
+    pub confidence: f32,
+    /// Source numbers of the part's strongest supporting and contradicting evidence.
+    pub supporting: Vec<usize>,
+    pub contradicting: Vec<usize>,
 }
 
 /// Which way one kind of source leans.

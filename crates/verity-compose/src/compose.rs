@@ -130,6 +130,10 @@ impl<'a> Composer<'a> {
         if !s.quotable {
             return None;
         }
+        // A passage about another subject is never a finding on a claim.
+        if self.mode == Mode::Check && !s.on_subject {
+            return None;
+        }
         // On topic: counts for the verdict, or names an anchor (a selective entity or a
         // distinctive term) and covers enough of what was asked, itself or its passage.
         let anchored = self.anchors.is_empty() || s.terms.iter().any(|t| self.anchors.contains(t));

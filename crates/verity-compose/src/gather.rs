@@ -39,6 +39,17 @@ pub(crate) struct Sent {
     pub relevant: bool,
     /// IDF-weighted share of the hypothesis terms this sentence holds.
     pub coverage: f32,
+    /// What the stance model reads: the sentence with its source title and the sentence
+    /// before it ([`verity_judge::in_context`]).
+    pub context: String,
+    /// Terms of `context`.
+    pub context_terms: BTreeSet<String>,
+    /// Terms of the words `context` capitalises (see [`text::name_terms`]).
+    pub context_names: BTreeSet<String>,
+    /// About the claim's subject (see `topic`); only such sentences count in claim mode.
+    pub on_subject: bool,
+    /// Values the claim states that this sentence gives differently (see `mismatch`).
+    pub mismatches: Vec<crate::mismatch::Mismatch>,
 }
 
 /// A candidate passage with its source.
@@ -52,6 +63,8 @@ pub(crate) struct Cand {
     pub terms: BTreeSet<String>,
     /// IDF-weighted share of the hypothesis terms the whole passage holds.
     pub topical: f32,
+    /// Embedding similarity of the source title to the claim's subject, when measured.
+    pub title_similarity: Option<f32>,
 }
 
 impl Cand {
@@ -198,6 +211,7 @@ fn voice_of(h: &SearchHit) -> String {
 /// Turns a selected hit into a candidate with its sentences split out.
 pub(crate) fn candidate(hit: SearchHit, fused: f32) -> Cand {
     let text = &hit.passage.text;
+    let title = hit.source.meta.title.as_deref().unwrap_or("");
     let mut sents = Vec::new();
     for (a, b) in verity_ingest::sentences(text) {
         let Some(raw) = char_slice(text, a, b) else {
@@ -229,16 +243,23 @@ pub(crate) fn candidate(hit: SearchHit, fused: f32) -> Cand {
             }
         }
         let quotable = is_quotable(&display);
+        let before = sents.last().map_or("", |p| p.text.as_str());
+        let context = verity_judge::in_context(title, before, &display);
         sents.push(Sent {
             start,
             end,
             raw: raw.to_string(),
             terms: text::term_set(&display),
+            context_terms: text::term_set(&context),
+            context_names: text::name_terms(&context),
+            context,
             text: display,
             quotable,
             scores: None,
             relevant: false,
             coverage: 0.0,
+            on_subject: true,
+            mismatches: Vec::new(),
         });
     }
     let terms = text::term_set(text);
@@ -249,6 +270,7 @@ pub(crate) fn candidate(hit: SearchHit, fused: f32) -> Cand {
         sents,
         terms,
         topical: 0.0,
+        title_similarity: None,
     }
 }
 

@@ -29,14 +29,31 @@ pub(crate) struct Idf {
 }
 
 impl Idf {
+    /// Over the candidates' passages, each with its source title (a passage is about what
+    /// its title names even where its text says "it").
     pub fn over(cands: &[Cand]) -> Self {
+        Self::from_term_sets(
+            cands
+                .iter()
+                .map(|c| {
+                    let mut t = c.terms.clone();
+                    if let Some(title) = &c.hit.source.meta.title {
+                        t.extend(crate::text::term_set(title));
+                    }
+                    t
+                })
+                .collect(),
+        )
+    }
+    /// Over any documents, given as term sets.
+    pub fn from_term_sets(docs: Vec<BTreeSet<String>>) -> Self {
         let mut df: HashMap<String, usize> = HashMap::new();
-        for c in cands {
-            for t in &c.terms {
+        for terms in &docs {
+            for t in terms {
                 *df.entry(t.clone()).or_default() += 1;
             }
         }
-        Idf { n: cands.len(), df }
+        Idf { n: docs.len(), df }
     }
     pub fn df(&self, t: &str) -> usize {
         self.df.get(t).copied().unwrap_or(0)
@@ -175,22 +192,24 @@ pub(crate) fn score_pairs(
 /// Scores not-yet-judged sentences that share a term with the hypothesis, best
 /// candidates first, within `budget`. Returns how many pairs were scored.
 ///
-/// The neural judge reads each sentence alone. The lexical fallback reads a short
+/// The neural judge reads each sentence in context: with its source title and the
+/// sentence before it ([`verity_judge::in_context`]), the form it was trained on, so "It
+/// is located on the west coast" knows what "it" is. The lexical fallback reads a short
 /// sentence ("The vote was not unanimous.") together with the one before it in the
-/// passage, because word overlap needs the subject that a short sentence leaves implicit;
-/// the quote stays the sentence itself, and in claim mode the lexical relevance gate
-/// still asks the sentence itself to name a distinctive term of the claim.
+/// passage, because word overlap needs the subject that a short sentence leaves implicit.
+/// Either way the quote stays the sentence itself, and in claim mode the lexical
+/// relevance gate still asks the sentence itself to name a distinctive term of the claim.
 pub(crate) fn judge_sentences(
     cands: &mut [Cand],
     hypothesis: &str,
     judge: &dyn StanceModel,
     budget: Budget,
 ) -> Result<usize, ComposeError> {
-    let context = !judge.is_neural();
+    let neural = judge.is_neural();
     let mut todo: Vec<(usize, usize, f32)> = Vec::new();
     for (ci, c) in cands.iter().enumerate() {
         for (si, s) in c.sents.iter().enumerate() {
-            if s.scores.is_none() && s.quotable && s.coverage > 0.0 {
+            if s.scores.is_none() && s.quotable && s.on_subject && s.coverage > 0.0 {
                 let priority = (s.coverage + 0.25 * c.topical) * c.rank_weight();
                 todo.push((ci, si, priority));
             }
@@ -203,7 +222,9 @@ pub(crate) fn judge_sentences(
         .map(|(ci, si, _)| {
             let sents = &cands[*ci].sents;
             let s = &sents[*si];
-            if context && *si > 0 && s.text.split_whitespace().count() < SHORT_SENTENCE_WORDS {
+            if neural {
+                s.context.clone()
+            } else if *si > 0 && s.text.split_whitespace().count() < SHORT_SENTENCE_WORDS {
                 format!("{} {}", sents[*si - 1].text, s.text)
             } else {
                 s.text.clone()
@@ -234,8 +255,83 @@ pub(crate) fn judge_sentences(
     Ok(todo.len())
 }
 
+/// A sentence's values are compared with the claim's only when it states the claim's own
+/// relation: it holds at least this share of the claim's predicate terms (its content
+/// words outside names, figures and dates), and with its context (title, the sentence
+/// before) at least this share of the words of the names the claim gives. "The council *approved* the programme in April
+/// 2023" says nothing of when a *contractor strike delayed* it.
+pub const MISMATCH_MIN_RELATION: f32 = 0.66;
+
+/// How strongly a named mismatch counts against the claim.
+const MISMATCH_CONTRADICTS: f32 = 0.9;
+
+/// The predicate terms of a claim: its content terms that are not part of a name
+/// (`named`), a figure or a date.
+pub(crate) fn relation_terms(claim: &str, named: &BTreeSet<String>) -> BTreeSet<String> {
+    crate::text::term_set(claim)
+        .into_iter()
+        .filter(|t| !named.contains(t) && !t.chars().any(|c| c.is_ascii_digit()))
+        .collect()
+}
+
+/// Whether a sentence with terms `have` states the relation whose predicate terms are
+/// `relation` (see [`MISMATCH_MIN_RELATION`]).
+pub(crate) fn states_claim_relation(relation: &BTreeSet<String>, have: &BTreeSet<String>) -> bool {
+    if relation.is_empty() {
+        return true;
+    }
+    let got = relation.iter().filter(|t| have.contains(*t)).count();
+    got as f32 / relation.len() as f32 >= MISMATCH_MIN_RELATION
+}
+
+/// Scores that count a named mismatch as strong contradiction.
+pub(crate) fn mismatch_scores(prior: Option<StanceScores>) -> StanceScores {
+    let contradicts = prior.map_or(MISMATCH_CONTRADICTS, |sc| {
+        sc.contradicts.max(MISMATCH_CONTRADICTS)
+    });
+    let supports = 0.02;
+    StanceScores {
+        supports,
+        contradicts,
+        neutral: (1.0 - supports - contradicts).max(0.0),
+    }
+}
+
+/// Finds, in the sentences about the claim's subject that state its relation, values the
+/// claim gives that they give differently (see `mismatch`), records them on the sentence
+/// and scores it as contradicting: a different year, figure, place or name is strong
+/// evidence against the claim whatever the model made of the wording. Returns how many
+/// sentences have one.
+pub(crate) fn apply_mismatches(cands: &mut [Cand], claim: &str, named: &BTreeSet<String>) -> usize {
+    let relation = relation_terms(claim, named);
+    let names: BTreeSet<String> = crate::text::term_set(claim)
+        .intersection(named)
+        .cloned()
+        .collect();
+    let mut found = 0;
+    for s in cands.iter_mut().flat_map(|c| c.sents.iter_mut()) {
+        if !s.on_subject
+            || !s.quotable
+            || !states_claim_relation(&relation, &s.terms)
+            || !states_claim_relation(&names, &s.context_terms)
+        {
+            s.mismatches.clear();
+            continue;
+        }
+        s.mismatches = crate::mismatch::mismatches(claim, &s.text);
+        if !s.mismatches.is_empty() {
+            found += 1;
+            s.scores = Some(mismatch_scores(s.scores));
+        }
+    }
+    found
+}
+
 /// Decides which judged sentences clearly address the hypothesis.
 ///
+/// - Claim mode: a sentence about another subject (see `topic`) never counts; one about
+///   the claim's subject that gives a value of the claim differently (see `mismatch`)
+///   always counts, as a contradiction. Otherwise:
 /// - Claim mode, neural judge: the judge is not neutral (`neutral <= 1 - MIN_RELATEDNESS`),
 ///   leans one way by at least [`NEURAL_MIN_LEAN`] (`|supports − contradicts|`), and
 ///   either the sentence names a distinctive term of the claim or the judge is confident
@@ -269,6 +365,10 @@ pub(crate) fn mark_relevant(
             };
             let related = sc.neutral <= 1.0 - MIN_RELATEDNESS;
             s.relevant = match mode {
+                // Another subject is never evidence on the claim.
+                Mode::Check if !s.on_subject => false,
+                // A value the claim states, given differently by a passage on its subject.
+                Mode::Check if !s.mismatches.is_empty() => true,
                 Mode::Check if neural => {
                     let peak = sc.supports.max(sc.contradicts);
                     related

@@ -40,8 +40,11 @@ mod compose;
 mod error;
 mod gather;
 mod judge;
+mod mismatch;
+mod parts;
 mod plan;
 mod text;
+mod topic;
 mod verify;
 
 pub use brief::*;
@@ -71,6 +74,11 @@ pub trait Evidence: Send + Sync {
     /// Whether dense/hybrid search is available (affects the second-pass strategy and the
     /// notes).
     fn has_dense(&self) -> bool;
+    /// Cosine similarity of `query` to each of `texts` under the library's sentence
+    /// embedder (used by the topic gate on source titles); `None` without one.
+    fn similarity(&self, _query: &str, _texts: &[&str]) -> Option<Vec<f32>> {
+        None
+    }
 }
 
 /// Default number of candidate passages kept after the first retrieval pass.
@@ -140,6 +148,33 @@ impl BriefRequest {
     }
 }
 
+/// One judging pass over the candidates: coverage, the topic gate (claim mode), the
+/// stance model within a budget, and named value mismatches (claim mode).
+struct JudgePass<'a> {
+    plan: &'a Plan,
+    subject: Option<&'a topic::Subject>,
+    hyp_terms: &'a BTreeSet<String>,
+    named: &'a BTreeSet<String>,
+    judge: &'a dyn StanceModel,
+    ev: &'a dyn Evidence,
+}
+
+impl JudgePass<'_> {
+    /// Returns how many pairs the stance model scored.
+    fn run(&self, cands: &mut [Cand], budget: judge::Budget) -> Result<usize, ComposeError> {
+        let idf = Idf::over(cands);
+        judge::cover(cands, self.hyp_terms, self.named, &idf);
+        if let Some(subject) = self.subject {
+            topic::gate(cands, subject, &idf, self.ev);
+        }
+        let judged = judge::judge_sentences(cands, &self.plan.hypothesis, self.judge, budget)?;
+        if self.plan.mode == Mode::Check {
+            judge::apply_mismatches(cands, &self.plan.hypothesis, self.named);
+        }
+        Ok(judged)
+    }
+}
+
 /// The disclaimer every brief carries.
 pub const DISCLAIMER: &str = "This brief was assembled automatically from the indexed sources by selecting and ranking their sentences. It can be wrong or incomplete: open the cited passages and verify them before relying on it.";
 
@@ -190,18 +225,26 @@ pub fn build_brief(
     gather::mark_boilerplate(&mut cands);
 
     // ── Judge ──────────────────────────────────────────────────────────────────────
-    let idf = Idf::over(&cands);
-    judge::cover(&mut cands, &hyp_terms, &named, &idf);
-    progress.stage("judge", Some(req.max_judge_pairs as u64));
-    let mut judged = judge::judge_sentences(
-        &mut cands,
-        &plan.hypothesis,
+    let subject = (mode == Mode::Check)
+        .then(|| topic::subject(&plan))
+        .flatten();
+    let pass = JudgePass {
+        plan: &plan,
+        subject: subject.as_ref(),
+        hyp_terms: &hyp_terms,
+        named: &named,
         judge,
+        ev,
+    };
+    progress.stage("judge", Some(req.max_judge_pairs as u64));
+    let mut judged = pass.run(
+        &mut cands,
         judge::Budget {
             pairs: req.max_judge_pairs,
             tokens: req.max_judge_tokens,
         },
     )?;
+    let idf = Idf::over(&cands);
     progress.advance(judged as u64);
     let (mut focus, mut missing) = judge::focus_terms(&hyp_terms, &idf);
     let mut anchors = judge::anchor_terms(mode, &plan.entities, &focus, &idf);
@@ -254,17 +297,14 @@ pub fn build_brief(
         }
         if added > 0 {
             gather::mark_boilerplate(&mut cands);
-            let idf = Idf::over(&cands);
-            judge::cover(&mut cands, &hyp_terms, &named, &idf);
-            judged += judge::judge_sentences(
+            judged += pass.run(
                 &mut cands,
-                &plan.hypothesis,
-                judge,
                 judge::Budget {
                     pairs: (req.max_judge_pairs / 3).max(8),
                     tokens: req.max_judge_tokens / 3,
                 },
             )?;
+            let idf = Idf::over(&cands);
             (focus, missing) = judge::focus_terms(&hyp_terms, &idf);
             anchors = judge::anchor_terms(mode, &plan.entities, &focus, &idf);
             judge::mark_relevant(&mut cands, mode, neural, &focus, &missing, &anchors);
@@ -296,7 +336,26 @@ pub fn build_brief(
             })
         })
         .collect();
-    let agg = judge::aggregate(&items);
+    let mut agg = judge::aggregate(&items);
+    // A compound claim: each part judged on its own, the verdict combined from theirs.
+    let claim_parts = match mode {
+        Mode::Check => parts::split_claim(&plan.statement),
+        Mode::Ask => Vec::new(),
+    };
+    let part_outcomes = if claim_parts.len() > 1 {
+        let pairs = (req.max_judge_pairs / claim_parts.len()).max(12);
+        parts::assess_parts(&claim_parts, &cands, &named, judge, pairs)?
+    } else {
+        Vec::new()
+    };
+    if !part_outcomes.is_empty() {
+        let vs: Vec<Verdict> = part_outcomes.iter().map(|p| p.agg.verdict).collect();
+        agg.verdict = parts::combine(&vs);
+        agg.confidence = part_outcomes
+            .iter()
+            .map(|p| p.agg.confidence)
+            .fold(1.0f32, f32::min);
+    }
     let verdict = (mode == Mode::Check).then_some(agg.verdict);
     let share =
         (agg.support + agg.contradict > 0.0).then(|| agg.support / (agg.support + agg.contradict));
@@ -333,6 +392,10 @@ pub fn build_brief(
                 comp.reserve_source(&cands[ci].hit.source.id);
             }
         }
+    }
+
+    for p in &part_outcomes {
+        parts::add_part_picks(p, &cands, &mut verdict_sides, &mut comp);
     }
 
     let summary_picks = pick_summary(&mut comp, mode, verdict, share);
@@ -536,16 +599,30 @@ pub fn build_brief(
     let verdict_block = (mode == Mode::Check).then(|| {
         let supporting = n_of(&verdict_sides.0);
         let contradicting = n_of(&verdict_sides.1);
+        let mismatches = value_mismatches(&cands, &deciding, &numbers);
+        let parts: Vec<ClaimPart> = part_outcomes
+            .iter()
+            .map(|p| parts::claim_part(p, &cands, &numbers))
+            .collect();
+        let mut conclusion = conclusion(agg.verdict, &items, &agg);
+        if let Some(m) = mismatches.first() {
+            conclusion.push_str(&format!(" Mismatch: {}.", m.describe()));
+        }
+        if !parts.is_empty() {
+            conclusion.push_str(&format!(" {}", parts::summary(&parts)));
+        }
         VerdictBlock {
             verdict: agg.verdict,
             label: agg.verdict.label().to_string(),
             confidence: agg.confidence,
-            conclusion: conclusion(agg.verdict, &items, &agg),
+            conclusion,
             supporting,
             contradicting,
             support_weight: agg.support,
             contradict_weight: agg.contradict,
             relevant_passages: items.len(),
+            mismatches,
+            parts,
         }
     });
 
@@ -896,6 +973,36 @@ fn gap_for(plan: &Plan, a: &Aspect, queries: Vec<String>, modes: Vec<String>, se
 }
 
 /// The verdict's one-line conclusion, generated from the evidence counts.
+/// The value mismatches of the deciding sentences whose sources the brief cites, each
+/// named once.
+fn value_mismatches(
+    cands: &[Cand],
+    deciding: &[(usize, usize)],
+    numbers: &HashMap<verity_types::SourceId, usize>,
+) -> Vec<ValueMismatch> {
+    let mut out: Vec<ValueMismatch> = Vec::new();
+    for &(ci, si) in deciding {
+        let Some(&source) = numbers.get(&cands[ci].hit.source.id) else {
+            continue;
+        };
+        for m in &cands[ci].sents[si].mismatches {
+            let v = ValueMismatch {
+                kind: m.kind.noun().to_string(),
+                claim: m.claim.clone(),
+                evidence: m.evidence.clone(),
+                source,
+            };
+            if !out
+                .iter()
+                .any(|o| o.claim == v.claim && o.evidence == v.evidence)
+            {
+                out.push(v);
+            }
+        }
+    }
+    out
+}
+
 fn conclusion(v: Verdict, items: &[judge::EvidenceItem], agg: &Aggregate) -> String {
     if v == Verdict::NotEnoughEvidence {
         return "No passage in the indexed sources clearly addresses this claim, so they can neither confirm nor refute it; the claim is open until other sources settle it.".to_string();

@@ -79,6 +79,21 @@ pub fn term_set(text: &str) -> BTreeSet<String> {
     terms(text).into_iter().collect()
 }
 
+/// Terms of the capitalised words of a text (and of its numbers): the words it uses as
+/// names. "The Moon" names the Moon; "the largest moon of Saturn" does not.
+pub fn name_terms(text: &str) -> BTreeSet<String> {
+    let capitalised: Vec<&str> = text
+        .split_whitespace()
+        .filter(|w| {
+            w.trim_start_matches(|c: char| !c.is_alphanumeric())
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
+        })
+        .collect();
+    term_set(&capitalised.join(" "))
+}
+
 /// Collapse runs of whitespace into one space and trim.
 pub fn squash(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")

@@ -44,6 +44,17 @@ impl Evidence for Library {
     fn has_dense(&self) -> bool {
         self.has_vectors()
     }
+
+    fn similarity(&self, query: &str, texts: &[&str]) -> Option<Vec<f32>> {
+        let embedder = self.embedder()?;
+        let mut all = Vec::with_capacity(texts.len() + 1);
+        all.push(query);
+        all.extend_from_slice(texts);
+        // A failed embedding only loses this one signal of the topic gate.
+        let vecs = embedder.embed(&all).ok()?;
+        let (q, rest) = vecs.split_first()?;
+        Some(rest.iter().map(|v| verity_embed::cosine(q, v)).collect())
+    }
 }
 
 impl Library {

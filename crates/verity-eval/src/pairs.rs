@@ -255,11 +255,18 @@ fn parse_label(raw: &str) -> Option<Stance> {
 }
 
 fn read_jsonl(path: &Path) -> Result<(Vec<StancePair>, usize), EvalError> {
+    /// `title` and `before` (the source title and the sentence before the evidence) are
+    /// optional; when given, the evidence is shown to the model in Verity's context
+    /// format, as briefs show it ([`verity_judge::in_context`]).
     #[derive(Deserialize)]
     struct Rec {
         claim: String,
         evidence: String,
         label: String,
+        #[serde(default)]
+        title: String,
+        #[serde(default)]
+        before: String,
     }
     let mut out = Vec::new();
     for (i, line) in open(path)?.lines().enumerate() {
@@ -281,9 +288,14 @@ fn read_jsonl(path: &Path) -> Result<(Vec<StancePair>, usize), EvalError> {
                 format!("label `{}` is not supports, refutes or neutral", r.label),
             )
         })?;
+        let evidence = if r.title.trim().is_empty() && r.before.trim().is_empty() {
+            r.evidence
+        } else {
+            verity_judge::in_context(&r.title, &r.before, &r.evidence)
+        };
         out.push(StancePair {
             claim: r.claim,
-            evidence: r.evidence,
+            evidence,
             label,
         });
     }
@@ -452,6 +464,24 @@ mod tests {
             vec![Stance::Supports, Stance::Contradicts, Stance::Neutral]
         );
         assert_eq!(s.pairs[0].claim, "The Orland ferry runs daily.");
+    }
+
+    #[test]
+    fn jsonl_context_is_rendered_in_the_context_format() {
+        let d = tempfile::tempdir().unwrap();
+        let p = write(
+            d.path(),
+            "c.jsonl",
+            r#"{"claim":"Port Vellan is coastal.","evidence":"It lies on the coast.","title":"Port Vellan","before":"Port Vellan is a town.","label":"supports"}
+{"claim":"B.","evidence":"C.","label":"neutral"}
+"#,
+        );
+        let s = load_pairs(&p, PairFormat::Jsonl, Limit::All).unwrap();
+        assert_eq!(
+            s.pairs[0].evidence,
+            "Port Vellan: Port Vellan is a town. It lies on the coast."
+        );
+        assert_eq!(s.pairs[1].evidence, "C.");
     }
 
     #[test]

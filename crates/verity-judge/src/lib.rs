@@ -29,12 +29,14 @@
 //! # Ok::<(), verity_judge::JudgeError>(())
 //! ```
 
+mod context;
 mod cross_encoder;
 pub mod encoder;
 mod error;
 mod lexical;
 mod windows;
 
+pub use context::in_context;
 pub use cross_encoder::{CrossEncoderStance, ScoredPair, StanceConfig};
 pub use error::JudgeError;
 pub use lexical::LexicalStance;

@@ -149,6 +149,29 @@ pub fn render_html(b: &Brief) -> String {
                 links(&v.contradicting)
             );
         }
+        for m in &v.mismatches {
+            let _ = writeln!(
+                o,
+                "<p class=\"small mismatch\">Mismatch: the claim says {}; {} says {}</p>",
+                html_escape(&m.claim),
+                links(&[m.source]),
+                html_escape(&m.evidence)
+            );
+        }
+        if !v.parts.is_empty() {
+            let _ = writeln!(o, "<ol class=\"parts small\">");
+            for p in &v.parts {
+                let _ = writeln!(
+                    o,
+                    "<li>{} — <strong>{}</strong> {}{}</li>",
+                    html_escape(&p.text),
+                    html_escape(&p.label),
+                    links(&p.supporting),
+                    links(&p.contradicting)
+                );
+            }
+            let _ = writeln!(o, "</ol>");
+        }
         if v.verdict == Verdict::NotEnoughEvidence {
             let _ = writeln!(
                 o,

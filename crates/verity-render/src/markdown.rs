@@ -78,7 +78,31 @@ pub fn render_markdown(b: &Brief) -> String {
         if !v.contradicting.is_empty() {
             let _ = writeln!(o, "- Strongest contradiction: {}", list(&v.contradicting));
         }
-        if !v.supporting.is_empty() || !v.contradicting.is_empty() {
+        for m in &v.mismatches {
+            let _ = writeln!(
+                o,
+                "- Mismatch: the claim says {}; [{n}](#source-{n}) says {}",
+                md_escape(&m.claim),
+                md_escape(&m.evidence),
+                n = m.source
+            );
+        }
+        for (i, p) in v.parts.iter().enumerate() {
+            let cites = list(&[p.supporting.as_slice(), p.contradicting.as_slice()].concat());
+            let _ = writeln!(
+                o,
+                "- Part {}: {} — **{}** {}",
+                i + 1,
+                md_escape(&p.text),
+                md_escape(&p.label),
+                cites
+            );
+        }
+        if !v.supporting.is_empty()
+            || !v.contradicting.is_empty()
+            || !v.mismatches.is_empty()
+            || !v.parts.is_empty()
+        {
             o.push('\n');
         }
     }

@@ -151,6 +151,14 @@ pub fn render_terminal(b: &Brief, width: usize, color: bool) -> String {
                 list(&v.contradicting)
             ));
         }
+        for m in &v.mismatches {
+            o.push(wrap(&format!("Mismatch: {}.", m.describe()), width, "  ").join("\n"));
+        }
+        for (i, p) in v.parts.iter().enumerate() {
+            let cites = list(&[p.supporting.as_slice(), p.contradicting.as_slice()].concat());
+            let line = format!("Part {}: {} — {} {}", i + 1, p.text, p.label, cites);
+            o.push(wrap(line.trim_end(), width, "  ").join("\n"));
+        }
         o.push(String::new());
     }
 

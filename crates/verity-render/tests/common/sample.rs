@@ -102,6 +102,30 @@ pub fn sample_claim_brief() -> Brief {
             support_weight: 0.7,
             contradict_weight: 0.65,
             relevant_passages: 2,
+            mismatches: vec![ValueMismatch {
+                kind: "year".into(),
+                claim: "2021".into(),
+                evidence: "2023".into(),
+                source: 2,
+            }],
+            parts: vec![
+                ClaimPart {
+                    text: "The Kestrel barrier was approved unanimously.".into(),
+                    verdict: Verdict::Supported,
+                    label: "Supported".into(),
+                    confidence: 0.7,
+                    supporting: vec![1],
+                    contradicting: vec![],
+                },
+                ClaimPart {
+                    text: "The Kestrel barrier was finished in 2021.".into(),
+                    verdict: Verdict::Contradicted,
+                    label: "Contradicted".into(),
+                    confidence: 0.6,
+                    supporting: vec![],
+                    contradicting: vec![2],
+                },
+            ],
         }),
         summary: vec![
             sentence(s1, c1.clone(), Some(Stance::Supports), 0.95),
@@ -246,6 +270,8 @@ pub fn sample_nee_brief() -> Brief {
         support_weight: 0.0,
         contradict_weight: 0.0,
         relevant_passages: 0,
+        mismatches: vec![],
+        parts: vec![],
     });
     b
 }

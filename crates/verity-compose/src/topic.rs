@@ -1,0 +1,503 @@
+//! Topic gate: a passage is evidence on a claim only when it is about the claim's subject.
+//!
+//! A stance model trained on caption-style NLI reads two sentences about different
+//! things as a contradiction ("the Berlin Wall was a guarded barrier" against a claim
+//! about the Great Wall of China). A careful reader instead asks first whether the
+//! passage is about the claim's subject at all. Here that is decided from measured
+//! signals, never from the stance model:
+//!
+//! - the claim's **subject**: its first named entity (the grammatical subject of most
+//!   claims: "*Colombo* lies on the west coast of Sri Lanka"), or, for a claim without
+//!   a name, the head noun phrase it opens with ("*Face masks* reduce ...");
+//! - whether the sentence **in its context** (source title, the sentence before, the
+//!   sentence) holds that subject: at least three quarters of the subject's IDF weight
+//!   over the candidate passages, including its most distinctive word ("Herod the Great"
+//!   and "Defensive wall" are not the Great Wall of China); a named subject must be named,
+//!   its words capitalised ("the largest moon of Saturn" is not about the Moon);
+//! - whether the sentence itself restates most of the claim (IDF-weighted coverage of
+//!   the claim's terms at least [`RESTATES_CLAIM`]): such a sentence is about the claim
+//!   whatever it calls the subject;
+//! - the embedding similarity of the source's title to the subject, where the library
+//!   has an embedder: a title at least [`TITLE_SIMILARITY`] similar counts as on the
+//!   subject even when the words differ ("USA" for "United States");
+//! - what the sentence itself is about: in a source titled for another named thing, a
+//!   sentence whose subject is that thing or a pronoun for it ("Slightly larger than
+//!   Earth's Moon, Io is ...", "It is observable from Earth ...") is off the subject.
+//!
+//! A sentence that fails the gate is neutral: it never counts toward a verdict and is
+//! never listed as a finding in claim mode.
+
+use std::collections::BTreeSet;
+
+use crate::gather::Cand;
+use crate::judge::Idf;
+use crate::plan::Plan;
+use crate::{text, Evidence};
+
+/// A sentence covering at least this IDF-weighted share of the claim's terms is about the
+/// claim, whatever subject it names.
+pub const RESTATES_CLAIM: f32 = 0.6;
+
+/// Share of the subject's IDF weight the context must hold.
+pub const SUBJECT_SHARE: f32 = 0.75;
+
+/// Cosine similarity of a source title to the subject above which the source is taken to
+/// be about the subject. Measured with MiniLM on titles: aliases sit high ("United States"
+/// / "USA" 0.89), but so do neighbours that are other subjects ("Apollo 11" / "Apollo"
+/// 0.85, "Colombo" / "Sri Lanka" 0.74, "Great Wall of China" / "Berlin Wall" 0.60), so
+/// only a near-alias counts.
+pub const TITLE_SIMILARITY: f32 = 0.87;
+
+/// Words that end a claim's opening noun phrase when it names no entity.
+const PHRASE_ENDS: &[&str] = &[
+    "is",
+    "are",
+    "was",
+    "were",
+    "has",
+    "have",
+    "had",
+    "can",
+    "could",
+    "will",
+    "would",
+    "may",
+    "might",
+    "must",
+    "should",
+    "does",
+    "do",
+    "did",
+    "cause",
+    "causes",
+    "caused",
+    "reduce",
+    "reduces",
+    "increase",
+    "increases",
+    "prevent",
+    "prevents",
+    "protect",
+    "protects",
+    "lead",
+    "leads",
+    "help",
+    "helps",
+    "make",
+    "makes",
+    "work",
+    "works",
+    "kill",
+    "kills",
+    "spread",
+    "spreads",
+    "lower",
+    "lowers",
+    "raise",
+    "raises",
+];
+
+/// What a claim is about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subject {
+    /// As written in the claim ("Great Wall of China").
+    pub label: String,
+    /// Its content terms, stemmed as [`text::term_set`] does.
+    pub terms: BTreeSet<String>,
+    /// A name (a capitalised entity), which a passage must name as one.
+    pub named: bool,
+}
+
+/// The subject of a claim: its first named entity that is not a date, else the words it
+/// opens with up to its verb. `None` when neither gives a content term.
+pub fn subject(plan: &Plan) -> Option<Subject> {
+    let named = plan
+        .entities
+        .iter()
+        .find(|e| !text::term_set(e).is_empty() && !plan.dates.contains(e))
+        .filter(|e| !is_lone_common_opening(&plan.statement, e))
+        .filter(|e| opens_with_name(&plan.statement, e));
+    let (label, is_name) = match named {
+        Some(e) => (e.clone(), true),
+        None => (opening_phrase(&plan.statement)?, false),
+    };
+    let terms = text::term_set(&label);
+    (!terms.is_empty()).then_some(Subject {
+        label,
+        terms,
+        named: is_name,
+    })
+}
+
+/// Whether the claim's subject is the name `entity`: the name comes within its first
+/// three words (after an article or an opening phrase such as "In 1969,"). "The council
+/// vote approving the Clear Taps Programme ..." is about a vote, not the programme.
+fn opens_with_name(statement: &str, entity: &str) -> bool {
+    let body = match statement.split_once(", ") {
+        Some((head, rest)) if head.split_whitespace().count() <= 4 => rest,
+        _ => statement,
+    };
+    let words: Vec<&str> = body.split_whitespace().collect();
+    let first = entity.split_whitespace().next().unwrap_or(entity);
+    words
+        .iter()
+        .take(3)
+        .any(|w| w.trim_matches(|c: char| !c.is_alphanumeric()) == first)
+}
+
+/// A single capitalised word that only opens the claim ("Young patients with ...") is a
+/// capital of position, not a name: the opening phrase describes the subject better.
+fn is_lone_common_opening(statement: &str, entity: &str) -> bool {
+    !entity.contains(' ')
+        && statement.trim_start().starts_with(entity)
+        && statement
+            .split_whitespace()
+            .nth(1)
+            .is_some_and(|w| w.chars().next().is_some_and(|c| c.is_lowercase()) && !is_verb(w))
+}
+
+fn is_verb(w: &str) -> bool {
+    PHRASE_ENDS.contains(
+        &w.to_lowercase()
+            .trim_matches(|c: char| !c.is_alphanumeric()),
+    )
+}
+
+/// The claim's opening noun phrase: its words up to the first verb or function word that
+/// ends it, without a leading article ("The face masks sold ..." → "face masks sold").
+fn opening_phrase(statement: &str) -> Option<String> {
+    let mut words = Vec::new();
+    for w in statement.split_whitespace() {
+        let core = w.trim_matches(|c: char| !c.is_alphanumeric() && c != '-');
+        let lower = core.to_lowercase();
+        if words.is_empty() && ["the", "a", "an"].contains(&lower.as_str()) {
+            continue;
+        }
+        if is_verb(core) || (text::is_stopword(&lower) && !words.is_empty()) || words.len() == 4 {
+            break;
+        }
+        words.push(core.to_string());
+        if w.ends_with([',', ';', ':']) {
+            break;
+        }
+    }
+    let phrase = words.join(" ");
+    (!text::term_set(&phrase).is_empty()).then_some(phrase)
+}
+
+/// Verbs that end a sentence's subject ("Io *is* the fourth-largest moon").
+const SUBJECT_ENDS: &[&str] = &[
+    "is", "are", "was", "were", "has", "have", "had", "can", "could", "will", "would", "may",
+    "might", "must", "does", "did", "remains", "became", "becomes", "lies", "lie", "covers",
+    "includes", "contains", "refers", "means", "consists",
+];
+
+/// Pronouns that stand for what the source is about ("It is observable from Earth").
+const SUBJECT_PRONOUNS: &[&str] = &["it", "its", "they", "their", "this", "these", "he", "she"];
+
+/// What a sentence is about: the names (capitalised words) before its first verb, from
+/// the last comma on ("Slightly larger than Earth's Moon, Io is ..." → `io`), and whether
+/// that is a pronoun (standing for the source's own subject). `None` when no verb comes within
+/// the first 15 words.
+pub fn sentence_subject(sentence: &str) -> Option<(BTreeSet<String>, bool)> {
+    let words: Vec<&str> = sentence.split_whitespace().take(15).collect();
+    let verb = words.iter().enumerate().position(|(i, w)| {
+        let lower = w.to_lowercase();
+        let core = lower.trim_matches(|c: char| !c.is_alphanumeric());
+        // A past tense after the first word ("he relocated", "The tower opened").
+        let past = i > 0 && core.len() > 4 && core.ends_with("ed") && !w.ends_with(',');
+        SUBJECT_ENDS.contains(&core) || past
+    })?;
+    let before = &words[..verb];
+    let from = before
+        .iter()
+        .rposition(|w| w.ends_with(','))
+        .map_or(0, |i| i + 1);
+    let phrase = before[from..].join(" ");
+    let first = phrase
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_lowercase();
+    let pronoun = SUBJECT_PRONOUNS.contains(&first.trim_matches(|c: char| !c.is_alphanumeric()));
+    Some((text::name_terms(&phrase), pronoun))
+}
+
+/// A title without a trailing disambiguation ("Titan (moon)" → "Titan").
+pub fn bare_title(title: &str) -> &str {
+    match title.rfind(" (") {
+        Some(i) if title.ends_with(')') => &title[..i],
+        _ => title,
+    }
+}
+
+/// The inputs of the gate for one sentence.
+pub struct GateInput<'a> {
+    /// Terms of the sentence with its context (title, the sentence before, itself).
+    pub context_terms: &'a BTreeSet<String>,
+    /// Of those, the terms of capitalised words (see [`text::name_terms`]).
+    pub context_names: &'a BTreeSet<String>,
+    /// IDF-weighted coverage of the claim's terms by the sentence itself.
+    pub coverage: f32,
+    /// Embedding similarity of the source title to the subject, when measured.
+    pub title_similarity: Option<f32>,
+    /// Terms of the source's title, disambiguation dropped (see [`bare_title`]).
+    pub title_terms: &'a BTreeSet<String>,
+    /// What the sentence itself is about (see [`sentence_subject`]).
+    pub sentence_subject: Option<&'a (BTreeSet<String>, bool)>,
+}
+
+/// Whether a sentence is about `subject` (see the module docs for the rule).
+pub fn on_subject(subject: &Subject, idf: &Idf, input: &GateInput<'_>) -> bool {
+    // A source about another named thing, in a sentence about that thing ("Io is ...",
+    // "It is observable ..."), speaks of the claim's subject only in passing, however
+    // many of the claim's words it uses.
+    let title_is_other = subject.named
+        && !input.title_terms.is_empty()
+        && subject_share(subject, idf, input.title_terms) < SUBJECT_SHARE;
+    if let Some((about, pronoun)) = input.sentence_subject {
+        let names_subject = subject_share(subject, idf, about) >= SUBJECT_SHARE;
+        let names_title = !about.is_disjoint(input.title_terms);
+        if title_is_other && !names_subject && (*pronoun || names_title) {
+            return false;
+        }
+    }
+    if input.coverage >= RESTATES_CLAIM {
+        return true;
+    }
+    if input
+        .title_similarity
+        .is_some_and(|s| s >= TITLE_SIMILARITY)
+    {
+        return true;
+    }
+    // A name must be named; a described subject ("the council vote") is looser: half of
+    // its words in context, its most distinctive one among them.
+    let (have, share) = if subject.named {
+        (input.context_names, SUBJECT_SHARE)
+    } else {
+        (input.context_terms, 0.5)
+    };
+    subject_share(subject, idf, have) >= share
+        && rarest(subject, idf).is_none_or(|t| have.contains(t))
+}
+
+/// Sets `on_subject` on every sentence of `cands`. Where the words alone leave all of a
+/// candidate's sentences off the subject, its title's embedding similarity to the subject
+/// is measured (once per candidate, in one batch) and may bring it back.
+pub(crate) fn gate(cands: &mut [Cand], subject: &Subject, idf: &Idf, ev: &dyn Evidence) {
+    let apply = |cands: &mut [Cand]| {
+        let mut off = Vec::new();
+        for (ci, c) in cands.iter_mut().enumerate() {
+            let sim = c.title_similarity;
+            let title = c.hit.source.meta.title.as_deref().unwrap_or("");
+            let title_terms = text::term_set(bare_title(title));
+            for s in &mut c.sents {
+                let about = sentence_subject(&s.text);
+                let input = GateInput {
+                    context_terms: &s.context_terms,
+                    context_names: &s.context_names,
+                    coverage: s.coverage,
+                    title_similarity: sim,
+                    title_terms: &title_terms,
+                    sentence_subject: about.as_ref(),
+                };
+                s.on_subject = on_subject(subject, idf, &input);
+            }
+            if sim.is_none() && c.sents.iter().all(|s| !s.on_subject) {
+                off.push(ci);
+            }
+        }
+        off
+    };
+    let off = apply(cands);
+    let titled: Vec<(usize, String)> = off
+        .into_iter()
+        .filter_map(|ci| {
+            let title = cands[ci].hit.source.meta.title.as_deref()?;
+            Some((ci, bare_title(title).to_string()))
+        })
+        .filter(|(_, t)| !t.trim().is_empty())
+        .collect();
+    if titled.is_empty() {
+        return;
+    }
+    let titles: Vec<&str> = titled.iter().map(|(_, t)| t.as_str()).collect();
+    let Some(sims) = ev.similarity(&subject.label, &titles) else {
+        return;
+    };
+    for ((ci, _), sim) in titled.iter().zip(sims) {
+        cands[*ci].title_similarity = Some(sim);
+    }
+    apply(cands);
+}
+
+/// IDF-weighted share of the subject's terms found in `have` (terms no candidate holds
+/// weigh as the rarest ones do: a name no passage uses is still missing).
+fn subject_share(subject: &Subject, idf: &Idf, have: &BTreeSet<String>) -> f32 {
+    let total: f32 = subject.terms.iter().map(|t| idf.idf(t)).sum();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    let got: f32 = subject
+        .terms
+        .iter()
+        .filter(|t| have.contains(*t))
+        .map(|t| idf.idf(t))
+        .sum();
+    got / total
+}
+
+/// The subject's most distinctive term among the candidates that hold any of it.
+fn rarest<'a>(subject: &'a Subject, idf: &Idf) -> Option<&'a String> {
+    subject
+        .terms
+        .iter()
+        .filter(|t| idf.df(t) > 0)
+        .min_by(|a, b| idf.df(a).cmp(&idf.df(b)).then(b.len().cmp(&a.len())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::brief::Mode;
+    use crate::plan::plan;
+
+    fn subj(claim: &str) -> Subject {
+        subject(&plan(claim, Mode::Check).unwrap()).unwrap()
+    }
+
+    fn idf_of(texts: &[&str]) -> Idf {
+        Idf::from_term_sets(texts.iter().map(|t| text::term_set(t)).collect())
+    }
+
+    #[test]
+    fn subject_is_the_first_name_or_the_opening_phrase() {
+        assert_eq!(
+            subj("The Kestrel Barrier was built to hold back tides.").label,
+            "Kestrel Barrier"
+        );
+        assert_eq!(
+            subj("Port Vellan lies on the west coast of Harlow Island.").label,
+            "Port Vellan"
+        );
+        assert_eq!(
+            subj("Face masks reduce the spread of coughs.").label,
+            "Face masks"
+        );
+        // A capital of position is not a name.
+        assert_eq!(
+            subj("Young swimmers in Port Vellan train at dawn.").label,
+            "Young swimmers"
+        );
+        assert_eq!(
+            subj("In 1850, Port Vellan was a village.").label,
+            "Port Vellan"
+        );
+        // A name inside a described subject is not the subject.
+        assert_eq!(
+            subj("The council vote approving the Clear Taps Programme was unanimous.").label,
+            "council vote approving"
+        );
+    }
+
+    #[test]
+    fn another_subject_is_off_and_the_same_subject_in_context_is_on() {
+        let texts = [
+            "Kestrel Barrier: The Kestrel Barrier is a tidal wall on the Vell estuary.",
+            "Dunmore Wall: The Dunmore Wall was a guarded wall built to stop raids.",
+            "Harlow: Harlow is an island. Its wall was built in 1850.",
+            "Kestrel Barrier: It was built to protect the town against raids.",
+        ];
+        let idf = idf_of(&texts);
+        let s = subj("The Kestrel Barrier was built to protect against raids.");
+        let gate = |t: &str, coverage: f32| {
+            on_subject(
+                &s,
+                &idf,
+                &GateInput {
+                    context_terms: &text::term_set(t),
+                    context_names: &text::name_terms(t),
+                    coverage,
+                    title_similarity: None,
+                    title_terms: &text::term_set(t.split(':').next().unwrap_or("")),
+                    sentence_subject: sentence_subject(t.split(": ").nth(1).unwrap_or(t)).as_ref(),
+                },
+            )
+        };
+        assert!(!gate(texts[1], 0.3), "another wall is another subject");
+        assert!(
+            !gate("Herod the Great: He built a barrier wall.", 0.3),
+            "2 of 3 words"
+        );
+        assert!(
+            !gate("Kestrel Bay: a kestrel nests by the barrier.", 0.3),
+            "not named"
+        );
+        assert!(!gate(texts[2], 0.1));
+        // "It was built ..." is about the barrier: its title says so.
+        assert!(gate(texts[3], 0.5));
+        // A sentence that restates the claim is about it, whatever it calls the subject,
+        // unless it is about its own source's named subject.
+        assert!(gate(
+            "Vell estuary: A barrier there was built against raids.",
+            0.7
+        ));
+        assert!(!gate(texts[1], 0.7));
+    }
+
+    #[test]
+    fn a_sentence_about_another_named_thing_is_off_subject() {
+        let texts = [
+            "Kestrel Barrier: The Kestrel Barrier is the only tidal wall in Port Vellan.",
+            "Dunmore Weir: Slightly taller than the Kestrel Barrier, the Dunmore Weir is a dam.",
+            "Dunmore Weir: It is lower than the Kestrel Barrier.",
+            "Vell estuary: The Kestrel Barrier is the estuary's only tidal wall.",
+        ];
+        let idf = idf_of(&texts);
+        let s = subj("The Kestrel Barrier is the only tidal wall in Port Vellan.");
+        let gate = |t: &str| {
+            let (title, sentence) = t.split_once(": ").unwrap();
+            on_subject(
+                &s,
+                &idf,
+                &GateInput {
+                    context_terms: &text::term_set(t),
+                    context_names: &text::name_terms(t),
+                    coverage: 0.3,
+                    title_similarity: None,
+                    title_terms: &text::term_set(bare_title(title)),
+                    sentence_subject: sentence_subject(sentence).as_ref(),
+                },
+            )
+        };
+        assert!(gate(texts[0]));
+        assert!(!gate(texts[1]), "about the weir");
+        assert!(!gate(texts[2]), "'it' is the weir");
+        assert!(gate(texts[3]), "about the barrier, in another source");
+        assert_eq!(bare_title("Titan (moon)"), "Titan");
+        assert_eq!(
+            sentence_subject("Slightly larger than the Moon, Io is a moon.").map(|s| s.0),
+            Some(text::term_set("Io"))
+        );
+    }
+
+    #[test]
+    fn a_similar_title_counts_when_words_differ() {
+        let idf = idf_of(&["Vellan: A port.", "Harlow: An island."]);
+        let s = subj("Port Vellan is a fishing town.");
+        let none = BTreeSet::new();
+        let input = |sim| GateInput {
+            context_terms: &none,
+            context_names: &none,
+            coverage: 0.0,
+            title_similarity: sim,
+            title_terms: &none,
+            sentence_subject: None,
+        };
+        assert!(!on_subject(&s, &idf, &input(None)));
+        assert!(!on_subject(&s, &idf, &input(Some(0.4))));
+        assert!(!on_subject(&s, &idf, &input(Some(0.8))));
+        assert!(on_subject(&s, &idf, &input(Some(0.9))));
+    }
+}
