@@ -1,13 +1,14 @@
-//! `verity eval stance|retrieval|build-healthver`: measure Verity on plain files.
+//! `verity eval stance|retrieval|claims|build-healthver|build-checkcovid`: measure Verity
+//! on plain files.
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
 use std::io::Write;
 use std::path::PathBuf;
-use verity_engine::{IngestOptions, Library, LibraryOptions, ModelsMode};
-use verity_eval::{Limit, PairFormat};
-use verity_types::{SearchMode, SearchRequest};
+use verity_engine::{CheckRequest, IngestOptions, Library, LibraryOptions, Mode, ModelsMode};
+use verity_eval::{ClaimPrediction, Limit, PairFormat};
+use verity_types::{NoProgress, SearchMode, SearchRequest};
 
 #[derive(Subcommand)]
 pub enum EvalCommand {
@@ -15,10 +16,21 @@ pub enum EvalCommand {
     Stance(StanceArgs),
     /// nDCG@10, Recall@10/@100 and MRR for bm25, dense and hybrid on a BEIR-style task.
     Retrieval(RetrievalArgs),
+    /// Check labelled claims against the library at --data: accuracy, per-class P/R/F1,
+    /// per-kind accuracy, confusion matrix and seconds per claim.
+    Claims(ClaimsArgs),
     /// Turn HealthVer's CSV into a BEIR-style retrieval task (corpus, queries, qrels).
     BuildHealthver {
         /// healthver_test.csv (or dev).
         csv: PathBuf,
+        /// Output directory.
+        out: PathBuf,
+    },
+    /// Turn a Check-COVID folder into corpus.jsonl (to ingest), claims.jsonl (test) and
+    /// claims-dev.jsonl (for `verity eval claims`).
+    BuildCheckcovid {
+        /// The Check-COVID folder (corpus.json and the covidCheck_*.json files).
+        dir: PathBuf,
         /// Output directory.
         out: PathBuf,
     },
@@ -43,6 +55,24 @@ pub struct StanceArgs {
     /// Use only the first N pairs.
     #[arg(long)]
     limit: Option<usize>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct ClaimsArgs {
+    /// Claims file: JSONL with `claim`, `label` (supported, contradicted or
+    /// not_enough_evidence) and an optional `kind`; other fields are ignored.
+    #[arg(long)]
+    claims: PathBuf,
+    /// Write one JSON line per claim: gold and predicted class, verdict, confidence and
+    /// the cited passages.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Check only the first N claims.
+    #[arg(long)]
+    limit: Option<usize>,
+    /// Print the report as JSON.
     #[arg(long)]
     json: bool,
 }
@@ -93,10 +123,77 @@ pub fn run(cmd: &EvalCommand, data: &std::path::Path, no_models: bool, quiet: bo
             }
         }
         EvalCommand::Retrieval(a) => retrieval(a, no_models, &bars)?,
+        EvalCommand::Claims(a) => claims(a, data, no_models, quiet, &bars)?,
         EvalCommand::BuildHealthver { csv, out } => {
             let s = verity_eval::build_healthver_retrieval(csv, out)?;
             println!("{}", serde_json::to_string_pretty(&s)?);
         }
+        EvalCommand::BuildCheckcovid { dir, out } => {
+            let s = verity_eval::build_checkcovid(dir, out).with_context(|| {
+                format!("building the Check-COVID task from `{}`", dir.display())
+            })?;
+            println!("{}", serde_json::to_string_pretty(&s)?);
+            let shared = s.test_nei_sharing_a_claim + s.dev_nei_sharing_a_claim;
+            if shared > 0 && !quiet {
+                eprintln!(
+                    "note: {shared} not_enough_evidence claims repeat the text of a supported or \
+                     contradicted claim (Check-COVID labels a claim against one abstract's \
+                     sentences); against the whole corpus at most one of each pair can be right"
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `verity eval claims`: every claim through the same check as `verity check` (default
+/// options, the installed models unless --no-models), scored by verity-eval.
+fn claims(
+    a: &ClaimsArgs,
+    data: &std::path::Path,
+    no_models: bool,
+    quiet: bool,
+    bars: &crate::progress::Bars,
+) -> Result<()> {
+    let limit = a.limit.map(Limit::First).unwrap_or(Limit::All);
+    let set = verity_eval::load_claims(&a.claims, limit)?;
+    // Read-only: an evaluation neither recovers, ingests nor saves checks to the history.
+    let lib = Library::open(LibraryOptions {
+        models: ModelsMode::from_no_models(no_models),
+        read_only: true,
+        ..LibraryOptions::new(data)
+    })
+    .with_context(|| format!("could not open the library in `{}`", data.display()))?;
+    if !quiet {
+        for n in lib.notices() {
+            eprintln!("note: {n}");
+        }
+    }
+    let (sources, ..) = lib.stats()?;
+    if sources == 0 {
+        anyhow::bail!(
+            "the library in `{}` is empty: ingest the claims' corpus first \
+             (`verity --data {} ingest corpus.jsonl`)",
+            data.display(),
+            data.display()
+        );
+    }
+    let today = chrono::Local::now().date_naive();
+    let mut check =
+        |claim: &str| -> Result<ClaimPrediction, Box<dyn std::error::Error + Send + Sync>> {
+            let req = CheckRequest::new(claim, Mode::Check);
+            let brief = lib.run_check(&req, today, &NoProgress)?;
+            Ok(ClaimPrediction::from_brief(&brief).ok_or("the brief has no verdict")?)
+        };
+    let report = verity_eval::eval_claims(&set, &mut check, a.out.as_deref(), bars)?;
+    bars.finish();
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("{}", report.render_text());
+    }
+    if let (Some(out), false) = (&a.out, quiet) {
+        eprintln!("wrote {} verdicts to {}", report.claims, out.display());
     }
     Ok(())
 }

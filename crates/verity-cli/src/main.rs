@@ -74,7 +74,7 @@ enum Command {
     /// Measure ingest throughput, search latency and brief latency (generated corpus, or
     /// `--library` for the library at --data).
     Bench(bench::BenchArgs),
-    /// Evaluate stance and retrieval on your own labelled files.
+    /// Evaluate stance, retrieval and claim verdicts on your own labelled files.
     #[command(subcommand)]
     Eval(eval::EvalCommand),
     /// Serve the JSON API and the web page.

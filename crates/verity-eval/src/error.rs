@@ -30,6 +30,43 @@ pub enum EvalError {
     /// The stance judge failed.
     #[error(transparent)]
     Judge(#[from] verity_judge::JudgeError),
+
+    /// A line of a claims file is not a JSON object with a text `claim` and a `label`.
+    #[error(
+        "`{}` line {line}: not a claim record (each line needs a JSON object with `claim` and `label`)",
+        path.display()
+    )]
+    ClaimRecord {
+        path: PathBuf,
+        line: usize,
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// A claim record whose `claim` is empty.
+    #[error("`{}` line {line}: the claim is empty", path.display())]
+    EmptyClaim { path: PathBuf, line: usize },
+
+    /// A gold label outside the set the file format allows.
+    #[error(
+        "`{}` line {line}: label `{label}` is not one of {expected}",
+        path.display()
+    )]
+    UnknownLabel {
+        path: PathBuf,
+        line: usize,
+        label: String,
+        expected: &'static str,
+    },
+
+    /// Checking one claim failed (the engine's error is the source).
+    #[error("checking the claim on line {line} (`{claim}`) failed")]
+    Check {
+        line: usize,
+        claim: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 impl EvalError {

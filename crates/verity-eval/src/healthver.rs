@@ -129,7 +129,7 @@ pub fn build_healthver_retrieval(
     })
 }
 
-fn write_jsonl<T: Serialize>(path: &Path, items: &[T]) -> Result<(), EvalError> {
+pub(crate) fn write_jsonl<T: Serialize>(path: &Path, items: &[T]) -> Result<(), EvalError> {
     let f = std::fs::File::create(path).map_err(|e| EvalError::io(path, e))?;
     let mut w = std::io::BufWriter::new(f);
     for it in items {

@@ -9,8 +9,14 @@
 //! - **Retrieval** (BEIR layout): [`load_corpus`], [`load_queries`], [`load_qrels`];
 //!   [`eval_retrieval`] runs any search function and computes nDCG@10, Recall@10,
 //!   Recall@100 and MRR@10 with [`metrics`].
+//! - **Claims**: [`load_claims`] reads labelled claims (JSONL: `claim`, `label`, `kind`);
+//!   [`eval_claims`] runs any claim checker over them (the CLI passes the engine's claim
+//!   check) and returns a [`ClaimsReport`] (accuracy, per-class precision / recall / F1,
+//!   macro-F1, per-kind accuracy, a confusion matrix with a `mixed` column, seconds per
+//!   claim), writing one [`ClaimOutcome`] per claim when asked.
 //! - **Builders**: [`build_healthver_retrieval`] turns HealthVer's claim–evidence pairs
-//!   into a retrieval task.
+//!   into a retrieval task; [`build_checkcovid`] turns Check-COVID into a corpus and
+//!   claims files for claim-level evaluation.
 //!
 //! ```no_run
 //! use std::path::Path;
@@ -24,12 +30,23 @@
 //! # Ok::<(), verity_eval::EvalError>(())
 //! ```
 
+mod checkcovid;
+mod claims;
 mod error;
 mod healthver;
 mod pairs;
 mod retrieval;
 mod stance;
 
+pub use checkcovid::{
+    build_checkcovid, CheckCovidSummary, CHECKCOVID_CORPUS, CHECKCOVID_DEV_FILE,
+    CHECKCOVID_TEST_FILES,
+};
+pub use claims::{
+    claims_report, eval_claims, load_claims, CitedBy, CitedPassage, ClaimChecker, ClaimClass,
+    ClaimClassMetrics, ClaimConfusion, ClaimOutcome, ClaimPrediction, ClaimSet, ClaimTiming,
+    ClaimsReport, KindAccuracy, LabelledClaim, VerdictSide, NO_KIND,
+};
 pub use error::EvalError;
 pub use healthver::{build_healthver_retrieval, HealthVerRetrievalSummary};
 pub use pairs::{load_pairs, Limit, PairFormat, PairSet, StancePair};
