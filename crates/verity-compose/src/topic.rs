@@ -271,14 +271,14 @@ pub fn on_subject(subject: &Subject, idf: &Idf, input: &GateInput<'_>) -> bool {
     {
         return true;
     }
-    // A name must be named; a described subject ("the council vote") is looser: half of
-    // its words in context, its most distinctive one among them.
-    let (have, share) = if subject.named {
-        (input.context_names, SUBJECT_SHARE)
+    // A name must be named (capitalised); a described subject ("the council vote") may be
+    // written either way.
+    let have = if subject.named {
+        input.context_names
     } else {
-        (input.context_terms, 0.5)
+        input.context_terms
     };
-    subject_share(subject, idf, have) >= share
+    subject_share(subject, idf, have) >= SUBJECT_SHARE
         && rarest(subject, idf).is_none_or(|t| have.contains(t))
 }
 
