@@ -588,7 +588,8 @@ pub async fn list_checks(
         items,
         offset,
         limit,
-        next_offset: more.then_some(offset + limit),
+        // No next page past usize::MAX (`offset + limit` would overflow).
+        next_offset: more.then(|| offset.checked_add(limit)).flatten(),
     }))
 }
 
