@@ -173,7 +173,10 @@ pub fn sources(list: &[Source]) {
             style(&s.id).cyan(),
             date,
             s.meta.kind.map(|k| k.as_str()).unwrap_or("other"),
-            style(terminal_safe(s.meta.title.as_deref().unwrap_or("(untitled)"))).bold()
+            style(terminal_safe(
+                s.meta.title.as_deref().unwrap_or("(untitled)")
+            ))
+            .bold()
         );
         let mut line = format!(
             "                  {} · {} · {} passages",

@@ -59,7 +59,11 @@ fn fifos_and_device_links_are_refused_not_read() {
     // A FIFO with no writer (reading it would hang the ingest) and a link to
     // /dev/zero (metadata length 0, endless content).
     let fifo = docs.join("pipe.txt");
-    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
     let zero = docs.join("zero.md");
     std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
 
@@ -84,7 +88,10 @@ fn fifos_and_device_links_are_refused_not_read() {
         assert_eq!(f["reason"], "special_file", "{r}");
         assert_eq!(f["location"], path.display().to_string());
         let msg = f["message"].as_str().unwrap();
-        assert!(msg.contains(&path.display().to_string()) && msg.contains(kind), "{msg}");
+        assert!(
+            msg.contains(&path.display().to_string()) && msg.contains(kind),
+            "{msg}"
+        );
     }
 }
 
@@ -131,7 +138,10 @@ fn search_and_sources_print_no_terminal_escapes() {
         for bad in ['\u{1b}', '\u{7}', '\u{9b}'] {
             assert!(!text.contains(bad), "{bad:?} in {text:?}");
         }
-        assert!(!text.contains("pwned") && !text.contains("ZXZpbA"), "{text}");
+        assert!(
+            !text.contains("pwned") && !text.contains("ZXZpbA"),
+            "{text}"
+        );
     }
     let text = String::from_utf8(search.stdout).unwrap();
     // The title keeps its words; only the sequences between them are gone.

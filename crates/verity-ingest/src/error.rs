@@ -25,8 +25,13 @@ pub enum IngestError {
 
     /// Not a regular file: a FIFO, socket or device (or a link to one). Such a file is
     /// never opened — a FIFO would block the read and `/dev/zero` never ends.
-    #[error("refused `{location}`: it is {kind}, not a regular file; Verity reads only regular files")]
-    SpecialFile { location: String, kind: &'static str },
+    #[error(
+        "refused `{location}`: it is {kind}, not a regular file; Verity reads only regular files"
+    )]
+    SpecialFile {
+        location: String,
+        kind: &'static str,
+    },
 
     /// HTML nested deeper than [`crate::MAX_HTML_DEPTH`] elements.
     #[error("refused `{location}`: its HTML nests elements more than {limit} deep (the nesting cap, `MAX_HTML_DEPTH`); pages that deep are built to stall parsers, not to be read")]

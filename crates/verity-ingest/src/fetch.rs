@@ -23,7 +23,8 @@ use std::time::{Duration, Instant};
 use url::{Host, Url};
 
 /// What raises the fetch size cap, for `too_large` messages.
-const FETCH_MAX_BYTES_SETTING: &str = "the fetch cap (`FetchOptions::max_bytes`, 20 MiB by default)";
+const FETCH_MAX_BYTES_SETTING: &str =
+    "the fetch cap (`FetchOptions::max_bytes`, 20 MiB by default)";
 
 /// How to fetch URLs.
 #[derive(Debug, Clone)]

@@ -43,8 +43,8 @@ const LABEL_NODE_BUDGET: usize = 64;
 
 /// Elements that never hold children.
 const VOID_TAGS: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "meta",
-    "param", "source", "track", "wbr", "basefont", "bgsound", "frame",
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "meta", "param",
+    "source", "track", "wbr", "basefont", "bgsound", "frame",
 ];
 
 /// Elements whose end tag may be left out, and that the tree builder closes itself
@@ -101,9 +101,10 @@ impl html5ever::tokenizer::TokenSink for DepthSink {
         match tag.kind {
             TagKind::StartTag => {
                 let in_foreign = self.foreign.get() > 0;
-                let counted = !VOID_TAGS.contains(&name)
-                    && !SELF_CLOSING_BY_PARSER.contains(&name)
-                    && !(in_foreign && tag.self_closing);
+                let leaf = VOID_TAGS.contains(&name)
+                    || SELF_CLOSING_BY_PARSER.contains(&name)
+                    || (in_foreign && tag.self_closing);
+                let counted = !leaf;
                 if counted {
                     if matches!(name, "svg" | "math") {
                         self.foreign.set(self.foreign.get() + 1);
@@ -1231,7 +1232,10 @@ mod tests {
         // Real nesting just under the cap is read.
         let ok = nested_divs(MAX_HTML_DEPTH - 4);
         let (_, text) = read_html_capped(&ok, None, "ok.html").unwrap();
-        assert!(text.contains("deep text") && text.contains("Kellbridge"), "{text}");
+        assert!(
+            text.contains("deep text") && text.contains("Kellbridge"),
+            "{text}"
+        );
     }
 
     #[test]

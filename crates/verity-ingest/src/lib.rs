@@ -22,6 +22,19 @@
 //! "quick links" lists, headers, footers, forms) is removed by tag, role, class/id words
 //! and link density; `<main>` / `<article>` is preferred when present.
 //!
+//! ## Hostile input
+//! * Only regular files are read. The type is checked after following symbolic links
+//!   and before opening, so a FIFO is never opened (it would block) and `/dev/zero`
+//!   (length 0, endless) is never read; [`walk`] lists such files as skipped, and a
+//!   path to one given directly is a `special_file` error.
+//! * Every file is read through `take(max_bytes + 1)`: a file that grows, or whose
+//!   length is not what it says, stops one byte past [`ReadOptions::max_bytes`]
+//!   (`--max-size-mb`, 50 MB by default) with a `too_large` error naming the file, the
+//!   cap and the setting.
+//! * HTML nested deeper than [`MAX_HTML_DEPTH`] (512) elements is refused
+//!   (`too_deep`) after one linear tokenizer pass, before the tree builder (quadratic
+//!   in depth) sees it.
+//!
 //! ## Errors
 //! A bad input yields an [`IngestError`] naming the file or URL and the reason, with a
 //! stable [`IngestError::reason_code`] for summaries. For JSONL a bad line is one `Err`
@@ -910,7 +923,10 @@ mod tests {
         assert_eq!(e.reason_code(), "too_large");
         assert_eq!(taken.get(), 10_001, "read one byte past the cap, no more");
         let msg = e.to_string();
-        assert!(msg.contains("/x/zero.txt") && msg.contains("10000 bytes"), "{msg}");
+        assert!(
+            msg.contains("/x/zero.txt") && msg.contains("10000 bytes"),
+            "{msg}"
+        );
         assert!(msg.contains(MAX_BYTES_SETTING), "{msg}");
         let ok = read_capped(&b"abc"[..], 3, &o, "x").unwrap();
         assert_eq!(ok, b"abc");

@@ -2,6 +2,7 @@
 //! reading. Every fixture is made here, in a temporary folder.
 
 #![cfg(unix)]
+#![allow(clippy::unwrap_used)]
 
 use std::os::unix::net::UnixListener;
 use std::path::Path;
@@ -42,7 +43,11 @@ fn walk_skips_fifos_devices_and_sockets_without_opening_them() {
             .map(|s| s.reason.clone())
             .unwrap_or_else(|| panic!("{name} not reported: {:?}", r.skipped))
     };
-    assert!(reason("pipe.txt").contains("FIFO"), "{}", reason("pipe.txt"));
+    assert!(
+        reason("pipe.txt").contains("FIFO"),
+        "{}",
+        reason("pipe.txt")
+    );
     assert!(reason("zero.txt").contains("character device"));
     assert!(reason("sock.md").contains("socket"));
 }
@@ -63,7 +68,10 @@ fn explicit_special_files_are_refused_by_name() {
         assert_eq!(e.reason_code(), "special_file");
         assert_eq!(e.location(), path.display().to_string());
         let msg = e.to_string();
-        assert!(msg.contains(&path.display().to_string()) && msg.contains(kind), "{msg}");
+        assert!(
+            msg.contains(&path.display().to_string()) && msg.contains(kind),
+            "{msg}"
+        );
     }
     let e = only_err(read_file(Path::new("/dev/null"), &ReadOptions::default()));
     assert_eq!(e.reason_code(), "special_file");

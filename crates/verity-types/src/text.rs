@@ -122,7 +122,10 @@ mod tests {
         // Clipboard write (OSC 52), C1 CSI, bare controls; \n and \t stay.
         assert_eq!(t("x\u{1b}]52;c;ZXZpbA==\u{7}y"), "xy");
         assert_eq!(t("\u{9b}2Jclear"), "clear");
-        assert_eq!(t("bell\u{7} back\u{8}space\r\nline\tcol\u{7f}"), "bell backspace\nline\tcol");
+        assert_eq!(
+            t("bell\u{7} back\u{8}space\r\nline\tcol\u{7f}"),
+            "bell backspace\nline\tcol"
+        );
         assert_eq!(t("\u{1b}cRIS"), "RIS");
         // Plain text is untouched and not copied.
         assert!(matches!(
