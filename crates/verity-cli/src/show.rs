@@ -4,7 +4,7 @@ use console::style;
 use serde_json::{json, Value};
 use verity_engine::IngestReport;
 use verity_models::{InstalledModel, ModelDir};
-use verity_types::{char_to_byte, SearchHit, SearchMode, Source};
+use verity_types::{char_to_byte, terminal_safe, SearchHit, SearchMode, Source};
 
 pub fn ingest_report(r: &IngestReport) {
     println!(
@@ -33,14 +33,25 @@ pub fn ingest_report(r: &IngestReport) {
             String::new()
         }
     );
+    // File names and messages quote the inputs: print them without escapes.
     for (copy, orig) in &r.duplicate_links {
-        println!("  {} {copy} is a copy of {orig}", style("linked").yellow());
+        println!(
+            "  {} {} is a copy of {}",
+            style("linked").yellow(),
+            terminal_safe(copy),
+            terminal_safe(orig)
+        );
     }
     for f in &r.failed {
-        println!("  {} {}", style("failed").red(), f.message);
+        println!("  {} {}", style("failed").red(), terminal_safe(&f.message));
     }
     for f in &r.skipped {
-        println!("  {} {}: {}", style("skipped").dim(), f.location, f.message);
+        println!(
+            "  {} {}: {}",
+            style("skipped").dim(),
+            terminal_safe(&f.location),
+            terminal_safe(&f.message)
+        );
     }
 }
 
@@ -48,7 +59,8 @@ fn location(s: &Source) -> &str {
     s.meta.url.as_deref().unwrap_or(&s.location)
 }
 
-/// Passage text with highlighted ranges in bold.
+/// Passage text with highlighted ranges in bold, escape sequences and control
+/// characters removed (piece by piece, so the ranges' offsets still hold).
 fn highlighted(text: &str, ranges: &[(u64, u64)]) -> String {
     let mut out = String::with_capacity(text.len() + ranges.len() * 8);
     let mut last = 0usize;
@@ -59,11 +71,16 @@ fn highlighted(text: &str, ranges: &[(u64, u64)]) -> String {
         if bs < last {
             continue;
         }
-        out.push_str(&text[last..bs]);
-        out.push_str(&style(&text[bs..be]).bold().yellow().to_string());
+        out.push_str(&terminal_safe(&text[last..bs]));
+        out.push_str(
+            &style(terminal_safe(&text[bs..be]))
+                .bold()
+                .yellow()
+                .to_string(),
+        );
         last = be;
     }
-    out.push_str(&text[last..]);
+    out.push_str(&terminal_safe(&text[last..]));
     out
 }
 
@@ -75,7 +92,7 @@ pub fn hits(hits: &[SearchHit], mode: SearchMode) {
     let width = console::Term::stdout().size().1.clamp(40, 110) as usize;
     for (i, h) in hits.iter().enumerate() {
         let s = &h.source;
-        let title = s.meta.title.as_deref().unwrap_or("(untitled)");
+        let title = terminal_safe(s.meta.title.as_deref().unwrap_or("(untitled)"));
         println!(
             "{} {}  {}",
             style(format!("[{}]", i + 1)).cyan().bold(),
@@ -96,10 +113,10 @@ pub fn hits(hits: &[SearchHit], mode: SearchMode) {
                 .unwrap_or("other")
                 .to_string(),
         );
-        println!("    {}", style(meta.join(" · ")).dim());
+        println!("    {}", style(terminal_safe(&meta.join(" · "))).dim());
         println!(
             "    {}  {}",
-            style(location(s)).underlined(),
+            style(terminal_safe(location(s))).underlined(),
             style(format!("chars {}..{}", h.passage.start, h.passage.end)).dim()
         );
         let body = highlighted(&h.passage.text, &h.highlights);
@@ -107,7 +124,7 @@ pub fn hits(hits: &[SearchHit], mode: SearchMode) {
             println!("    {line}");
         }
         if let Some(a) = &s.meta.attribution {
-            println!("    {}", style(a).dim().italic());
+            println!("    {}", style(terminal_safe(a)).dim().italic());
         }
         println!();
     }
@@ -156,7 +173,10 @@ pub fn sources(list: &[Source]) {
             style(&s.id).cyan(),
             date,
             s.meta.kind.map(|k| k.as_str()).unwrap_or("other"),
-            style(s.meta.title.as_deref().unwrap_or("(untitled)")).bold()
+            style(terminal_safe(
+                s.meta.title.as_deref().unwrap_or("(untitled)")
+            ))
+            .bold()
         );
         let mut line = format!(
             "                  {} · {} · {} passages",
@@ -167,7 +187,7 @@ pub fn sources(list: &[Source]) {
         if let Some(d) = &s.duplicate_of {
             line.push_str(&format!(" · copy of {d}"));
         }
-        println!("{}", style(line).dim());
+        println!("{}", style(terminal_safe(&line)).dim());
     }
     println!("{} sources", list.len());
 }

@@ -22,8 +22,11 @@ use verity_types::{Document, PassageId, PassageSpan, Progress, SourceId};
 pub struct IngestOptions {
     /// Allow URLs that resolve to loopback or private addresses.
     pub allow_private: bool,
-    /// Largest file accepted, in bytes.
+    /// Largest file accepted, in bytes; enforced while reading.
     pub max_bytes: u64,
+    /// What raises `max_bytes`, named in `too_large` failures (`--max-size-mb` by
+    /// default; the server names its own setting).
+    pub max_bytes_setting: &'static str,
     /// Extra publisher-kind rules (TOML), on top of the built-in table.
     pub kind_rules: Option<PathBuf>,
     /// Attribution line stored with every source of this run (e.g. a licence).
@@ -55,6 +58,7 @@ impl Default for IngestOptions {
         IngestOptions {
             allow_private: false,
             max_bytes: verity_ingest::DEFAULT_MAX_BYTES,
+            max_bytes_setting: verity_ingest::MAX_BYTES_SETTING,
             kind_rules: None,
             attribution: None,
             embed: true,
@@ -332,6 +336,7 @@ impl Library {
         }
         let ropts = ReadOptions {
             max_bytes: opts.max_bytes,
+            max_bytes_setting: opts.max_bytes_setting,
             kind_rules,
         };
 

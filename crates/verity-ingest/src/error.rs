@@ -13,13 +13,29 @@ pub enum IngestError {
     #[error("`{location}` has no text: {detail}; skipped")]
     Empty { location: String, detail: String },
 
-    /// Over the size cap. `size` is `None` when the body was streamed and cut off.
-    #[error("{}", too_large_message(.location, *.size, *.limit))]
+    /// Over the size cap. `size` is `None` when the input was streamed and cut off one
+    /// byte past the cap. `setting` names the flag or setting that raises the cap.
+    #[error("{}", too_large_message(.location, *.size, *.limit, .setting))]
     TooLarge {
         location: String,
         size: Option<u64>,
         limit: u64,
+        setting: &'static str,
     },
+
+    /// Not a regular file: a FIFO, socket or device (or a link to one). Such a file is
+    /// never opened — a FIFO would block the read and `/dev/zero` never ends.
+    #[error(
+        "refused `{location}`: it is {kind}, not a regular file; Verity reads only regular files"
+    )]
+    SpecialFile {
+        location: String,
+        kind: &'static str,
+    },
+
+    /// HTML nested deeper than [`crate::MAX_HTML_DEPTH`] elements.
+    #[error("refused `{location}`: its HTML nests elements more than {limit} deep (the nesting cap, `MAX_HTML_DEPTH`); pages that deep are built to stall parsers, not to be read")]
+    TooDeep { location: String, limit: usize },
 
     /// Binary data where text was expected.
     #[error("`{location}` looks like binary data, not text ({detail}); skipped — convert it to text, Markdown, HTML or PDF first")]
@@ -88,15 +104,15 @@ pub enum IngestError {
     BadRules { location: String, detail: String },
 }
 
-fn too_large_message(location: &str, size: Option<u64>, limit: u64) -> String {
+fn too_large_message(location: &str, size: Option<u64>, limit: u64, setting: &str) -> String {
     match size {
         Some(size) => format!(
-            "`{location}` is {} ({size} bytes), over the {} limit; skipped — raise the size limit to include it",
+            "`{location}` is {} ({size} bytes), over the {} limit; skipped — raise {setting} to include it",
             human_bytes(size),
             human_bytes(limit)
         ),
         None => format!(
-            "`{location}` is larger than the {} limit ({limit} bytes); stopped reading — raise the size limit to include it",
+            "`{location}` is larger than the {} limit ({limit} bytes); stopped reading — raise {setting} to include it",
             human_bytes(limit)
         ),
     }
@@ -124,6 +140,8 @@ impl IngestError {
             IngestError::Unreadable { .. } => "unreadable",
             IngestError::Empty { .. } => "empty",
             IngestError::TooLarge { .. } => "too_large",
+            IngestError::SpecialFile { .. } => "special_file",
+            IngestError::TooDeep { .. } => "too_deep",
             IngestError::Binary { .. } => "binary",
             IngestError::Encoding { .. } => "encoding",
             IngestError::CorruptPdf { .. } => "corrupt_pdf",
@@ -146,6 +164,8 @@ impl IngestError {
             IngestError::Unreadable { location, .. }
             | IngestError::Empty { location, .. }
             | IngestError::TooLarge { location, .. }
+            | IngestError::SpecialFile { location, .. }
+            | IngestError::TooDeep { location, .. }
             | IngestError::Binary { location, .. }
             | IngestError::Encoding { location, .. }
             | IngestError::CorruptPdf { location, .. }
@@ -173,9 +193,11 @@ mod tests {
             location: "big.txt".into(),
             size: Some(3 * 1024 * 1024),
             limit: 1024 * 1024,
+            setting: "`--max-size-mb`",
         };
         let msg = e.to_string();
         assert!(msg.contains("big.txt") && msg.contains("3.0 MiB") && msg.contains("1.0 MiB"));
+        assert!(msg.contains("--max-size-mb"), "{msg}");
         assert_eq!(e.reason_code(), "too_large");
         assert_eq!(e.location(), "big.txt");
     }

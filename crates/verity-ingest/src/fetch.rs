@@ -22,6 +22,10 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::time::{Duration, Instant};
 use url::{Host, Url};
 
+/// What raises the fetch size cap, for `too_large` messages.
+const FETCH_MAX_BYTES_SETTING: &str =
+    "the fetch cap (`FetchOptions::max_bytes`, 20 MiB by default)";
+
 /// How to fetch URLs.
 #[derive(Debug, Clone)]
 pub struct FetchOptions {
@@ -330,6 +334,7 @@ pub fn fetch_bytes(url: &str, opts: &FetchOptions) -> Result<Fetched, IngestErro
                     location: current.to_string(),
                     size: Some(len),
                     limit: opts.max_bytes,
+                    setting: FETCH_MAX_BYTES_SETTING,
                 });
             }
         }
@@ -351,6 +356,7 @@ pub fn fetch_bytes(url: &str, opts: &FetchOptions) -> Result<Fetched, IngestErro
                 location: current.to_string(),
                 size: None,
                 limit: opts.max_bytes,
+                setting: FETCH_MAX_BYTES_SETTING,
             });
         }
         return Ok(Fetched {

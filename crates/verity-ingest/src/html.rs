@@ -8,6 +8,13 @@
 //! "Share this article" heading). Paragraphs, headings and blocks become paragraphs;
 //! list items, table cells and definition terms/descriptions become lines.
 //!
+//! Nesting is capped at [`MAX_HTML_DEPTH`] elements: before the page is parsed, a
+//! linear pass of the HTML tokenizer estimates how deep its elements nest, and a page
+//! nested deeper is refused (`too_deep`) rather than flattened — the HTML tree builder
+//! scans its stack of open elements on every start tag, so parsing alone is quadratic
+//! in depth, and no real page comes near the cap. Main-content extraction is linear in
+//! the number of nodes.
+//!
 //! Metadata comes from JSON-LD first (it is written for machines), then OpenGraph,
 //! Dublin Core, Highwire `citation_*` and plain `<meta>` tags, then `<title>` and the
 //! first `<h1>`.
@@ -18,8 +25,151 @@ use once_cell::sync::Lazy;
 use regex::Regex;
 use scraper::{ElementRef, Html, Node, Selector};
 use serde_json::Value;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use verity_types::{DocMeta, SourceKind};
+
+/// The deepest element nesting read. Real pages nest a few dozen elements deep (a few
+/// hundred at the very most); a page nested deeper is refused with a `too_deep` error
+/// naming the cap, because the HTML tree builder's work grows with the square of depth
+/// (100,000 nested `<div>`s took over a minute).
+pub const MAX_HTML_DEPTH: usize = 512;
+
+/// Most descendant nodes looked at when deciding whether a short block is a
+/// boilerplate label ("Share this story"). A block of under 60 characters spread over
+/// more nodes than this is no label, and the bound keeps extraction linear however deep
+/// the page nests.
+const LABEL_NODE_BUDGET: usize = 64;
+
+/// Elements that never hold children.
+const VOID_TAGS: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "meta", "param",
+    "source", "track", "wbr", "basefont", "bgsound", "frame",
+];
+
+/// Elements whose end tag may be left out, and that the tree builder closes itself
+/// (a new `<p>` or `<li>` closes the last one): not counted towards depth, so sloppy
+/// pages with thousands of unclosed `<p>`s are not mistaken for deep ones. Nesting
+/// through them still counts their other ancestors.
+const SELF_CLOSING_BY_PARSER: &[&str] = &[
+    "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th", "thead", "tbody", "tfoot",
+    "colgroup", "caption", "rb", "rt", "rtc", "rp", "a", "nobr", "html", "head", "body",
+];
+
+/// How deep a page's elements nest, as far as [`scan_depth`] looked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DepthScan {
+    /// The deepest nesting seen (stops growing at `cap + 1`).
+    pub depth: usize,
+    /// Tags the scan processed before it stopped: the work done.
+    pub tags: usize,
+}
+
+impl DepthScan {
+    pub fn exceeds(&self, cap: usize) -> bool {
+        self.depth > cap
+    }
+}
+
+/// A token sink that keeps a stack of open elements, as the tree builder would roughly
+/// do, and pauses the tokenizer as soon as the stack passes `cap`.
+struct DepthSink {
+    cap: usize,
+    stack: RefCell<Vec<html5ever::LocalName>>,
+    /// Open `<svg>`/`<math>` elements: inside them `<x/>` really closes itself.
+    foreign: Cell<usize>,
+    max: Cell<usize>,
+    tags: Cell<usize>,
+}
+
+impl html5ever::tokenizer::TokenSink for DepthSink {
+    type Handle = ();
+
+    fn process_token(
+        &self,
+        token: html5ever::tokenizer::Token,
+        _line: u64,
+    ) -> html5ever::tokenizer::TokenSinkResult<()> {
+        use html5ever::tokenizer::states::RawKind;
+        use html5ever::tokenizer::{TagKind, Token, TokenSinkResult};
+        let Token::TagToken(tag) = token else {
+            return TokenSinkResult::Continue;
+        };
+        self.tags.set(self.tags.get() + 1);
+        let name: &str = &tag.name;
+        let mut stack = self.stack.borrow_mut();
+        match tag.kind {
+            TagKind::StartTag => {
+                let in_foreign = self.foreign.get() > 0;
+                let leaf = VOID_TAGS.contains(&name)
+                    || SELF_CLOSING_BY_PARSER.contains(&name)
+                    || (in_foreign && tag.self_closing);
+                let counted = !leaf;
+                if counted {
+                    if matches!(name, "svg" | "math") {
+                        self.foreign.set(self.foreign.get() + 1);
+                    }
+                    stack.push(tag.name.clone());
+                    self.max.set(self.max.get().max(stack.len()));
+                    if stack.len() > self.cap {
+                        // Pauses the tokenizer: the scan is over.
+                        return TokenSinkResult::Script(());
+                    }
+                }
+                if in_foreign {
+                    return TokenSinkResult::Continue;
+                }
+                // The tree builder switches the tokenizer into raw text for these; so
+                // must we, or `<script>"<div>"</script>` would count as a `<div>`.
+                match name {
+                    "script" => TokenSinkResult::RawData(RawKind::ScriptData),
+                    "style" | "xmp" | "iframe" | "noembed" | "noframes" | "noscript" => {
+                        TokenSinkResult::RawData(RawKind::Rawtext)
+                    }
+                    "title" | "textarea" => TokenSinkResult::RawData(RawKind::Rcdata),
+                    "plaintext" => TokenSinkResult::Plaintext,
+                    _ => TokenSinkResult::Continue,
+                }
+            }
+            TagKind::EndTag => {
+                // Close up to the matching open element; a stray end tag is ignored.
+                // The stack never holds more than `cap + 1` names, so this is bounded.
+                if let Some(i) = stack.iter().rposition(|n| n == &tag.name) {
+                    for closed in stack.drain(i..) {
+                        if matches!(&*closed, "svg" | "math") {
+                            self.foreign.set(self.foreign.get().saturating_sub(1));
+                        }
+                    }
+                }
+                TokenSinkResult::Continue
+            }
+        }
+    }
+}
+
+/// Estimate how deep `html` nests its elements, in one linear pass of the HTML
+/// tokenizer, stopping as soon as the nesting passes `cap`.
+pub(crate) fn scan_depth(html: &str, cap: usize) -> DepthScan {
+    use html5ever::tokenizer::{BufferQueue, Tokenizer, TokenizerOpts};
+    use html5ever::TokenizerResult;
+    let sink = DepthSink {
+        cap,
+        stack: RefCell::new(Vec::new()),
+        foreign: Cell::new(0),
+        max: Cell::new(0),
+        tags: Cell::new(0),
+    };
+    let tok = Tokenizer::new(sink, TokenizerOpts::default());
+    let input = BufferQueue::default();
+    input.push_back(html.into());
+    if let TokenizerResult::Done = tok.feed(&input) {
+        tok.end();
+    }
+    DepthScan {
+        depth: tok.sink.max.get(),
+        tags: tok.sink.tags.get(),
+    }
+}
 
 /// Elements whose content is never article text.
 const DROP_TAGS: &[&str] = &[
@@ -286,6 +436,9 @@ fn hidden(el: &scraper::node::Element) -> bool {
 struct Extractor<'a> {
     stats: &'a HashMap<NodeId, Stats>,
     root_text: usize,
+    /// Nodes visited looking for boilerplate labels (the work bounded by
+    /// LABEL_NODE_BUDGET; tests check it).
+    label_nodes: Cell<usize>,
 }
 
 impl Extractor<'_> {
@@ -332,7 +485,23 @@ impl Extractor<'_> {
             }
         }
         if st.text > 0 && st.text < 60 && (PARA_TAGS.contains(&name) || LINE_TAGS.contains(&name)) {
-            let text: String = el.text().collect::<String>();
+            // At most LABEL_NODE_BUDGET nodes: walking every descendant of every short
+            // block made deep nesting quadratic.
+            let mut text = String::new();
+            let mut nodes = 0usize;
+            for node in el.descendants() {
+                nodes += 1;
+                if nodes > LABEL_NODE_BUDGET {
+                    break;
+                }
+                if let Node::Text(t) = node.value() {
+                    text.push_str(t);
+                }
+            }
+            self.label_nodes.set(self.label_nodes.get() + nodes);
+            if nodes > LABEL_NODE_BUDGET {
+                return false;
+            }
             let label = text
                 .split_whitespace()
                 .collect::<Vec<_>>()
@@ -851,7 +1020,29 @@ fn extract_meta(doc: &Html, base: Option<&str>) -> DocMeta {
 }
 
 /// Parse an HTML page: (metadata, main text). `base` resolves relative canonical URLs.
+/// Read a page: refused (`too_deep`) when it nests deeper than [`MAX_HTML_DEPTH`],
+/// before the (quadratic in depth) tree builder sees it.
+pub(crate) fn read_html_capped(
+    html: &str,
+    base: Option<&str>,
+    location: &str,
+) -> Result<(DocMeta, String), crate::IngestError> {
+    if scan_depth(html, MAX_HTML_DEPTH).exceeds(MAX_HTML_DEPTH) {
+        return Err(crate::IngestError::TooDeep {
+            location: location.to_string(),
+            limit: MAX_HTML_DEPTH,
+        });
+    }
+    Ok(read_html(html, base))
+}
+
 pub(crate) fn read_html(html: &str, base: Option<&str>) -> (DocMeta, String) {
+    let (meta, text, _) = read_html_counted(html, base);
+    (meta, text)
+}
+
+/// [`read_html`], also giving the nodes visited looking for boilerplate labels.
+fn read_html_counted(html: &str, base: Option<&str>) -> (DocMeta, String, usize) {
     let doc = Html::parse_document(html);
     let meta = extract_meta(&doc, base);
     let stats = compute_stats(&doc);
@@ -859,9 +1050,10 @@ pub(crate) fn read_html(html: &str, base: Option<&str>) -> (DocMeta, String) {
     let ex = Extractor {
         root_text: stats.get(&root.id()).map(|s| s.text).unwrap_or(0),
         stats: &stats,
+        label_nodes: Cell::new(0),
     };
     let text = extract_text(root, &ex);
-    (meta, text.trim().to_string())
+    (meta, text.trim().to_string(), ex.label_nodes.get())
 }
 
 #[cfg(test)]
@@ -990,5 +1182,73 @@ mod tests {
     fn pre_keeps_lines() {
         let (_, text) = read_html("<body><pre>a  b\nc</pre></body>", None);
         assert_eq!(text, "a b\nc");
+    }
+
+    fn nested_divs(depth: usize) -> String {
+        let mut html = String::from("<html><body>");
+        html.push_str(&"<div>".repeat(depth));
+        html.push_str("deep text");
+        html.push_str(&"</div>".repeat(depth));
+        html.push_str("<p>The weir at Kellbridge will close for repairs.</p></body></html>");
+        html
+    }
+
+    #[test]
+    fn depth_scan_stops_at_the_cap() {
+        // Issue 14 item 3: 100,000 nested <div>s. The scan stops one tag past the cap
+        // instead of reading (or building a tree of) all 200,000 tags.
+        let html = nested_divs(100_000);
+        let scan = scan_depth(&html, MAX_HTML_DEPTH);
+        assert!(scan.exceeds(MAX_HTML_DEPTH));
+        assert_eq!(scan.depth, MAX_HTML_DEPTH + 1);
+        assert!(scan.tags <= MAX_HTML_DEPTH + 4, "{scan:?}");
+        let e = read_html_capped(&html, None, "deep.html").unwrap_err();
+        assert_eq!(e.reason_code(), "too_deep");
+        let msg = e.to_string();
+        assert!(msg.contains("deep.html") && msg.contains("512"), "{msg}");
+    }
+
+    #[test]
+    fn depth_scan_is_not_fooled_by_sloppy_or_raw_text() {
+        // Thousands of unclosed <p>/<li>, void elements, and tags inside script, style,
+        // comments and textarea are not nesting.
+        let mut html = String::from("<body><ul>");
+        html.push_str(&"<li>item <p>para <br><img src=x>".repeat(5_000));
+        html.push_str("<script>");
+        html.push_str(&"if (a<b) document.write('<div>');".repeat(2_000));
+        html.push_str("</script><style>div>p{}</style><!--");
+        html.push_str(&"<div>".repeat(2_000));
+        html.push_str("--><textarea>");
+        html.push_str(&"<div>".repeat(2_000));
+        html.push_str("</textarea><svg>");
+        html.push_str(&"<path d=\"x\"/>".repeat(2_000));
+        html.push_str("</svg></ul>");
+        html.push_str(&"<div><span>x</span></div>".repeat(5_000));
+        html.push_str("</body>");
+        let scan = scan_depth(&html, MAX_HTML_DEPTH);
+        assert!(!scan.exceeds(MAX_HTML_DEPTH), "{scan:?}");
+        assert!(scan.depth <= 4, "{scan:?}");
+        assert!(read_html_capped(&html, None, "sloppy.html").is_ok());
+        // Real nesting just under the cap is read.
+        let ok = nested_divs(MAX_HTML_DEPTH - 4);
+        let (_, text) = read_html_capped(&ok, None, "ok.html").unwrap();
+        assert!(
+            text.contains("deep text") && text.contains("Kellbridge"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn label_search_is_linear_in_depth() {
+        // Under the cap, extraction's boilerplate-label check looks at a bounded number
+        // of nodes per element; it used to walk every descendant of every short block
+        // (500 * 500 / 2 = 125,000 nodes here).
+        let depth = 500;
+        let (_, text, visited) = read_html_counted(&nested_divs(depth), None);
+        assert!(text.contains("deep text"));
+        assert!(
+            visited <= (depth + 8) * (LABEL_NODE_BUDGET + 1),
+            "visited {visited}"
+        );
     }
 }

@@ -22,6 +22,19 @@
 //! "quick links" lists, headers, footers, forms) is removed by tag, role, class/id words
 //! and link density; `<main>` / `<article>` is preferred when present.
 //!
+//! ## Hostile input
+//! * Only regular files are read. The type is checked after following symbolic links
+//!   and before opening, so a FIFO is never opened (it would block) and `/dev/zero`
+//!   (length 0, endless) is never read; [`walk`] lists such files as skipped, and a
+//!   path to one given directly is a `special_file` error.
+//! * Every file is read through `take(max_bytes + 1)`: a file that grows, or whose
+//!   length is not what it says, stops one byte past [`ReadOptions::max_bytes`]
+//!   (`--max-size-mb`, 50 MB by default) with a `too_large` error naming the file, the
+//!   cap and the setting.
+//! * HTML nested deeper than [`MAX_HTML_DEPTH`] (512) elements is refused
+//!   (`too_deep`) after one linear tokenizer pass, before the tree builder (quadratic
+//!   in depth) sees it.
+//!
 //! ## Errors
 //! A bad input yields an [`IngestError`] naming the file or URL and the reason, with a
 //! stable [`IngestError::reason_code`] for summaries. For JSONL a bad line is one `Err`
@@ -72,11 +85,21 @@ use verity_types::{DocMeta, Document, Format};
 /// Default cap on the size of one input file.
 pub const DEFAULT_MAX_BYTES: u64 = 50 * 1024 * 1024;
 
+/// The setting that raises [`ReadOptions::max_bytes`] from the command line, named in
+/// `too_large` errors.
+pub const MAX_BYTES_SETTING: &str = "`--max-size-mb`";
+
+pub use html::MAX_HTML_DEPTH;
+
 /// How to read files.
 #[derive(Debug, Clone)]
 pub struct ReadOptions {
-    /// Files larger than this are rejected before reading (`too_large`).
+    /// Files larger than this are rejected (`too_large`): before opening when the file
+    /// says it is larger, and while reading (one byte past the cap) when it grows or
+    /// its length is not known.
     pub max_bytes: u64,
+    /// What raises `max_bytes`, for the `too_large` message (the CLI flag by default).
+    pub max_bytes_setting: &'static str,
     /// Publisher/host → kind rules.
     pub kind_rules: KindRules,
 }
@@ -85,6 +108,7 @@ impl Default for ReadOptions {
     fn default() -> Self {
         ReadOptions {
             max_bytes: DEFAULT_MAX_BYTES,
+            max_bytes_setting: MAX_BYTES_SETTING,
             kind_rules: KindRules::default(),
         }
     }
@@ -202,6 +226,7 @@ fn read_file_inner(
         location: location.clone(),
         detail: e.to_string(),
     };
+    // `metadata` follows symbolic links: the type checked is the target's.
     let meta = std::fs::metadata(path).map_err(unreadable)?;
     if meta.is_dir() {
         return Err(IngestError::Unsupported {
@@ -209,21 +234,22 @@ fn read_file_inner(
             detail: "it is a folder; list its files with `walk` first".into(),
         });
     }
+    // Checked before opening: opening a FIFO for reading blocks until a writer comes.
+    refuse_special(&meta, &location)?;
     if meta.len() > opts.max_bytes {
         return Err(IngestError::TooLarge {
             location: location.clone(),
             size: Some(meta.len()),
             limit: opts.max_bytes,
+            setting: opts.max_bytes_setting,
         });
     }
-    let bytes = std::fs::read(path).map_err(unreadable)?;
-    if bytes.len() as u64 > opts.max_bytes {
-        return Err(IngestError::TooLarge {
-            location: location.clone(),
-            size: Some(bytes.len() as u64),
-            limit: opts.max_bytes,
-        });
-    }
+    let file = open_regular(path).map_err(unreadable)?;
+    // The path may have been swapped for something else since `metadata`: check what
+    // was actually opened.
+    let meta = file.metadata().map_err(unreadable)?;
+    refuse_special(&meta, &location)?;
+    let bytes = read_capped(file, meta.len(), opts, &location)?;
     let input = Input {
         location: &location,
         charset: None,
@@ -232,6 +258,85 @@ fn read_file_inner(
         final_url: None,
     };
     Ok(read_input(&bytes, format_for_path(path), &input, opts))
+}
+
+/// What kind of special file this is, or `None` for a regular file (or a folder).
+fn special_kind(meta: &std::fs::Metadata) -> Option<&'static str> {
+    let ft = meta.file_type();
+    if ft.is_file() || ft.is_dir() {
+        return None;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_fifo() {
+            return Some("a FIFO (named pipe)");
+        }
+        if ft.is_char_device() {
+            return Some("a character device");
+        }
+        if ft.is_block_device() {
+            return Some("a block device");
+        }
+        if ft.is_socket() {
+            return Some("a socket");
+        }
+    }
+    Some("a special file")
+}
+
+fn refuse_special(meta: &std::fs::Metadata, location: &str) -> Result<(), IngestError> {
+    match special_kind(meta) {
+        Some(kind) => Err(IngestError::SpecialFile {
+            location: location.to_string(),
+            kind,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Open for reading without ever blocking: should a FIFO have been swapped in after the
+/// type check, `O_NONBLOCK` makes the open return at once (and the type check on the
+/// handle then refuses it). On a regular file the flag changes nothing.
+fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.custom_flags(libc::O_NONBLOCK);
+    }
+    o.open(path)
+}
+
+/// Read all of `r`, but never more than `opts.max_bytes`: reading stops one byte past
+/// the cap, whatever the file claimed its size was (it may grow, or be a device that
+/// reports 0). `size_hint` only presizes the buffer.
+fn read_capped<R: std::io::Read>(
+    r: R,
+    size_hint: u64,
+    opts: &ReadOptions,
+    location: &str,
+) -> Result<Vec<u8>, IngestError> {
+    use std::io::Read;
+    let cap = opts.max_bytes;
+    let presize = usize::try_from(size_hint.min(cap).saturating_add(1)).unwrap_or(usize::MAX);
+    let mut bytes = Vec::with_capacity(presize.min(64 * 1024 * 1024));
+    r.take(cap.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| IngestError::Unreadable {
+            location: location.to_string(),
+            detail: e.to_string(),
+        })?;
+    if bytes.len() as u64 > cap {
+        return Err(IngestError::TooLarge {
+            location: location.to_string(),
+            size: None,
+            limit: cap,
+            setting: opts.max_bytes_setting,
+        });
+    }
+    Ok(bytes)
 }
 
 /// Read bytes that came from `location` (a path or URL, used in messages and
@@ -248,6 +353,7 @@ pub fn read_bytes(
             location: location.to_string(),
             size: Some(bytes.len() as u64),
             limit: opts.max_bytes,
+            setting: opts.max_bytes_setting,
         })];
     }
     let input = Input {
@@ -303,7 +409,7 @@ fn read_single(
                 .map(str::to_string)
                 .or_else(|| decode::html_meta_charset(bytes));
             let s = decode::decode_text(bytes, declared.as_deref(), location)?;
-            html::read_html(&s, input.base_url)
+            html::read_html_capped(&s, input.base_url, location)?
         }
         Format::Markdown => {
             let s = decode::decode_text(bytes, input.charset, location)?;
@@ -589,8 +695,10 @@ pub struct WalkResult {
 
 /// Recursively list ingestible files under `dir`, sorted. Hidden files and folders
 /// (names starting with `.`) are skipped silently; files with unknown extensions,
-/// unreadable entries and symbolic links to folders (not followed, to avoid cycles)
-/// are listed in `skipped` with a reason. A file path yields just that file.
+/// unreadable entries, symbolic links to folders (not followed, to avoid cycles) and
+/// special files (FIFOs, sockets, devices, or links to them; never opened) are listed
+/// in `skipped` with a reason. A file path yields just that file; a path to a special
+/// file is an error (`special_file`).
 pub fn walk(dir: &Path) -> Result<WalkResult, IngestError> {
     let location = dir.display().to_string();
     let meta = std::fs::metadata(dir).map_err(|e| IngestError::Unreadable {
@@ -599,6 +707,8 @@ pub fn walk(dir: &Path) -> Result<WalkResult, IngestError> {
     })?;
     let mut result = WalkResult::default();
     if !meta.is_dir() {
+        // An explicit path to a FIFO, device or socket is an error, not a skip.
+        refuse_special(&meta, &location)?;
         match format_for_path(dir) {
             Some(_) => result.files.push(dir.to_path_buf()),
             None => result.skipped.push(Skipped {
@@ -660,7 +770,18 @@ pub fn walk(dir: &Path) -> Result<WalkResult, IngestError> {
                         });
                         continue;
                     }
-                    Ok(_) => false,
+                    Ok(m) => {
+                        if let Some(kind) = special_kind(&m) {
+                            result.skipped.push(Skipped {
+                                path,
+                                reason: format!(
+                                    "symbolic link to {kind}, not a regular file (not read)"
+                                ),
+                            });
+                            continue;
+                        }
+                        false
+                    }
                     Err(e) => {
                         result.skipped.push(Skipped {
                             path,
@@ -669,6 +790,18 @@ pub fn walk(dir: &Path) -> Result<WalkResult, IngestError> {
                         continue;
                     }
                 }
+            } else if !ft.is_dir() && !ft.is_file() {
+                // A FIFO, socket or device: never opened (a FIFO would block the walk's
+                // reader for ever, a device may never end).
+                let kind = std::fs::symlink_metadata(&path)
+                    .ok()
+                    .and_then(|m| special_kind(&m))
+                    .unwrap_or("a special file");
+                result.skipped.push(Skipped {
+                    path,
+                    reason: format!("{kind}, not a regular file (not read)"),
+                });
+                continue;
             } else {
                 ft.is_dir()
             };
@@ -764,6 +897,39 @@ mod tests {
             .remove(0)
             .unwrap_err();
         assert_eq!(e.reason_code(), "too_large");
+    }
+
+    /// A reader that never ends and counts what was taken from it: a device, or a file
+    /// that grows while it is read, whatever its metadata said.
+    struct Endless<'a>(&'a std::cell::Cell<u64>);
+
+    impl std::io::Read for Endless<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            buf.fill(b'a');
+            self.0.set(self.0.get() + buf.len() as u64);
+            Ok(buf.len())
+        }
+    }
+
+    #[test]
+    fn cap_holds_while_reading_an_endless_input() {
+        let taken = std::cell::Cell::new(0);
+        let o = ReadOptions {
+            max_bytes: 10_000,
+            ..opts()
+        };
+        // Its metadata said 0 bytes.
+        let e = read_capped(Endless(&taken), 0, &o, "/x/zero.txt").unwrap_err();
+        assert_eq!(e.reason_code(), "too_large");
+        assert_eq!(taken.get(), 10_001, "read one byte past the cap, no more");
+        let msg = e.to_string();
+        assert!(
+            msg.contains("/x/zero.txt") && msg.contains("10000 bytes"),
+            "{msg}"
+        );
+        assert!(msg.contains(MAX_BYTES_SETTING), "{msg}");
+        let ok = read_capped(&b"abc"[..], 3, &o, "x").unwrap();
+        assert_eq!(ok, b"abc");
     }
 
     #[test]

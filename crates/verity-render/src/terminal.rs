@@ -2,7 +2,7 @@
 
 use console::Style;
 use verity_compose::{Brief, Mode, Sentence};
-use verity_types::{char_slice, Verdict};
+use verity_types::{char_slice, terminal_safe, Verdict};
 
 use crate::{
     citation_numbers, currency_line, lean_words, long_date, source_byline, verification_line,
@@ -38,11 +38,13 @@ impl Styles {
 }
 
 /// Wraps plain text to `width`, with `indent` on every line; returns the lines.
+/// Escape sequences and control characters from the sources (titles, quotes,
+/// locations) are removed here, before any styling of Verity's own is added.
 fn wrap(text: &str, width: usize, indent: &str) -> Vec<String> {
     let opts = textwrap::Options::new(width.max(20))
         .initial_indent(indent)
         .subsequent_indent(indent);
-    textwrap::wrap(text, opts)
+    textwrap::wrap(&terminal_safe(text), opts)
         .into_iter()
         .map(|l| l.into_owned())
         .collect()
@@ -132,7 +134,7 @@ pub fn render_terminal(b: &Brief, width: usize, color: bool) -> String {
         o.push(format!(
             "{} {}  {}",
             st.heading.apply_to("VERDICT:"),
-            st.verdict.apply_to(&v.label),
+            st.verdict.apply_to(terminal_safe(&v.label)),
             st.dim.apply_to(format!("confidence {:.2}", v.confidence))
         ));
         o.push(wrap(&v.conclusion, width, "").join("\n"));
@@ -239,7 +241,11 @@ pub fn render_terminal(b: &Brief, width: usize, color: bool) -> String {
         let head = format!("[{}] {}", s.n, s.title);
         o.push(colour_markers(&wrap(&head, width, "").join("\n"), &st));
         o.push(wrap(&source_byline(s), width, "    ").join("\n"));
-        o.push(st.dim.apply_to(format!("    {}", s.location)).to_string());
+        o.push(
+            st.dim
+                .apply_to(format!("    {}", terminal_safe(&s.location)))
+                .to_string(),
+        );
         for p in &s.passages {
             o.push(
                 st.dim
@@ -316,6 +322,33 @@ mod tests {
         let out = colour_markers("a [12] b", &st);
         assert!(out.contains("\u{1b}["), "{out:?}");
         assert!(out.contains("[12]"));
+    }
+
+    #[test]
+    fn source_text_cannot_send_escapes_to_the_terminal() {
+        // Issue 14 item 7: a title or sentence with ANSI/OSC sequences is printed
+        // without them, in plain and in colour output alike.
+        let evil = "Weir\u{1b}]0;pwned\u{7} report\u{1b}[2J\u{9b}31m\u{7}";
+        let lines = wrap(evil, 80, "");
+        assert_eq!(lines, vec!["Weir report".to_string()]);
+        let mut b = crate::sample::sample_claim_brief();
+        b.title = evil.to_string();
+        if let Some(s) = b.summary.first_mut() {
+            s.text = format!("{evil} says so.");
+        }
+        if let Some(s) = b.sources.first_mut() {
+            s.title = evil.to_string();
+            s.location = format!("/tmp/{evil}.md");
+        }
+        for color in [false, true] {
+            let out = render_terminal(&b, 80, color);
+            for bad in ["pwned", "\u{1b}]", "\u{1b}[2J", "\u{9b}", "\u{7}"] {
+                assert!(!out.contains(bad), "{bad:?} in {out:?}");
+            }
+            if !color {
+                assert!(!out.contains('\u{1b}'));
+            }
+        }
     }
 
     #[test]

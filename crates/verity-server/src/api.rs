@@ -339,6 +339,7 @@ fn ingest_options(st: &AppState, attribution: Option<String>) -> IngestOptions {
     IngestOptions {
         allow_private: st.config().allow_private_urls,
         max_bytes: st.config().max_upload_bytes as u64,
+        max_bytes_setting: "the server's upload limit (`max_upload_bytes`)",
         attribution: attribution.filter(|a| !a.trim().is_empty()),
         ..IngestOptions::default()
     }
@@ -587,7 +588,8 @@ pub async fn list_checks(
         items,
         offset,
         limit,
-        next_offset: more.then_some(offset + limit),
+        // No next page past usize::MAX (`offset + limit` would overflow).
+        next_offset: more.then(|| offset.checked_add(limit)).flatten(),
     }))
 }
 

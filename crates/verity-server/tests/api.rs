@@ -681,6 +681,20 @@ async fn history_is_paged_newest_first_and_survives_a_restart() {
     assert!(p3["next_offset"].is_null());
     let (_, past) = s.get("/api/checks?offset=10").await;
     assert!(past["items"].as_array().unwrap().is_empty());
+    // Issue 14 item 7: a huge offset is past the end too; it used to wrap to a
+    // negative SQL OFFSET, which SQLite reads as 0, and answer the first page.
+    for offset in [
+        "9223372036854775808",
+        "18446744073709551614",
+        "18446744073709551615",
+    ] {
+        let (st, past) = s
+            .get(&format!("/api/checks?offset={offset}&limit=100"))
+            .await;
+        assert_eq!(st, 200, "{past}");
+        assert!(past["items"].as_array().unwrap().is_empty(), "{past}");
+        assert!(past["next_offset"].is_null(), "{past}");
+    }
 
     // Diffs compare finished briefs.
     let (st, b) = s

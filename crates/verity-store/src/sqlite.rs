@@ -339,6 +339,13 @@ fn source_from_row(r: &Row<'_>) -> rusqlite::Result<Source> {
     })
 }
 
+/// A count for SQL's LIMIT/OFFSET, which take an i64. `as i64` would wrap an offset of
+/// 2^63 or more to a negative number, which SQLite reads as 0 — the first page again —
+/// so counts past i64::MAX saturate.
+fn sql_count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
 fn check_from_row(r: &Row<'_>) -> rusqlite::Result<StoredCheck> {
     Ok(StoredCheck {
         id: r.get(0)?,
@@ -732,6 +739,7 @@ impl Store for SqliteStore {
         .map_err(sql("reading a check"))
     }
 
+    /// An `offset` past the end, however large, gives an empty page.
     fn list_checks(&self, offset: usize, limit: usize) -> Result<Vec<StoredCheck>> {
         let conn = self.read();
         let mut stmt = conn
@@ -741,7 +749,7 @@ impl Store for SqliteStore {
             )
             .map_err(sql("listing checks"))?;
         let rows = stmt
-            .query_map(params![limit as i64, offset as i64], check_from_row)
+            .query_map(params![sql_count(limit), sql_count(offset)], check_from_row)
             .map_err(sql("listing checks"))?;
         rows.collect::<rusqlite::Result<_>>()
             .map_err(sql("listing checks"))
@@ -903,6 +911,11 @@ mod tests {
         }
         let list = s.list_checks(0, 10).unwrap();
         assert_eq!(list[0].id, "c1");
+        // Issue 14 item 7: a huge offset is past the end, not the first page again.
+        for offset in [2, 1 << 63, usize::MAX - 1, usize::MAX] {
+            assert!(s.list_checks(offset, 10).unwrap().is_empty(), "{offset}");
+        }
+        assert_eq!(s.list_checks(1, usize::MAX).unwrap().len(), 1);
         let mut c = list[1].clone();
         c.status = "done".into();
         c.brief = Some("{}".into());

@@ -1,0 +1,150 @@
+//! Hostile inputs through the real `verity` binary (issue 14): special files are
+//! refused by name and never opened, the size cap names its flag, and titles or text
+//! with terminal escape sequences print without them.
+#![cfg(unix)]
+#![allow(clippy::unwrap_used)]
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// A `verity` command on a private library, lexical only so tests need no models.
+fn verity(data: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_verity"));
+    c.arg("--data").arg(data).arg("--no-models").arg("--quiet");
+    c.env_remove("VERITY_DATA");
+    c
+}
+
+fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("run verity");
+    assert!(
+        out.status.success(),
+        "verity failed: {}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The JSON report of an ingest; exit status 0, or 2 when inputs failed.
+fn ingest_json(data: &Path, args: &[&str]) -> Value {
+    let out = verity(data)
+        .arg("ingest")
+        .arg("--json")
+        .args(args)
+        .output()
+        .expect("run verity");
+    assert!(
+        matches!(out.status.code(), Some(0 | 2)),
+        "verity failed: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON report")
+}
+
+#[test]
+fn fifos_and_device_links_are_refused_not_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("lib");
+    let docs = tmp.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    std::fs::write(
+        docs.join("weir.txt"),
+        "The Kellbridge weir closes for repairs on Monday.",
+    )
+    .unwrap();
+    // A FIFO with no writer (reading it would hang the ingest) and a link to
+    // /dev/zero (metadata length 0, endless content).
+    let fifo = docs.join("pipe.txt");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let zero = docs.join("zero.md");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+
+    let r = ingest_json(&data, &[docs.to_str().unwrap()]);
+    assert_eq!(r["added"], 1, "{r}");
+    let skipped = r["skipped"].as_array().unwrap();
+    let reason = |p: &Path| {
+        skipped
+            .iter()
+            .find(|s| s["location"] == p.display().to_string())
+            .and_then(|s| s["message"].as_str())
+            .unwrap_or_else(|| panic!("{} not skipped: {r}", p.display()))
+            .to_string()
+    };
+    assert!(reason(&fifo).contains("FIFO"));
+    assert!(reason(&zero).contains("character device"));
+
+    // Named on the command line, each is a failure that names the file.
+    for (path, kind) in [(&fifo, "FIFO"), (&zero, "character device")] {
+        let r = ingest_json(&data, &[path.to_str().unwrap()]);
+        let f = &r["failed"][0];
+        assert_eq!(f["reason"], "special_file", "{r}");
+        assert_eq!(f["location"], path.display().to_string());
+        let msg = f["message"].as_str().unwrap();
+        assert!(
+            msg.contains(&path.display().to_string()) && msg.contains(kind),
+            "{msg}"
+        );
+    }
+}
+
+#[test]
+fn size_cap_error_names_the_file_and_the_flag() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("lib");
+    let big = tmp.path().join("big.txt");
+    std::fs::write(&big, "The weir is shut. ".repeat(100_000)).unwrap();
+    let r = ingest_json(&data, &["--max-size-mb", "1", big.to_str().unwrap()]);
+    let f = &r["failed"][0];
+    assert_eq!(f["reason"], "too_large", "{r}");
+    let msg = f["message"].as_str().unwrap();
+    assert!(
+        msg.contains("big.txt") && msg.contains("1.0 MiB") && msg.contains("--max-size-mb"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn search_and_sources_print_no_terminal_escapes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("lib");
+    let doc = tmp.path().join("evil.md");
+    // The title sets the window title (OSC 0) and clears the screen (CSI 2J); the body
+    // recolours text, writes the clipboard (OSC 52) and uses the one-byte C1 CSI.
+    std::fs::write(
+        &doc,
+        format!("---\ntitle: \"Weir \\e]0;pwned\\a report\\e[2J\"\npublisher: \"Gazette\\e[31m\"\n---\n\
+         The Kellbridge \u{1b}[31mweir\u{1b}[0m closes for repairs on Monday.\u{1b}]52;c;ZXZpbA==\u{7} \
+         Work on the \u{9b}2Jsluice gates starts at dawn.\n{}",
+        // Enough plain text that a few control characters do not make it look binary.
+        "The council approved the repair budget after a long debate. ".repeat(20)
+        ),
+    )
+    .unwrap();
+    let r = ingest_json(&data, &[doc.to_str().unwrap()]);
+    assert_eq!(r["added"], 1, "{r}");
+    let search = run_ok(verity(&data).args(["search", "weir repairs"]));
+    let sources = run_ok(verity(&data).arg("sources"));
+    for out in [&search, &sources] {
+        let text = String::from_utf8(out.stdout.clone()).unwrap();
+        assert!(text.contains("Weir"), "{text}");
+        for bad in ['\u{1b}', '\u{7}', '\u{9b}'] {
+            assert!(!text.contains(bad), "{bad:?} in {text:?}");
+        }
+        assert!(
+            !text.contains("pwned") && !text.contains("ZXZpbA"),
+            "{text}"
+        );
+    }
+    let text = String::from_utf8(search.stdout).unwrap();
+    // The title keeps its words; only the sequences between them are gone.
+    assert!(text.contains("Weir  report"), "{text}");
+    assert!(text.contains("sluice gates"), "{text}");
+}
