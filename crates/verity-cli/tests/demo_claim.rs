@@ -61,7 +61,7 @@ fn setup() -> Option<(PathBuf, PathBuf)> {
     }
 }
 
-/// The distractor leads and every 40th other lead, as `verity ingest` JSONL.
+/// The distractor leads and every 100th other lead, as `verity ingest` JSONL.
 fn write_subset(json: &Path, out: &Path) {
     let all: Value = serde_json::from_slice(&std::fs::read(json).unwrap()).unwrap();
     let mut leads: Vec<&Value> = match &all {
@@ -73,7 +73,7 @@ fn write_subset(json: &Path, out: &Path) {
     let mut f = std::fs::File::create(out).unwrap();
     for (i, r) in leads.iter().enumerate() {
         let title = r["title"].as_str().unwrap_or("");
-        if !(DISTRACTORS.contains(&title) || i % 40 == 0) {
+        if !(DISTRACTORS.contains(&title) || i % 100 == 0) {
             continue;
         }
         let line = serde_json::json!({

@@ -42,9 +42,10 @@ pub(crate) struct Sent {
     /// What the stance model reads: the sentence with its source title and the sentence
     /// before it ([`verity_judge::in_context`]).
     pub context: String,
-    /// Terms of `context`.
+    /// Terms of what the sentence is about: its title and itself, and the sentence before
+    /// when it refers back to it (see [`refers_back`]).
     pub context_terms: BTreeSet<String>,
-    /// Terms of the words `context` capitalises (see [`text::name_terms`]).
+    /// Of those, the terms of capitalised words (see [`text::name_terms`]).
     pub context_names: BTreeSet<String>,
     /// About the claim's subject (see `topic`); only such sentences count in claim mode.
     pub on_subject: bool,
@@ -245,13 +246,21 @@ pub(crate) fn candidate(hit: SearchHit, fused: f32) -> Cand {
         let quotable = is_quotable(&display);
         let before = sents.last().map_or("", |p| p.text.as_str());
         let context = verity_judge::in_context(title, before, &display);
+        // What the sentence is about, for the topic gate: its title and itself, and the
+        // sentence before only when it refers back ("It lies ...", "The city ..."): a
+        // neighbour that mentions the subject in passing does not make it the topic.
+        let about = if refers_back(&display) {
+            context.clone()
+        } else {
+            verity_judge::in_context(title, "", &display)
+        };
         sents.push(Sent {
             start,
             end,
             raw: raw.to_string(),
             terms: text::term_set(&display),
-            context_terms: text::term_set(&context),
-            context_names: text::name_terms(&context),
+            context_terms: text::term_set(&about),
+            context_names: text::name_terms(&about),
             context,
             text: display,
             quotable,
@@ -358,6 +367,18 @@ pub(crate) fn leans_on_previous(s: &str) -> bool {
     }
     ["it", "this", "that", "these", "those", "such"].contains(&first)
         && s.split_whitespace().count() < 10
+}
+
+/// Whether a sentence opens by referring back to what came before: a pronoun or a
+/// determiner ("It lies ...", "The city ...", "This was ...").
+pub(crate) fn refers_back(s: &str) -> bool {
+    let first = s.split_whitespace().next().unwrap_or("").to_lowercase();
+    let first = first.trim_matches(|c: char| !c.is_alphanumeric());
+    [
+        "it", "its", "they", "their", "them", "he", "she", "his", "her", "this", "these", "that",
+        "those", "the", "such",
+    ]
+    .contains(&first)
 }
 
 /// Marks sentences that repeat in three or more sources (footers, disclaimers) as not

@@ -334,7 +334,8 @@ pub(crate) fn apply_mismatches(cands: &mut [Cand], claim: &str, named: &BTreeSet
 ///   always counts, as a contradiction. Otherwise:
 /// - Claim mode, neural judge: the judge is not neutral (`neutral <= 1 - MIN_RELATEDNESS`),
 ///   leans one way by at least [`NEURAL_MIN_LEAN`] (`|supports − contradicts|`), and
-///   either the sentence names a distinctive term of the claim or the judge is confident
+///   either the topic gate has placed the sentence on the claim's subject (`gated`), or
+///   the sentence names a distinctive term of the claim, or the judge is confident
 ///   (peak ≥ 0.85) — a paraphrase has to convince the model; when the claim's rarest term
 ///   occurs in no candidate at all, only a very confident judgement (≥ 0.9) counts. A
 ///   model that cannot tell "related" from "contradicting" then yields Not enough
@@ -351,6 +352,7 @@ pub(crate) fn mark_relevant(
     cands: &mut [Cand],
     mode: Mode,
     neural: bool,
+    gated: bool,
     focus: &[String],
     missing: &[String],
     anchors: &BTreeSet<String>,
@@ -373,8 +375,8 @@ pub(crate) fn mark_relevant(
                     let peak = sc.supports.max(sc.contradicts);
                     related
                         && (sc.supports - sc.contradicts).abs() >= NEURAL_MIN_LEAN
-                        && (focus.iter().any(|f| s.terms.contains(f)) || peak >= 0.85)
-                        && (!rarest_missing || peak >= 0.9)
+                        && (gated || focus.iter().any(|f| s.terms.contains(f)) || peak >= 0.85)
+                        && (!rarest_missing || gated || peak >= 0.9)
                 }
                 Mode::Check => {
                     related && !rarest_missing && focus.iter().any(|f| s.terms.contains(f))

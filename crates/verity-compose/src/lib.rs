@@ -248,7 +248,15 @@ pub fn build_brief(
     progress.advance(judged as u64);
     let (mut focus, mut missing) = judge::focus_terms(&hyp_terms, &idf);
     let mut anchors = judge::anchor_terms(mode, &plan.entities, &focus, &idf);
-    judge::mark_relevant(&mut cands, mode, neural, &focus, &missing, &anchors);
+    judge::mark_relevant(
+        &mut cands,
+        mode,
+        neural,
+        subject.is_some(),
+        &focus,
+        &missing,
+        &anchors,
+    );
 
     // ── Second pass for aspects nothing covered yet ────────────────────────────────
     let uncovered = uncovered_aspects(&plan, &cands, &missing);
@@ -307,7 +315,15 @@ pub fn build_brief(
             let idf = Idf::over(&cands);
             (focus, missing) = judge::focus_terms(&hyp_terms, &idf);
             anchors = judge::anchor_terms(mode, &plan.entities, &focus, &idf);
-            judge::mark_relevant(&mut cands, mode, neural, &focus, &missing, &anchors);
+            judge::mark_relevant(
+                &mut cands,
+                mode,
+                neural,
+                subject.is_some(),
+                &focus,
+                &missing,
+                &anchors,
+            );
         }
     }
     let still: HashSet<usize> = uncovered_aspects(&plan, &cands, &missing)
