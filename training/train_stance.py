@@ -172,62 +172,6 @@ def augmented_pairs(evidence_texts, rng, per_text=1):
     return out
 
 
-STOP = set("""a an the of in on at to for from by with and or but as is are was were be been being it
-its this that these those which who whom whose what when where while he she they them his her
-their there than then also has have had not no can may might will would such into over
-under between about after before during other most more some many one two first""".split())
-
-
-def content_words(text):
-    import re
-    return {w for w in re.findall(r"[a-z][a-z0-9-]+", text.lower()) if w not in STOP and len(w) > 2}
-
-
-def related_neutral_pairs(path, n, rng):
-    """Related but silent evidence, labelled neutral: the first sentence of one encyclopaedia
-    article as the claim, and the sentences of another article (same topic, most words in
-    common) that never name the first article's subject. Without these the model reads
-    topically close passages as contradicting ("the Moon is Earth's only natural satellite"
-    against a passage on another planet's moons)."""
-    import re
-    data = json.load(open(path))
-    arts = [a for a in (data.values() if isinstance(data, dict) else data)
-            if a.get("extract") and a.get("title")]
-    by_topic = {}
-    for i, a in enumerate(arts):
-        by_topic.setdefault(a.get("topic") or "", []).append(i)
-    sents = [split_sentences(a["extract"]) for a in arts]
-    words = [content_words(a["extract"]) for a in arts]
-    order = list(range(len(arts)))
-    rng.shuffle(order)
-    out = []
-    for i in order:
-        if len(out) >= n:
-            break
-        if not sents[i]:
-            continue
-        claim = sents[i][0]
-        if not 6 <= len(claim.split()) <= 40:
-            continue
-        subject = re.sub(r"\s*\(.*\)$", "", arts[i]["title"]).lower()
-        cw = content_words(claim)
-        best, best_j = 0, None
-        for j in rng.sample(by_topic[arts[i].get("topic") or ""], min(300, len(by_topic[arts[i].get("topic") or ""]))):
-            if j == i or subject in arts[j]["extract"].lower():
-                continue
-            k = len(cw & words[j])
-            if k > best:
-                best, best_j = k, j
-        if best_j is None or best < 2:
-            continue
-        # The window of up to three sentences of the other article sharing most words.
-        ss = sents[best_j]
-        wins = [" ".join(ss[s:s + 3]) for s in range(max(1, len(ss) - 2))]
-        ev = max(wins, key=lambda w: len(cw & content_words(w)))
-        out.append((claim, ev[:900], LABELS["neutral"]))
-    return out
-
-
 class CrossEncoder(nn.Module):
     def __init__(self, base):
         super().__init__()
@@ -331,9 +275,6 @@ def main():
     ap.add_argument("--freeze-layers", type=int, default=0,
                     help="keep the lowest N encoder layers frozen (cheaper backward pass)")
     ap.add_argument("--warmup", type=int, default=100, help="warm-up steps")
-    ap.add_argument("--wiki", help="encyclopaedia summaries JSON (the demo corpus) for related-but-silent "
-                    "neutral pairs; alone it teaches 'encyclopaedia style means neutral' (see MODEL_CARD.md)")
-    ap.add_argument("--wiki-neutral", type=int, default=2000, help="how many related-but-silent neutral pairs")
     ap.add_argument("--context-data", action="store_true",
                     help="add the context-format pairs: Check-COVID train, half of FEVER-Symmetric, and "
                     "pairs built from Check-COVID abstracts (see context_pairs.py)")
@@ -380,15 +321,13 @@ def main():
     unrelated = mismatched_pairs(hv_train + cf, args.neutral_share, random.Random(args.seed))
     evid = sorted({e for _, e, _ in hv_train + cf + sf})
     aug = augmented_pairs(evid, random.Random(args.seed + 1), per_text=args.aug_per_text)
-    related = (related_neutral_pairs(args.wiki, args.wiki_neutral, random.Random(args.seed + 2))
-               if args.wiki else [])
     ctx_train, ctx_cal = [], []
     if args.context_data:
         ctx_train, ctx_cal, info = context_data(args)
         say(f"context data: {info}")
     say(f"data: snli={len(snli)} healthver_train={len(hv_train)} healthver_cal={len(hv_cal)} "
         f"covidfact={len(cf)} scifact={len(sf)} unrelated_neutral={len(unrelated)} "
-        f"augmented={len(aug)} (from {len(evid)} evidence texts) related_neutral={len(related)}")
+        f"augmented={len(aug)} (from {len(evid)} evidence texts)")
 
     # Word embeddings stay frozen: they are 11.7M of the 22.7M parameters, updating them
     # costs most of the optimizer time on CPU, and the pretrained ones are already good.
@@ -404,7 +343,7 @@ def main():
     step = 0
     # Stage 1: general NLI with a little in-domain. Stage 2: in-domain heavy with SNLI replay.
     snli_iter = iter(batches(snli, tok, args.bs, args.max_len))
-    indomain = hv_train * 2 + cf + sf + unrelated + aug + related + ctx_train
+    indomain = hv_train * 2 + cf + sf + unrelated + aug + ctx_train
 
     def next_snli():
         nonlocal snli_iter
