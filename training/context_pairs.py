@@ -8,8 +8,8 @@ training, so every pair built here whose evidence has context is rendered by
     in_context("Kellbridge", "Kellbridge is a town in Marrow County.", "It lies on the coast.")
     == "Kellbridge: Kellbridge is a town in Marrow County. It lies on the coast."
 
-Nothing here reads the README's demo library: the encyclopaedia-style pairs come from
-FEVER-Symmetric (Wikipedia sentences) and the scientific ones from Check-COVID's abstracts.
+The encyclopaedia-style pairs come from FEVER-Symmetric (Wikipedia sentences) and the
+scientific ones from Check-COVID's abstracts.
 All text is real and read from ../shared/data at run time; only derived pairs are written,
 and only outside the repository.
 """
