@@ -7,6 +7,8 @@
 use once_cell::sync::Lazy;
 use regex::Regex;
 
+use crate::text;
+
 /// What sort of value a text states; decides how two values are compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ValueKind {
@@ -116,31 +118,6 @@ const CONNECTORS: &[&str] = &[
 const NOT_NAMES: &[&str] = &[
     "I", "It", "He", "She", "They", "We", "You", "This", "That", "These", "Those", "His", "Her",
     "Their", "Its", "Our", "A", "An",
-];
-
-const MONTH_NAMES: &[&str] = &[
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-];
-
-const DAY_NAMES: &[&str] = &[
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
 ];
 
 /// Two- and three-word hedges and bounds before a number, longest first.
@@ -354,11 +331,9 @@ fn lower_at(toks: &[Tok], k: usize) -> String {
 // Dates
 // ---------------------------------------------------------------------------------------
 
-const MONTHS_ALT: &str = "January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec";
-
 /// Date shapes, most specific first so that "3 May 2021" is never read as "3 May".
 static DATE_RES: Lazy<Vec<Regex>> = Lazy::new(|| {
-    let m = MONTHS_ALT;
+    let m = text::MONTHS;
     let ord = r"(?:st|nd|rd|th)?";
     [
         r"\b(?P<y>[12][0-9]{3})-(?P<m>[01][0-9])-(?P<d>[0-3][0-9])\b".to_string(),
@@ -381,18 +356,10 @@ struct When {
     years: Option<(i64, i64)>,
 }
 
-fn month_number(name: &str) -> Option<u32> {
-    let key: String = name.to_lowercase().chars().take(3).collect();
-    MONTH_NAMES
-        .iter()
-        .position(|m| m.starts_with(&key))
-        .and_then(|i| u32::try_from(i + 1).ok())
-}
-
 fn when_from(c: &regex::Captures) -> Option<When> {
     let month = c.name("m").and_then(|m| {
         let s = m.as_str();
-        s.parse::<u32>().ok().or_else(|| month_number(s))
+        s.parse::<u32>().ok().or_else(|| text::month_number(s))
     })?;
     let day = c.name("d").and_then(|d| d.as_str().parse::<u32>().ok());
     let year = c.name("y").and_then(|y| y.as_str().parse::<i64>().ok());
@@ -1016,16 +983,8 @@ fn approx_bound(toks: &[Tok], start: usize, i: usize) -> bool {
 // Places and names
 // ---------------------------------------------------------------------------------------
 
-fn is_calendar_word(w: &str) -> bool {
-    let w = w.to_lowercase();
-    let w = w.trim_end_matches('.');
-    MONTH_NAMES.contains(&w)
-        || DAY_NAMES.contains(&w)
-        || (w.len() == 3 && month_number(w).is_some())
-}
-
 fn name_word(t: &Tok) -> bool {
-    t.is_capitalised() && !is_calendar_word(t.s)
+    t.is_capitalised() && !text::is_calendar_word(t.s)
 }
 
 fn possessive(s: &str) -> bool {

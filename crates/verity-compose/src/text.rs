@@ -125,7 +125,40 @@ pub fn upper_first(s: &str) -> String {
     }
 }
 
-static MONTHS: &str = "January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec";
+/// Month names and their abbreviations, as a regex alternation (longer forms first
+/// where one is a prefix of another: "Sept" before "Sep").
+pub(crate) const MONTHS: &str = "January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec";
+
+/// Weekday names, lower case.
+const WEEKDAYS: &[&str] = &[
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+
+/// The number (1–12) of a month name or its abbreviation, any case ("Sept" → 9).
+pub(crate) fn month_number(name: &str) -> Option<u32> {
+    let key: String = name.to_lowercase().chars().take(3).collect();
+    if key.chars().count() < 3 {
+        return None;
+    }
+    MONTHS
+        .split('|')
+        .take(12)
+        .position(|m| m.to_lowercase().starts_with(&key))
+        .and_then(|i| u32::try_from(i + 1).ok())
+}
+
+/// Whether a word is a month or weekday name (or a month's abbreviation), any case.
+pub(crate) fn is_calendar_word(w: &str) -> bool {
+    let l = w.to_lowercase();
+    let l = l.trim_end_matches('.');
+    MONTHS.split('|').any(|m| m.to_lowercase() == l) || WEEKDAYS.contains(&l)
+}
 
 static DATE_RE: Lazy<Regex> = Lazy::new(|| {
     Regex::new(&format!(
@@ -253,20 +286,7 @@ pub fn entities(text: &str) -> Vec<String> {
     }
     flush(&mut cur, &mut out);
     // A span that is just a month or a weekday is a date, not a name.
-    out.retain(|e| {
-        let l = e.to_lowercase();
-        !MONTHS.split('|').any(|m| m.to_lowercase() == l)
-            && ![
-                "monday",
-                "tuesday",
-                "wednesday",
-                "thursday",
-                "friday",
-                "saturday",
-                "sunday",
-            ]
-            .contains(&l.as_str())
-    });
+    out.retain(|e| !is_calendar_word(e));
     out
 }
 
