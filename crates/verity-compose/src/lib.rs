@@ -148,8 +148,21 @@ impl BriefRequest {
     }
 }
 
+/// What a judging pass leaves for the rest of the brief.
+struct Judged {
+    /// Pairs the stance model scored.
+    pairs: usize,
+    /// The claim's distinctive terms and those no candidate holds (see
+    /// [`judge::focus_terms`]).
+    focus: Vec<String>,
+    missing: Vec<String>,
+    /// Terms that tie a sentence to what was asked (see [`judge::anchor_terms`]).
+    anchors: BTreeSet<String>,
+}
+
 /// One judging pass over the candidates: coverage, the topic gate (claim mode), the
-/// stance model within a budget, and named value mismatches (claim mode).
+/// stance model within a budget, named value mismatches (claim mode), and which judged
+/// sentences count (see [`judge::mark_relevant`]), all over one IDF table.
 struct JudgePass<'a> {
     plan: &'a Plan,
     subject: Option<&'a topic::Subject>,
@@ -160,18 +173,34 @@ struct JudgePass<'a> {
 }
 
 impl JudgePass<'_> {
-    /// Returns how many pairs the stance model scored.
-    fn run(&self, cands: &mut [Cand], budget: judge::Budget) -> Result<usize, ComposeError> {
+    fn run(&self, cands: &mut [Cand], budget: judge::Budget) -> Result<Judged, ComposeError> {
         let idf = Idf::over(cands);
         judge::cover(cands, self.hyp_terms, self.named, &idf);
         if let Some(subject) = self.subject {
             topic::gate(cands, subject, &idf, self.ev);
         }
         let judged = judge::judge_sentences(cands, &self.plan.hypothesis, self.judge, budget)?;
-        if self.plan.mode == Mode::Check {
+        let mode = self.plan.mode;
+        if mode == Mode::Check {
             judge::apply_mismatches(cands, &self.plan.hypothesis, self.named);
         }
-        Ok(judged)
+        let (focus, missing) = judge::focus_terms(self.hyp_terms, &idf);
+        let anchors = judge::anchor_terms(mode, &self.plan.entities, &focus, &idf);
+        judge::mark_relevant(
+            cands,
+            mode,
+            self.judge.is_neural(),
+            self.subject.is_some(),
+            &focus,
+            &missing,
+            &anchors,
+        );
+        Ok(Judged {
+            pairs: judged,
+            focus,
+            missing,
+            anchors,
+        })
     }
 }
 
@@ -237,26 +266,19 @@ pub fn build_brief(
         ev,
     };
     progress.stage("judge", Some(req.max_judge_pairs as u64));
-    let mut judged = pass.run(
+    let Judged {
+        pairs: mut judged,
+        mut focus,
+        mut missing,
+        mut anchors,
+    } = pass.run(
         &mut cands,
         judge::Budget {
             pairs: req.max_judge_pairs,
             tokens: req.max_judge_tokens,
         },
     )?;
-    let idf = Idf::over(&cands);
     progress.advance(judged as u64);
-    let (mut focus, mut missing) = judge::focus_terms(&hyp_terms, &idf);
-    let mut anchors = judge::anchor_terms(mode, &plan.entities, &focus, &idf);
-    judge::mark_relevant(
-        &mut cands,
-        mode,
-        neural,
-        subject.is_some(),
-        &focus,
-        &missing,
-        &anchors,
-    );
 
     // ── Second pass for aspects nothing covered yet ────────────────────────────────
     let uncovered = uncovered_aspects(&plan, &cands, &missing);
@@ -305,25 +327,15 @@ pub fn build_brief(
         }
         if added > 0 {
             gather::mark_boilerplate(&mut cands);
-            judged += pass.run(
+            let again = pass.run(
                 &mut cands,
                 judge::Budget {
                     pairs: (req.max_judge_pairs / 3).max(8),
                     tokens: req.max_judge_tokens / 3,
                 },
             )?;
-            let idf = Idf::over(&cands);
-            (focus, missing) = judge::focus_terms(&hyp_terms, &idf);
-            anchors = judge::anchor_terms(mode, &plan.entities, &focus, &idf);
-            judge::mark_relevant(
-                &mut cands,
-                mode,
-                neural,
-                subject.is_some(),
-                &focus,
-                &missing,
-                &anchors,
-            );
+            judged += again.pairs;
+            (focus, missing, anchors) = (again.focus, again.missing, again.anchors);
         }
     }
     let still: HashSet<usize> = uncovered_aspects(&plan, &cands, &missing)
