@@ -4,30 +4,13 @@
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use verity_types::{char_slice, SourceId};
+
+mod common;
+use common::{run_ok, verity};
 
 fn story() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/story")
-}
-
-fn verity(data: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_verity"));
-    c.arg("--data").arg(data).arg("--no-models").arg("--quiet");
-    c.env_remove("VERITY_DATA");
-    c
-}
-
-fn run_ok(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("run verity");
-    assert!(
-        out.status.success(),
-        "verity failed: {}\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 /// Gold labels of the four claims, with a kind on three of them and an extra field that

@@ -6,27 +6,10 @@
 
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
-/// A `verity` command on a private library, lexical only so tests need no models.
-fn verity(data: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_verity"));
-    c.arg("--data").arg(data).arg("--no-models").arg("--quiet");
-    c.env_remove("VERITY_DATA");
-    c
-}
-
-fn run_ok(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("run verity");
-    assert!(
-        out.status.success(),
-        "verity failed: {}\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+mod common;
+use common::{run_ok, verity};
 
 /// The JSON report of an ingest; exit status 0, or 2 when inputs failed.
 fn ingest_json(data: &Path, args: &[&str]) -> Value {

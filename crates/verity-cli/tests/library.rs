@@ -6,9 +6,12 @@ use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 use verity_types::char_slice;
+
+mod common;
+use common::{run_ok, verity};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
@@ -16,26 +19,6 @@ fn fixtures() -> PathBuf {
 
 fn story() -> String {
     fixtures().join("story").display().to_string()
-}
-
-/// A `verity` command on a private library, lexical only so tests need no models.
-fn verity(data: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_verity"));
-    c.arg("--data").arg(data).arg("--no-models").arg("--quiet");
-    c.env_remove("VERITY_DATA");
-    c
-}
-
-fn run_ok(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("run verity");
-    assert!(
-        out.status.success(),
-        "verity failed: {}\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 fn json_of(out: &Output) -> Value {
