@@ -79,6 +79,55 @@ enum Command {
     Eval(eval::EvalCommand),
     /// Serve the JSON API and the web page.
     Serve(ServeArgs),
+    /// Parse one file from stdin in a capped worker process (run by `ingest` and
+    /// `serve` themselves; see `--parse-isolation`).
+    #[command(hide = true)]
+    ParseWorker,
+}
+
+/// Where parsers run: in a worker process with a deadline and a memory cap, or here.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum IsolationArg {
+    /// PDFs in a worker process; other formats here.
+    Pdf,
+    /// Every format but JSONL in a worker process (one process per file).
+    All,
+    /// Every parser in this process (fastest; no deadline or memory cap per file).
+    Off,
+}
+
+/// Parse isolation settings, shared by `ingest` and `serve`.
+#[derive(Args)]
+struct ParseArgs {
+    /// Which files are parsed in a worker process that a deadline and a memory cap can
+    /// stop, so a hostile file ends as one named failure.
+    #[arg(long, value_enum, default_value_t = IsolationArg::Pdf)]
+    parse_isolation: IsolationArg,
+    /// Per-file deadline of an isolated parse, in seconds.
+    #[arg(long, default_value_t = verity_engine::DEFAULT_PARSE_TIMEOUT.as_secs())]
+    parse_timeout_secs: u64,
+    /// Address-space cap of a parse worker, in MB.
+    #[arg(long, default_value_t = verity_engine::DEFAULT_PARSE_MEMORY / (1024 * 1024))]
+    parse_memory_mb: u64,
+}
+
+impl ParseArgs {
+    /// The isolation to ingest with: this very binary, re-run as `verity parse-worker`.
+    fn isolation(&self) -> Result<Option<verity_engine::Isolation>> {
+        let scope = match self.parse_isolation {
+            IsolationArg::Off => return Ok(None),
+            IsolationArg::Pdf => verity_engine::IsolationScope::Pdf,
+            IsolationArg::All => verity_engine::IsolationScope::All,
+        };
+        let exe = std::env::current_exe().context(
+            "could not find this program's path to run parse workers; pass --parse-isolation off",
+        )?;
+        let mut iso = verity_engine::Isolation::new(exe, &["parse-worker"]);
+        iso.scope = scope;
+        iso.timeout = std::time::Duration::from_secs(self.parse_timeout_secs);
+        iso.max_memory = self.parse_memory_mb.saturating_mul(1024 * 1024);
+        Ok(Some(iso))
+    }
 }
 
 #[derive(Args)]
@@ -107,6 +156,8 @@ struct IngestArgs {
     /// Sources per commit (smaller batches commit more often; for tests and tuning).
     #[arg(long, hide = true, default_value_t = IngestOptions::default().batch_docs)]
     batch_docs: usize,
+    #[command(flatten)]
+    parse: ParseArgs,
 }
 
 #[derive(Args)]
@@ -126,6 +177,8 @@ struct ServeArgs {
     /// Allow adding URLs on loopback or private networks.
     #[arg(long)]
     allow_private: bool,
+    #[command(flatten)]
+    parse: ParseArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -188,6 +241,9 @@ fn quiet_on_broken_pipe() {
 fn main() -> ExitCode {
     quiet_on_broken_pipe();
     let cli = Cli::parse();
+    if let Command::ParseWorker = cli.command {
+        return parse_worker();
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("VERITY_LOG")
@@ -200,6 +256,20 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(1)
+        }
+    }
+}
+
+/// `verity parse-worker`: serve one parse request on stdin/stdout. Failures of the
+/// file itself travel in the answer; only a broken request ends here, with status 2.
+fn parse_worker() -> ExitCode {
+    let stdin = std::io::stdin().lock();
+    let stdout = std::io::stdout().lock();
+    match verity_engine::serve_parse_worker(stdin, stdout) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
         }
     }
 }
@@ -231,6 +301,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 attribution: a.attribution.clone(),
                 embed: !a.no_embed,
                 batch_docs: a.batch_docs.max(1),
+                isolation: a.parse.isolation()?,
                 ..IngestOptions::default()
             };
             let bar = progress::Bars::new(cli.quiet);
@@ -326,12 +397,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 read_only: a.read_only,
                 queue_capacity: a.queue.max(1),
                 allow_private_urls: a.allow_private,
+                isolation: a.parse.isolation()?,
                 ..verity_server::ServerConfig::default()
             };
             verity_server::cli_serve(lib, cfg)?;
         }
         Command::Ask(a) => brief::run(&open(&cli)?, a, verity_engine::Mode::Ask, cli.quiet)?,
         Command::Check(a) => brief::run(&open(&cli)?, a, verity_engine::Mode::Check, cli.quiet)?,
+        Command::ParseWorker => return Ok(parse_worker()),
     }
     Ok(ExitCode::SUCCESS)
 }

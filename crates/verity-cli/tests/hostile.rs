@@ -131,3 +131,83 @@ fn search_and_sources_print_no_terminal_escapes() {
     assert!(text.contains("Weir  report"), "{text}");
     assert!(text.contains("sluice gates"), "{text}");
 }
+
+/// The failures of an ingest report by location file name: `(reason, message)`.
+fn failure_of(report: &Value, file: &str) -> (String, String) {
+    let f = report["failed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["location"].as_str().unwrap().ends_with(file))
+        .unwrap_or_else(|| panic!("no failure for {file}: {report}"));
+    (
+        f["reason"].as_str().unwrap().to_string(),
+        f["message"].as_str().unwrap().to_string(),
+    )
+}
+
+/// A folder with one honest PDF (read through the parse worker) and one Markdown file.
+fn pdf_and_notes(dir: &Path) -> std::path::PathBuf {
+    let docs = dir.join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../verity-ingest/tests/fixtures/weir-audit-summary.pdf");
+    std::fs::copy(fixture, docs.join("weir-audit-summary.pdf")).unwrap();
+    std::fs::write(
+        docs.join("notes.md"),
+        "# Pier notes\n\nThe Port Vellan ferry pier grows by forty metres this spring.\n",
+    )
+    .unwrap();
+    docs
+}
+
+#[test]
+fn pdfs_are_read_in_a_parse_worker_and_a_stalled_one_is_one_named_failure() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = pdf_and_notes(tmp.path());
+    // Default isolation: the PDF goes through `verity parse-worker` and comes back read.
+    let r = ingest_json(&tmp.path().join("a"), &[docs.to_str().unwrap()]);
+    assert_eq!(r["added"], 2, "{r}");
+
+    // A deadline no parse can meet stands in for a parser that never returns: the
+    // worker is killed, the PDF is one named failure and the Markdown file still goes in.
+    let dir = tmp.path().join("b");
+    let r = ingest_json(&dir, &[docs.to_str().unwrap(), "--parse-timeout-secs", "0"]);
+    assert_eq!(r["added"], 1, "{r}");
+    let (reason, message) = failure_of(&r, "weir-audit-summary.pdf");
+    assert_eq!(reason, "parse_timeout");
+    assert!(message.contains("--parse-timeout-secs"), "{message}");
+    let out = run_ok(verity(&dir).args(["sources", "--json"]));
+    let sources: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(sources.as_array().unwrap().len(), 1, "{sources}");
+}
+
+#[test]
+fn a_parse_worker_over_its_memory_cap_is_stopped_not_the_ingest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = pdf_and_notes(tmp.path());
+    // 48 MB of text, every format isolated, a 192 MB address-space cap: enough for a
+    // worker to start and read the small files, not to hold this one three times over
+    // (bytes, decoded text, parsed text). That worker dies alone.
+    let line = "The harbour board of Port Vellan met again about the ferry pier.\n";
+    std::fs::write(
+        docs.join("minutes.md"),
+        line.repeat(48 * 1024 * 1024 / line.len()),
+    )
+    .unwrap();
+    let r = ingest_json(
+        &tmp.path().join("lib"),
+        &[
+            docs.to_str().unwrap(),
+            "--parse-isolation",
+            "all",
+            "--parse-memory-mb",
+            "192",
+        ],
+    );
+    let (reason, message) = failure_of(&r, "minutes.md");
+    assert_eq!(reason, "parse_crashed", "{message}");
+    assert!(message.contains("--parse-memory-mb"), "{message}");
+    assert_eq!(r["added"], 2, "the PDF and the notes still go in: {r}");
+    assert_eq!(r["failed"].as_array().unwrap().len(), 1, "{r}");
+}

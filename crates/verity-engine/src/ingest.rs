@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use verity_index::IndexDoc;
-use verity_ingest::{FetchOptions, Fingerprint, IngestError, KindRules, ReadOptions};
+use verity_ingest::{FetchOptions, Fingerprint, IngestError, Isolation, KindRules, ReadOptions};
 use verity_store::NewSource;
 use verity_types::{Document, PassageId, PassageSpan, Progress, SourceId};
 
@@ -40,6 +40,9 @@ pub struct IngestOptions {
     /// Bytes of text per commit.
     pub batch_chars: usize,
     pub fetch_timeout: Duration,
+    /// Parse the formats it covers in a worker process with a deadline and a memory cap
+    /// (`None`: every parser runs in this process; the CLI and the server turn it on).
+    pub isolation: Option<Isolation>,
 }
 
 /// Most sources per batch when passages are embedded (about a minute of embedding on a
@@ -52,6 +55,11 @@ pub const EMBED_BATCH_DOCS: usize = 2_000;
 const HANDOFF_DOCS: usize = 2_000;
 /// Bytes of text in the first hand-off.
 const HANDOFF_BYTES: usize = 4 * 1024 * 1024;
+/// How long the writer waits for the next batch, holding staged work and the write lock,
+/// before it commits what it has and lets the lock go. Short enough that a file that is
+/// slow to parse does not hold up other writers; long enough that a steady reader fills
+/// whole commits.
+const IDLE_COMMIT: Duration = Duration::from_secs(2);
 
 impl Default for IngestOptions {
     fn default() -> Self {
@@ -65,6 +73,7 @@ impl Default for IngestOptions {
             batch_docs: 16_000,
             batch_chars: 32 * 1024 * 1024,
             fetch_timeout: Duration::from_secs(20),
+            isolation: None,
         }
     }
 }
@@ -327,7 +336,9 @@ impl Library {
         if inputs.is_empty() {
             return Err(EngineError::NothingToIngest);
         }
-        let _w = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
+        // No lock here: reading and parsing run unlocked, so a slow or stuck file never
+        // blocks another writer. The writer thread takes the library's write lock for each
+        // stage-and-commit cycle only (see `write_all`).
         let started = Instant::now();
         let mut report = IngestReport::default();
         let mut kind_rules = KindRules::default();
@@ -338,6 +349,7 @@ impl Library {
             max_bytes: opts.max_bytes,
             max_bytes_setting: opts.max_bytes_setting,
             kind_rules,
+            isolation: opts.isolation.clone(),
         };
 
         // 1. Expand inputs into files and URLs.
@@ -382,14 +394,8 @@ impl Library {
         let written = std::thread::scope(|scope| {
             let writer = scope.spawn(move || -> Result<IngestReport> {
                 let mut written = IngestReport::default();
-                let result = self.write_all(batches, &mut neardup, opts, &mut written, progress);
-                if result.is_err() {
-                    // The one place a failed write is undone: nothing staged since the last
-                    // commit may reach the index later. Its sources are `pending` in the
-                    // store, and the next open re-indexes them.
-                    self.lexical.rollback()?;
-                }
-                result.map(|()| written)
+                self.write_all(batches, &mut neardup, opts, &mut written, progress)?;
+                Ok(written)
             });
             self.read_and_prepare(
                 &work,
@@ -410,7 +416,12 @@ impl Library {
     }
 
     /// The writer thread: store and stage each batch, committing every
-    /// `opts.batch_docs` sources (or bytes), after each embedded batch, and at the end.
+    /// `opts.batch_docs` sources (or bytes), after each embedded batch, when the reader
+    /// has sent nothing for [`IDLE_COMMIT`], and at the end.
+    ///
+    /// The library's write lock is held from the first batch staged after a commit to the
+    /// next commit, never while waiting for the reader: parsing runs unlocked, and a file
+    /// that takes long to parse holds up no other writer (a second ingest, a removal).
     fn write_all(
         &self,
         batches: std::sync::mpsc::Receiver<ToWriter>,
@@ -419,23 +430,67 @@ impl Library {
         written: &mut IngestReport,
         progress: &dyn Progress,
     ) -> Result<()> {
+        use std::sync::mpsc::RecvTimeoutError;
         let mut staged = Staged::default();
-        for msg in batches {
-            match msg {
-                ToWriter::Batch(batch) => {
-                    self.write_batch(batch, neardup, opts, written, &mut staged, progress)?;
-                    // Embedded batches commit at once (see `EMBED_BATCH_DOCS`).
-                    if staged.embedded
-                        || staged.ids.len() >= opts.batch_docs
-                        || staged.bytes >= opts.batch_chars
-                    {
-                        self.commit_staged(&mut staged, written)?;
-                    }
+        let mut lock = None;
+        loop {
+            let wait = if lock.is_some() {
+                IDLE_COMMIT
+            } else {
+                Duration::MAX
+            };
+            let msg = match batches.recv_timeout(wait) {
+                Ok(msg) => msg,
+                Err(RecvTimeoutError::Timeout) => {
+                    self.commit_or_roll_back(&mut staged, written)?;
+                    lock = None;
+                    continue;
                 }
-                ToWriter::Read(n) => progress.advance(n),
+                Err(RecvTimeoutError::Disconnected) => break,
+            };
+            let batch = match msg {
+                ToWriter::Batch(batch) => batch,
+                ToWriter::Read(n) => {
+                    progress.advance(n);
+                    continue;
+                }
+            };
+            if lock.is_none() {
+                lock = Some(self.write_lock.lock().unwrap_or_else(|e| e.into_inner()));
+            }
+            let result = self.write_batch(batch, neardup, opts, written, &mut staged, progress);
+            if let Err(e) = result {
+                self.roll_back_staged()?;
+                return Err(e);
+            }
+            // Embedded batches commit at once (see `EMBED_BATCH_DOCS`).
+            if staged.embedded
+                || staged.ids.len() >= opts.batch_docs
+                || staged.bytes >= opts.batch_chars
+            {
+                self.commit_or_roll_back(&mut staged, written)?;
+                lock = None;
             }
         }
-        self.commit_staged(&mut staged, written)
+        self.commit_or_roll_back(&mut staged, written)?;
+        drop(lock);
+        Ok(())
+    }
+
+    /// [`Library::commit_staged`], undoing the staged work when it fails.
+    fn commit_or_roll_back(&self, staged: &mut Staged, report: &mut IngestReport) -> Result<()> {
+        let result = self.commit_staged(staged, report);
+        if result.is_err() {
+            self.roll_back_staged()?;
+        }
+        result
+    }
+
+    /// The one place a failed write is undone: nothing staged since the last commit may
+    /// reach the index later. Its sources are `pending` in the store, and the next open
+    /// re-indexes them. Called with the write lock held.
+    fn roll_back_staged(&self) -> Result<()> {
+        Ok(self.lexical.rollback()?)
     }
 
     /// Read inputs (in parallel, a group of files at a time so memory stays bounded on

@@ -102,6 +102,57 @@ pub enum IngestError {
     /// A kind-rules TOML file that cannot be used.
     #[error("bad kind rules in `{location}`: {detail}")]
     BadRules { location: String, detail: String },
+
+    /// The parse worker ran past its per-file deadline and was stopped.
+    #[error("gave up reading `{location}`: its parser ran past the {seconds}s per-file deadline (`--parse-timeout-secs`) and was stopped; skipped — a file that stalls a parser this long is usually built to")]
+    ParseTimeout { location: String, seconds: u64 },
+
+    /// The parse worker died (out of memory under its cap, a crash) or answered nonsense.
+    #[error("the parser for `{location}` failed in its worker process ({detail}); skipped — raise `--parse-memory-mb` if the file is large and honest")]
+    ParseCrashed { location: String, detail: String },
+
+    /// An error the parse worker met, carried back as its code and message.
+    #[error("{message}")]
+    Relayed {
+        location: String,
+        code: &'static str,
+        message: String,
+    },
+}
+
+/// Every [`IngestError::reason_code`], so a code read back from a parse worker maps to
+/// the same `&'static str`.
+pub(crate) const REASON_CODES: &[&str] = &[
+    "unreadable",
+    "empty",
+    "too_large",
+    "special_file",
+    "too_deep",
+    "binary",
+    "encoding",
+    "corrupt_pdf",
+    "bad_json",
+    "bad_metadata",
+    "unsupported",
+    "fetch",
+    "refused_private",
+    "bad_url",
+    "http_status",
+    "too_many_redirects",
+    "redirect_loop",
+    "bad_rules",
+    "parse_timeout",
+    "parse_crashed",
+];
+
+/// The static code equal to `code`; a code this build does not know (a worker from
+/// another version) reads as `parse_crashed`.
+pub(crate) fn known_code(code: &str) -> &'static str {
+    REASON_CODES
+        .iter()
+        .find(|c| **c == code)
+        .copied()
+        .unwrap_or("parse_crashed")
 }
 
 fn too_large_message(location: &str, size: Option<u64>, limit: u64, setting: &str) -> String {
@@ -155,6 +206,9 @@ impl IngestError {
             IngestError::TooManyRedirects { .. } => "too_many_redirects",
             IngestError::RedirectLoop { .. } => "redirect_loop",
             IngestError::BadRules { .. } => "bad_rules",
+            IngestError::ParseTimeout { .. } => "parse_timeout",
+            IngestError::ParseCrashed { .. } => "parse_crashed",
+            IngestError::Relayed { code, .. } => code,
         }
     }
 
@@ -178,7 +232,10 @@ impl IngestError {
             | IngestError::HttpStatus { location, .. }
             | IngestError::TooManyRedirects { location, .. }
             | IngestError::RedirectLoop { location, .. }
-            | IngestError::BadRules { location, .. } => location,
+            | IngestError::BadRules { location, .. }
+            | IngestError::ParseTimeout { location, .. }
+            | IngestError::ParseCrashed { location, .. }
+            | IngestError::Relayed { location, .. } => location,
         }
     }
 }
@@ -210,6 +267,103 @@ mod tests {
             reason: "Not Found".into(),
         };
         assert!(e.to_string().ends_with("HTTP 404 Not Found"));
+    }
+
+    #[test]
+    fn every_reason_code_is_known() {
+        let loc = || "x".to_string();
+        let samples = [
+            IngestError::Unreadable {
+                location: loc(),
+                detail: loc(),
+            },
+            IngestError::Empty {
+                location: loc(),
+                detail: loc(),
+            },
+            IngestError::TooLarge {
+                location: loc(),
+                size: None,
+                limit: 1,
+                setting: "s",
+            },
+            IngestError::SpecialFile {
+                location: loc(),
+                kind: "a FIFO",
+            },
+            IngestError::TooDeep {
+                location: loc(),
+                limit: 1,
+            },
+            IngestError::Binary {
+                location: loc(),
+                detail: loc(),
+            },
+            IngestError::Encoding {
+                location: loc(),
+                detail: loc(),
+            },
+            IngestError::CorruptPdf {
+                location: loc(),
+                detail: loc(),
+            },
+            IngestError::BadJson {
+                location: loc(),
+                detail: loc(),
+            },
+            IngestError::BadMetadata {
+                location: loc(),
+                field: loc(),
+                detail: loc(),
+            },
+            IngestError::Unsupported {
+                location: loc(),
+                detail: loc(),
+            },
+            IngestError::Fetch {
+                location: loc(),
+                detail: loc(),
+            },
+            IngestError::RefusedPrivate {
+                location: loc(),
+                host: loc(),
+                addr: loc(),
+            },
+            IngestError::BadUrl {
+                location: loc(),
+                detail: loc(),
+            },
+            IngestError::HttpStatus {
+                location: loc(),
+                status: 500,
+                reason: loc(),
+            },
+            IngestError::TooManyRedirects {
+                location: loc(),
+                limit: 1,
+            },
+            IngestError::RedirectLoop {
+                location: loc(),
+                target: loc(),
+            },
+            IngestError::BadRules {
+                location: loc(),
+                detail: loc(),
+            },
+            IngestError::ParseTimeout {
+                location: loc(),
+                seconds: 1,
+            },
+            IngestError::ParseCrashed {
+                location: loc(),
+                detail: loc(),
+            },
+        ];
+        for e in &samples {
+            assert_eq!(known_code(e.reason_code()), e.reason_code());
+        }
+        assert_eq!(samples.len(), REASON_CODES.len());
+        assert_eq!(known_code("from_a_newer_worker"), "parse_crashed");
     }
 
     #[test]

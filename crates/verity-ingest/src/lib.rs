@@ -66,6 +66,7 @@ mod error;
 mod fetch;
 mod fingerprint;
 mod html;
+mod isolate;
 mod kind;
 mod markdown;
 mod pdf;
@@ -76,6 +77,10 @@ pub use date::parse_date;
 pub use error::IngestError;
 pub use fetch::{fetch_bytes, is_non_public, FetchOptions, Fetched};
 pub use fingerprint::{fingerprint, Fingerprint, NEAR_DUP_THRESHOLD};
+pub use isolate::{
+    serve_worker, Isolation, IsolationScope, WorkerError, DEFAULT_PARSE_MEMORY,
+    DEFAULT_PARSE_TIMEOUT,
+};
 pub use kind::KindRules;
 
 use rayon::prelude::*;
@@ -102,6 +107,8 @@ pub struct ReadOptions {
     pub max_bytes_setting: &'static str,
     /// Publisher/host → kind rules.
     pub kind_rules: KindRules,
+    /// Parse the formats it covers in a worker process (`None`: everything in process).
+    pub isolation: Option<Isolation>,
 }
 
 impl Default for ReadOptions {
@@ -110,6 +117,7 @@ impl Default for ReadOptions {
             max_bytes: DEFAULT_MAX_BYTES,
             max_bytes_setting: MAX_BYTES_SETTING,
             kind_rules: KindRules::default(),
+            isolation: None,
         }
     }
 }
@@ -390,15 +398,30 @@ fn read_input(
     if format == Format::Jsonl {
         return read_jsonl(bytes, input, opts);
     }
-    vec![read_single(bytes, format, input)
+    vec![read_single(bytes, format, input, opts)
         .map(|(meta, text)| finish(meta, text, format, input, opts))]
 }
 
-/// Read one non-JSONL document into (metadata, text).
+/// Read one non-JSONL document into (metadata, text): in a worker process when
+/// `opts.isolation` covers its format, else here.
 fn read_single(
     bytes: &[u8],
     format: Format,
     input: &Input<'_>,
+    opts: &ReadOptions,
+) -> Result<(DocMeta, String), IngestError> {
+    match &opts.isolation {
+        Some(iso) if iso.covers(format) => isolate::read_in_worker(bytes, format, input, iso),
+        _ => read_single_here(bytes, format, input, opts),
+    }
+}
+
+/// Read one non-JSONL document into (metadata, text) in this process.
+fn read_single_here(
+    bytes: &[u8],
+    format: Format,
+    input: &Input<'_>,
+    _opts: &ReadOptions,
 ) -> Result<(DocMeta, String), IngestError> {
     let location = input.location;
     let (meta, text) = match format {

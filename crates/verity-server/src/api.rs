@@ -341,6 +341,7 @@ fn ingest_options(st: &AppState, attribution: Option<String>) -> IngestOptions {
         max_bytes: st.config().max_upload_bytes as u64,
         max_bytes_setting: "the server's upload limit (`max_upload_bytes`)",
         attribution: attribution.filter(|a| !a.trim().is_empty()),
+        isolation: st.config().isolation.clone(),
         ..IngestOptions::default()
     }
 }

@@ -91,6 +91,9 @@ pub struct ServerConfig {
     pub retry_after_secs: u64,
     /// How long shutdown waits for running checks.
     pub shutdown_grace: Duration,
+    /// Parse uploads and fetched pages in a capped worker process (see
+    /// `verity_engine::Isolation`); `None` parses in the server's own process.
+    pub isolation: Option<verity_engine::Isolation>,
 }
 
 impl Default for ServerConfig {
@@ -107,6 +110,7 @@ impl Default for ServerConfig {
             allow_private_urls: false,
             retry_after_secs: 5,
             shutdown_grace: Duration::from_secs(10),
+            isolation: None,
         }
     }
 }
