@@ -39,6 +39,12 @@ pub enum Code {
     InvalidToken,
     /// 403: the server (or library) is read-only.
     ReadOnly,
+    /// 403: the `Host` header names a host this server does not answer to (DNS
+    /// rebinding); see `--allow-host`.
+    HostNotAllowed,
+    /// 403: a change requested by another site (its `Origin`, or
+    /// `Sec-Fetch-Site: cross-site`).
+    CrossOrigin,
     /// 404: no such route.
     NotFound,
     /// 404: no check with that id.
@@ -53,12 +59,20 @@ pub enum Code {
     CheckNotDone,
     /// 413: the body is larger than the server accepts.
     PayloadTooLarge,
+    /// 413: the upload has more parts than the server accepts in one request.
+    TooManyParts,
+    /// 414: the request's URL is longer than the server accepts.
+    UriTooLong,
     /// 415: the body is neither JSON nor multipart, where one of them is needed.
     UnsupportedMediaType,
+    /// 415: no uploaded file is of a type Verity can read.
+    UnsupportedType,
     /// 422: nothing could be ingested from the upload or URL.
     IngestFailed,
     /// 429: the check queue is full; retry after the `Retry-After` seconds.
     QueueFull,
+    /// 431: the request's headers are larger than the server accepts.
+    HeadersTooLarge,
     /// 500: something broke inside the server.
     Internal,
     /// 503: the server is shutting down.
@@ -73,13 +87,17 @@ impl Code {
                 StatusCode::BAD_REQUEST
             }
             Code::MissingToken | Code::InvalidToken => StatusCode::UNAUTHORIZED,
-            Code::ReadOnly => StatusCode::FORBIDDEN,
+            Code::ReadOnly | Code::HostNotAllowed | Code::CrossOrigin => StatusCode::FORBIDDEN,
             Code::NotFound | Code::CheckNotFound | Code::SourceNotFound => StatusCode::NOT_FOUND,
             Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Code::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Code::CheckNotDone => StatusCode::CONFLICT,
-            Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Code::PayloadTooLarge | Code::TooManyParts => StatusCode::PAYLOAD_TOO_LARGE,
+            Code::UriTooLong => StatusCode::URI_TOO_LONG,
+            Code::UnsupportedMediaType | Code::UnsupportedType => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
+            Code::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Code::IngestFailed => StatusCode::UNPROCESSABLE_ENTITY,
             Code::QueueFull => StatusCode::TOO_MANY_REQUESTS,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -96,6 +114,8 @@ impl Code {
             Code::MissingToken => "missing_token",
             Code::InvalidToken => "invalid_token",
             Code::ReadOnly => "read_only",
+            Code::HostNotAllowed => "host_not_allowed",
+            Code::CrossOrigin => "cross_origin",
             Code::NotFound => "not_found",
             Code::CheckNotFound => "check_not_found",
             Code::SourceNotFound => "source_not_found",
@@ -103,7 +123,11 @@ impl Code {
             Code::RequestTimeout => "request_timeout",
             Code::CheckNotDone => "check_not_done",
             Code::PayloadTooLarge => "payload_too_large",
+            Code::TooManyParts => "too_many_parts",
+            Code::UriTooLong => "uri_too_long",
             Code::UnsupportedMediaType => "unsupported_media_type",
+            Code::UnsupportedType => "unsupported_type",
+            Code::HeadersTooLarge => "headers_too_large",
             Code::IngestFailed => "ingest_failed",
             Code::QueueFull => "queue_full",
             Code::Internal => "internal",
@@ -292,6 +316,8 @@ fn code_for_status(status: StatusCode) -> Code {
         StatusCode::METHOD_NOT_ALLOWED => Code::MethodNotAllowed,
         StatusCode::REQUEST_TIMEOUT => Code::RequestTimeout,
         StatusCode::PAYLOAD_TOO_LARGE => Code::PayloadTooLarge,
+        StatusCode::URI_TOO_LONG => Code::UriTooLong,
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => Code::HeadersTooLarge,
         StatusCode::UNSUPPORTED_MEDIA_TYPE => Code::UnsupportedMediaType,
         StatusCode::UNPROCESSABLE_ENTITY => Code::InvalidRequest,
         StatusCode::TOO_MANY_REQUESTS => Code::QueueFull,
@@ -316,6 +342,14 @@ fn message_for(code: Code, method: &str, path: &str) -> String {
         ),
         Code::UnsupportedMediaType => {
             format!("{method} {path} needs a JSON or multipart body with a matching Content-Type")
+        }
+        Code::UriTooLong => {
+            "the request's URL is longer than this server accepts; send long input in a JSON body"
+                .to_string()
+        }
+        Code::HeadersTooLarge => {
+            "the request's headers are larger than this server accepts; send fewer or shorter headers"
+                .to_string()
         }
         _ => format!("{method} {path} failed with status {code:?}"),
     }

@@ -36,6 +36,7 @@ mod diff;
 mod error;
 mod jobs;
 mod openapi;
+mod safety;
 mod views;
 
 pub use api::{sanitize_file_name, MAX_INPUT_CHARS};
@@ -87,6 +88,12 @@ pub struct ServerConfig {
     pub ingest_timeout: Duration,
     /// Allow `POST /api/sources` URLs on loopback or private networks.
     pub allow_private_urls: bool,
+    /// Host names the server answers to besides the address it is bound to, `localhost`
+    /// and the loopback addresses (`--allow-host`; `name` for any port, `name:port` for
+    /// one). Requests naming any other `Host`, and writes from any other `Origin`, get 403.
+    pub allow_hosts: Vec<String>,
+    /// Most parts in one multipart upload; more get 413 and nothing is ingested.
+    pub max_upload_parts: usize,
     /// Seconds clients are told to wait (`Retry-After`) when the queue is full.
     pub retry_after_secs: u64,
     /// How long shutdown waits for running checks.
@@ -105,6 +112,8 @@ impl Default for ServerConfig {
             request_timeout: Duration::from_secs(30),
             ingest_timeout: Duration::from_secs(300),
             allow_private_urls: false,
+            allow_hosts: Vec::new(),
+            max_upload_parts: 1000,
             retry_after_secs: 5,
             shutdown_grace: Duration::from_secs(10),
         }
@@ -261,9 +270,18 @@ async fn not_found(req: Request) -> Response {
     .into_response()
 }
 
-/// The whole application: API, event streams and the web page.
+/// The whole application: API, event streams and the web page, answering to the host
+/// of `cfg.addr` (see [`router_for`] when the port was picked at bind time).
 pub fn router(state: AppState) -> Router {
+    let bound = state.config().addr;
+    router_for(state, bound)
+}
+
+/// The whole application, for a listener bound to `bound`: requests must name that
+/// address (or localhost, or an `--allow-host` name) in `Host`.
+pub fn router_for(state: AppState, bound: SocketAddr) -> Router {
     let cfg = state.config().clone();
+    let hosts = Arc::new(safety::HostPolicy::new(bound, &cfg.allow_hosts));
     let short = TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, cfg.request_timeout);
     let long = TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, cfg.ingest_timeout);
     let timed = Router::new()
@@ -293,6 +311,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(cfg.max_upload_bytes))
         .layer(RequestBodyLimitLayer::new(cfg.max_upload_bytes))
         .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .layer(middleware::from_fn_with_state(hosts, safety::host_guard))
         .layer(middleware::from_fn(error::json_errors))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -315,7 +334,8 @@ pub async fn serve_on(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
-    let app = router(state.clone());
+    let bound = listener.local_addr().map_err(ServerError::Serve)?;
+    let app = router_for(state.clone(), bound);
     let st = state.clone();
     let signal = async move {
         shutdown.await;
@@ -397,5 +417,7 @@ mod tests {
         assert_eq!(c.workers, 1);
         assert_eq!(c.max_upload_bytes, 25 * 1024 * 1024);
         assert_eq!(c.request_timeout, Duration::from_secs(30));
+        assert_eq!(c.max_upload_parts, 1000);
+        assert!(c.allow_hosts.is_empty());
     }
 }

@@ -898,3 +898,179 @@ async fn slow_requests_time_out_but_event_streams_do_not() {
     assert_eq!(events.last().unwrap().1["error"], "test");
     s.stop().await;
 }
+
+/// A raw request with the given headers; returns the status and the JSON body.
+async fn send_with(
+    s: &TestServer,
+    method: reqwest::Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<(&str, &str)>,
+) -> (u16, Value) {
+    let mut req = s.client.request(method, s.url(path));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    if let Some((ctype, b)) = body {
+        req = req.header("content-type", ctype).body(b.to_string());
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn foreign_hosts_are_refused_for_reads_and_writes() {
+    let cfg = ServerConfig {
+        allow_hosts: vec!["verity.lan".into()],
+        ..config()
+    };
+    let s = TestServer::start(cfg).await;
+    let port = s.base.rsplit(':').next().unwrap().to_string();
+    let check = Some(("application/json", r#"{"question": "Who pays?"}"#));
+    // A DNS-rebinding page reads and writes under its own name.
+    for host in [
+        "evil.example",
+        &format!("evil.example:{port}"),
+        "127.0.0.1:1",
+    ] {
+        let (st, b) = send_with(
+            &s,
+            reqwest::Method::GET,
+            "/api/sources",
+            &[("host", host)],
+            None,
+        )
+        .await;
+        assert_eq!(st, 403, "{host}: {b}");
+        assert_eq!(code(&b), "host_not_allowed");
+        let (st, b) = send_with(&s, reqwest::Method::GET, "/", &[("host", host)], None).await;
+        assert_eq!(st, 403, "{host}");
+        assert_eq!(code(&b), "host_not_allowed");
+        let (st, b) = send_with(
+            &s,
+            reqwest::Method::POST,
+            "/api/checks",
+            &[("host", host)],
+            check,
+        )
+        .await;
+        assert_eq!(st, 403, "{host}");
+        assert_eq!(code(&b), "host_not_allowed");
+    }
+    // The bound address, localhost with the bound port, and allowed names pass.
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("[::1]:{port}"),
+        "verity.lan".to_string(),
+    ] {
+        let (st, b) = send_with(
+            &s,
+            reqwest::Method::GET,
+            "/api/health",
+            &[("host", &host)],
+            None,
+        )
+        .await;
+        assert_eq!(st, 200, "{host}: {b}");
+    }
+    let (_, checks) = s.get("/api/checks").await;
+    assert!(checks["items"].as_array().unwrap().is_empty(), "{checks}");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn cross_site_writes_are_refused() {
+    let s = TestServer::start(config()).await;
+    let own = s.base.clone();
+    let check = Some(("application/json", r#"{"question": "Who pays?"}"#));
+    let (_, before) = s.get("/api/checks").await;
+    let n_before = before["items"].as_array().unwrap().len();
+    for headers in [
+        vec![("origin", "http://evil.example")],
+        vec![("origin", "http://localhost:3000")],
+        vec![("origin", "null")],
+        vec![("sec-fetch-site", "cross-site")],
+        vec![("origin", own.as_str()), ("sec-fetch-site", "cross-site")],
+    ] {
+        let (st, b) = send_with(&s, reqwest::Method::POST, "/api/checks", &headers, check).await;
+        assert_eq!(st, 403, "{headers:?}: {b}");
+        assert_eq!(code(&b), "cross_origin", "{headers:?}");
+        let (st, b) = send_with(
+            &s,
+            reqwest::Method::DELETE,
+            "/api/sources/abcdabcd",
+            &headers,
+            None,
+        )
+        .await;
+        assert_eq!(st, 403, "{headers:?}: {b}");
+        assert_eq!(code(&b), "cross_origin");
+    }
+    // The multipart form a cross-site page can post without a preflight.
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(b"Planted text.".to_vec()).file_name("x.txt"),
+    );
+    let r = s
+        .client
+        .post(s.url("/api/sources"))
+        .header("origin", "https://evil.example")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(code(&r.json::<Value>().await.unwrap()), "cross_origin");
+    let (_, after) = s.get("/api/checks").await;
+    assert_eq!(after["items"].as_array().unwrap().len(), n_before);
+
+    // The server's own page (same origin) and clients without Origin still write.
+    let localhost = own.replace("127.0.0.1", "localhost");
+    for headers in [
+        vec![("origin", own.as_str()), ("sec-fetch-site", "same-origin")],
+        vec![("origin", localhost.as_str())],
+        vec![],
+    ] {
+        let (st, b) = send_with(&s, reqwest::Method::POST, "/api/checks", &headers, check).await;
+        assert_eq!(st, 202, "{headers:?}: {b}");
+    }
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn writes_take_only_json_or_multipart() {
+    let s = TestServer::start(config()).await;
+    for (path, ctype, body) in [
+        ("/api/checks", "text/plain", r#"{"question": "Who pays?"}"#),
+        (
+            "/api/checks",
+            "application/x-www-form-urlencoded",
+            "question=Who+pays",
+        ),
+        ("/api/sources", "text/plain", "https://x.example"),
+        (
+            "/api/sources",
+            "application/x-www-form-urlencoded",
+            "url=https://x.example",
+        ),
+    ] {
+        let (st, b) = send_with(&s, reqwest::Method::POST, path, &[], Some((ctype, body))).await;
+        assert_eq!(st, 415, "{path} {ctype}: {b}");
+        assert_eq!(code(&b), "unsupported_media_type");
+    }
+    let (st, b) = send_with(
+        &s,
+        reqwest::Method::DELETE,
+        "/api/sources/abcdabcd",
+        &[],
+        Some(("text/plain", "x")),
+    )
+    .await;
+    assert_eq!(st, 415, "{b}");
+    // A DELETE without a body needs no type.
+    let (st, b) = s.delete("/api/sources/abcdabcd").await;
+    assert_eq!(st, 404, "{b}");
+    s.stop().await;
+}
