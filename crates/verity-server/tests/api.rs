@@ -1074,3 +1074,49 @@ async fn writes_take_only_json_or_multipart() {
     assert_eq!(st, 404, "{b}");
     s.stop().await;
 }
+
+/// Serve `body` as text/plain (no Content-Length, so the cap must stop the read) to every
+/// connection, from a thread on 127.0.0.1; returns the URL.
+fn serve_text_once(body: Vec<u8>) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut line = String::new();
+            let mut reader = BufReader::new(&stream);
+            while reader.read_line(&mut line).unwrap_or(0) > 2 {
+                line.clear();
+            }
+            let _ = stream.write_all(
+                b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n",
+            );
+            let _ = stream.write_all(&body);
+        }
+    });
+    format!("http://{addr}/big.txt")
+}
+
+#[tokio::test]
+async fn fetched_urls_get_the_servers_size_cap() {
+    let cfg = ServerConfig {
+        max_upload_bytes: 64 * 1024,
+        allow_private_urls: true,
+        ..config()
+    };
+    let s = TestServer::start(cfg).await;
+    let url = serve_text_once("Kellbridge ferry timetable. ".repeat(10_000).into_bytes());
+    let (st, b) = s.post_json("/api/sources", &json!({"url": url})).await;
+    assert_eq!(st, 422, "{b}");
+    assert_eq!(code(&b), "ingest_failed");
+    let failed = &b["error"]["details"]["failed"][0];
+    assert_eq!(failed["reason"], "too_large", "{b}");
+    assert!(
+        failed["message"]
+            .as_str()
+            .unwrap()
+            .contains("max_upload_bytes"),
+        "{b}"
+    );
+    s.stop().await;
+}
