@@ -195,14 +195,68 @@ impl ApiError {
     }
 
     pub fn internal(what: impl std::fmt::Display) -> Self {
-        ApiError::new(Code::Internal, format!("internal error: {what}"))
+        ApiError::new(
+            Code::Internal,
+            format!("internal error: {}", redact_paths(&what.to_string())),
+        )
     }
 }
 
+/// Library errors name files on the server; answers name only the file.
 impl<E: ErrorCode + std::fmt::Display> From<E> for ApiError {
     fn from(e: E) -> Self {
-        ApiError::new(e.error_code(), e.to_string())
+        ApiError::new(e.error_code(), redact_paths(&e.to_string()))
     }
+}
+
+/// Characters that end a path inside a message.
+fn ends_path(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '`' | '\'' | '"' | '(' | ')' | ',' | ';' | '<' | '>' | '[' | ']'
+        )
+}
+
+/// Does this word look like an absolute path (`/a/b`, `C:\a`)?
+fn is_absolute_path(word: &str) -> bool {
+    let b = word.as_bytes();
+    let unix = word.starts_with('/') && word[1..].contains('/');
+    let windows = b.len() > 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'\\';
+    unix || windows
+}
+
+/// `word` with an absolute path replaced by its last component (trailing `:` and `.`
+/// kept).
+fn redact_word(word: &str) -> String {
+    if !is_absolute_path(word) {
+        return word.to_string();
+    }
+    let body = word.trim_end_matches([':', '.']);
+    let tail = &word[body.len()..];
+    let name = body
+        .rsplit(['/', '\\'])
+        .find(|p| !p.is_empty())
+        .unwrap_or("(path)");
+    format!("{name}{tail}")
+}
+
+/// `msg` with every absolute file path (the library directory, uploads, models, temp
+/// files) replaced by its file name, so that answers do not reveal the server's layout.
+pub fn redact_paths(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len());
+    let mut word = String::new();
+    for c in msg.chars() {
+        if ends_path(c) {
+            out.push_str(&redact_word(&word));
+            word.clear();
+            out.push(c);
+        } else {
+            word.push(c);
+        }
+    }
+    out.push_str(&redact_word(&word));
+    out
 }
 
 impl IntoResponse for ApiError {
@@ -355,8 +409,21 @@ fn message_for(code: Code, method: &str, path: &str) -> String {
     }
 }
 
-/// Middleware: give every error response without a JSON body the standard error shape.
+/// Longest request URL (path and query) accepted, in bytes; longer ones get 414. (hyper
+/// itself stops at 64 KiB; [`crate::conn`] gives that answer the JSON shape too.)
+pub const MAX_URI_BYTES: usize = 16 * 1024;
+
+/// Middleware: refuse over-long URLs, and give every error response without a JSON body
+/// the standard error shape.
 pub async fn json_errors(req: Request, next: Next) -> Response {
+    let uri_len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if uri_len > MAX_URI_BYTES {
+        return ApiError::new(
+            Code::UriTooLong,
+            format!("the request's URL is {uri_len} bytes, over this server's {MAX_URI_BYTES}; send long input in a JSON body"),
+        )
+        .into_response();
+    }
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
     let resp = next.run(req).await;
@@ -413,6 +480,29 @@ mod tests {
             Code::SourceNotFound
         );
         assert_eq!(Code::QueueFull.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+
+    #[test]
+    fn absolute_paths_are_reduced_to_file_names() {
+        assert_eq!(
+            redact_paths("could not read `/tmp/.tmpX/data/uploads/up-1/a b.txt`: gone"),
+            "could not read `a b.txt`: gone"
+        );
+        assert_eq!(
+            redact_paths("model missing at /home/u/models/verity-stance/: run setup"),
+            "model missing at verity-stance: run setup"
+        );
+        assert_eq!(
+            redact_paths("open C:\\data\\lib.db failed"),
+            "open lib.db failed"
+        );
+        for kept in [
+            "could not fetch `https://x.example/a/b`: HTTP 404",
+            "no endpoint at GET /api; see docs",
+            "ratio 1/2 and and/or",
+        ] {
+            assert_eq!(redact_paths(kept), kept);
+        }
     }
 
     #[test]

@@ -32,6 +32,7 @@
 
 mod api;
 mod assets;
+mod conn;
 mod diff;
 mod error;
 mod jobs;
@@ -41,7 +42,7 @@ mod views;
 
 pub use api::{sanitize_file_name, MAX_INPUT_CHARS};
 pub use diff::{diff as diff_briefs, BriefDiff, DiffSource};
-pub use error::{error_json, ApiError, Code, ErrorCode};
+pub use error::{error_json, redact_paths, ApiError, Code, ErrorCode};
 pub use jobs::{run_job, CheckInput, CheckMode, CheckStatus, JobEvent};
 pub use openapi::{document as openapi_document, ApiDoc};
 pub use views::*;
@@ -342,7 +343,7 @@ pub async fn serve_on(
         tracing::info!("shutting down");
         st.begin_shutdown();
     };
-    let served = axum::serve(listener, app)
+    let served = axum::serve(conn::JsonListener(listener), app)
         .with_graceful_shutdown(signal)
         .await
         .map_err(ServerError::Serve);

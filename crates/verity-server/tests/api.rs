@@ -1120,3 +1120,182 @@ async fn fetched_urls_get_the_servers_size_cap() {
     );
     s.stop().await;
 }
+
+/// Send `request` as it is over a new connection; the status line, the head and the body
+/// of the answer (the server closes the connection after it).
+async fn raw_request(s: &TestServer, request: &[u8]) -> (String, String, Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = s.base.trim_start_matches("http://");
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    // The server may answer and close before it has read everything.
+    let _ = conn.write_all(request).await;
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        conn.read_to_end(&mut out),
+    )
+    .await;
+    let text = String::from_utf8_lossy(&out).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.lines().next().unwrap_or_default().to_string();
+    (
+        status,
+        head.to_ascii_lowercase(),
+        serde_json::from_str(body).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn over_long_urls_and_headers_get_json_errors() {
+    let s = TestServer::start(config()).await;
+    let host = s.base.trim_start_matches("http://").to_string();
+    // Over the server's limit (middleware), and over hyper's own (its bare 414).
+    for n in [20_000, 100_000] {
+        let req = format!(
+            "GET /api/search?q={} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n",
+            "a".repeat(n)
+        );
+        let (status, head, body) = raw_request(&s, req.as_bytes()).await;
+        assert!(status.starts_with("HTTP/1.1 414"), "{n}: {status}");
+        assert!(
+            head.contains("content-type: application/json"),
+            "{n}: {head}"
+        );
+        assert_eq!(code(&body), "uri_too_long", "{n}");
+    }
+    let req = format!(
+        "GET /api/health HTTP/1.1\r\nHost: {host}\r\nX-Filler: {}\r\nConnection: close\r\n\r\n",
+        "h".repeat(500_000)
+    );
+    let (status, _, body) = raw_request(&s, req.as_bytes()).await;
+    assert!(status.starts_with("HTTP/1.1 431"), "{status}");
+    assert_eq!(code(&body), "headers_too_large");
+    let (status, _, body) = raw_request(&s, b"NOT HTTP AT ALL\r\n\r\n").await;
+    assert!(status.starts_with("HTTP/1.1 400"), "{status}");
+    assert_eq!(code(&body), "invalid_request");
+    // The server still answers.
+    let (st, _) = s.get("/api/health").await;
+    assert_eq!(st, 200);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn error_bodies_name_no_server_paths() {
+    let s = TestServer::start(config()).await;
+    let dir = s.dir.path().display().to_string();
+    let tmp = std::env::temp_dir().display().to_string();
+    for (bytes, name) in [
+        (b"   \n".to_vec(), "blank.txt"),
+        (b"\x00\x01\x02binary\x00".to_vec(), "data.txt"),
+        (b"not a pdf".to_vec(), "report.pdf"),
+    ] {
+        let r = s
+            .client
+            .post(s.url("/api/sources"))
+            .multipart(reqwest::multipart::Form::new().part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422, "{name}");
+        let text = r.text().await.unwrap();
+        assert!(!text.contains(&dir), "{name}: {text}");
+        assert!(!text.contains(&tmp), "{name}: {text}");
+        assert!(!text.contains("uploads/up-"), "{name}: {text}");
+        assert!(
+            text.contains(name),
+            "{name}: the file is still named: {text}"
+        );
+        let body: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(code(&body), "ingest_failed");
+        assert_eq!(body["error"]["details"]["failed"][0]["location"], name);
+    }
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn uploads_of_unsupported_types_get_415() {
+    let s = TestServer::start(config()).await;
+    let (_, list) = s.get("/api/sources").await;
+    let n = list.as_array().unwrap().len();
+    let (st, b) = s
+        .upload(b"\x89PNG\r\n\x1a\n....".to_vec(), "photo.png")
+        .await;
+    assert_eq!(st, 415, "{b}");
+    assert_eq!(code(&b), "unsupported_type");
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("photo.png"),
+        "{b}"
+    );
+    let (st, b) = s.upload(b"MZ....".to_vec(), "setup.exe").await;
+    assert_eq!(st, 415, "{b}");
+
+    // A mixed upload adds what it can and lists the rest.
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(
+                b"Kellbridge Harbour Board minutes: the slipway reopens in June.".to_vec(),
+            )
+            .file_name("minutes.txt"),
+        )
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"MZ".to_vec()).file_name("setup.exe"),
+        );
+    let r = s
+        .client
+        .post(s.url("/api/sources"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let report: Value = r.json().await.unwrap();
+    assert_eq!(report["added"], 1, "{report}");
+    assert_eq!(report["skipped"][0]["location"], "setup.exe", "{report}");
+    let (_, list) = s.get("/api/sources").await;
+    assert_eq!(list.as_array().unwrap().len(), n + 1);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn an_upload_with_too_many_parts_adds_nothing() {
+    let s = TestServer::start(config()).await;
+    let (_, list) = s.get("/api/sources").await;
+    let n = list.as_array().unwrap().len();
+    // Built by hand: reqwest's Form nests one stream per part and overflows the stack.
+    let mut body = String::new();
+    for i in 0..20_000 {
+        body.push_str(&format!(
+            "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"n{i}.txt\"\r\n\r\nNote {i} on the Kellbridge ferry.\r\n"
+        ));
+    }
+    body.push_str("--XyZ--\r\n");
+    let r = s
+        .client
+        .post(s.url("/api/sources"))
+        .header("content-type", "multipart/form-data; boundary=XyZ")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(code(&body), "too_many_parts");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("1000"),
+        "{body}"
+    );
+    let (_, list) = s.get("/api/sources").await;
+    assert_eq!(list.as_array().unwrap().len(), n, "nothing was added");
+    let uploads = s.dir.path().join("data").join("uploads");
+    let left = std::fs::read_dir(&uploads).map_or(0, |d| d.count());
+    assert_eq!(left, 0, "the saved parts were removed");
+    s.stop().await;
+}
