@@ -4,7 +4,8 @@
 //! CLI calls. It adds what a shared service needs: a bounded check queue with
 //! background workers and live progress (server-sent events), a stored history of
 //! checks with re-check diffs, uploads, an optional bearer token for writes, a
-//! read-only mode, request size limits, timeouts, one JSON error shape with stable
+//! read-only mode, Host and Origin checks against DNS rebinding and cross-site requests
+//! (see `safety`), request size limits, timeouts, one JSON error shape with stable
 //! codes, an OpenAPI document generated from the code, and a bundled single-page app.
 //!
 //! ```no_run
