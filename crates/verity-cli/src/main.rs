@@ -177,6 +177,10 @@ struct ServeArgs {
     /// Allow adding URLs on loopback or private networks.
     #[arg(long)]
     allow_private: bool,
+    /// Also answer to this host name (`name` for any port, `name:port` for one), e.g.
+    /// behind a reverse proxy; repeatable. Other `Host` and `Origin` headers get 403.
+    #[arg(long = "allow-host", value_name = "NAME")]
+    allow_hosts: Vec<String>,
     #[command(flatten)]
     parse: ParseArgs,
 }
@@ -397,6 +401,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 read_only: a.read_only,
                 queue_capacity: a.queue.max(1),
                 allow_private_urls: a.allow_private,
+                allow_hosts: a.allow_hosts.clone(),
                 isolation: a.parse.isolation()?,
                 ..verity_server::ServerConfig::default()
             };

@@ -22,7 +22,7 @@ use verity_types::{Document, PassageId, PassageSpan, Progress, SourceId};
 pub struct IngestOptions {
     /// Allow URLs that resolve to loopback or private addresses.
     pub allow_private: bool,
-    /// Largest file accepted, in bytes; enforced while reading.
+    /// Largest file or fetched URL body accepted, in bytes; enforced while reading.
     pub max_bytes: u64,
     /// What raises `max_bytes`, named in `too_large` failures (`--max-size-mb` by
     /// default; the server names its own setting).
@@ -376,9 +376,12 @@ impl Library {
 
         // 2. Read and chunk in parallel, one batch of inputs at a time so memory stays
         //    bounded on large folders.
+        // One size cap for files and URLs, named by the same setting.
         let fetch = FetchOptions {
             allow_private: opts.allow_private,
             timeout: opts.fetch_timeout,
+            max_bytes: opts.max_bytes,
+            max_bytes_setting: opts.max_bytes_setting,
             ..FetchOptions::default()
         };
         progress.stage("reading", Some(work.len() as u64));

@@ -69,6 +69,15 @@ pub enum IngestError {
     #[error("could not fetch `{location}`: {detail}")]
     Fetch { location: String, detail: String },
 
+    /// The fetch's one deadline passed: connecting, waiting for the answer, or reading a
+    /// body that arrives too slowly. `received` counts the body bytes read by then.
+    #[error("could not fetch `{location}`: timed out after {:.1}s{}; the server is too slow or not answering", *.limit_ms as f64 / 1000.0, received_note(*.received))]
+    TimedOut {
+        location: String,
+        limit_ms: u64,
+        received: Option<u64>,
+    },
+
     /// The URL's host resolves to a loopback, private or otherwise non-public address.
     #[error("refused to fetch `{location}`: host `{host}` resolves to non-public address {addr}; pass --allow-private to fetch from local or private networks")]
     RefusedPrivate {
@@ -155,6 +164,13 @@ pub(crate) fn known_code(code: &str) -> &'static str {
         .unwrap_or("parse_crashed")
 }
 
+fn received_note(received: Option<u64>) -> String {
+    match received {
+        Some(n) => format!(" with {n} bytes of the body read"),
+        None => String::new(),
+    }
+}
+
 fn too_large_message(location: &str, size: Option<u64>, limit: u64, setting: &str) -> String {
     match size {
         Some(size) => format!(
@@ -200,6 +216,7 @@ impl IngestError {
             IngestError::BadMetadata { .. } => "bad_metadata",
             IngestError::Unsupported { .. } => "unsupported",
             IngestError::Fetch { .. } => "fetch",
+            IngestError::TimedOut { .. } => "timeout",
             IngestError::RefusedPrivate { .. } => "refused_private",
             IngestError::BadUrl { .. } => "bad_url",
             IngestError::HttpStatus { .. } => "http_status",
@@ -227,6 +244,7 @@ impl IngestError {
             | IngestError::BadMetadata { location, .. }
             | IngestError::Unsupported { location, .. }
             | IngestError::Fetch { location, .. }
+            | IngestError::TimedOut { location, .. }
             | IngestError::RefusedPrivate { location, .. }
             | IngestError::BadUrl { location, .. }
             | IngestError::HttpStatus { location, .. }

@@ -8,8 +8,10 @@
 //!   the checked addresses, so a second DNS answer cannot slip in a private one;
 //! * redirects are followed here (the HTTP client's own policy is off), so every hop
 //!   gets the same checks, counts against `max_redirects`, and loops stop at once;
-//! * one deadline covers the whole fetch; the body is streamed and reading stops one
-//!   byte past `max_bytes`;
+//! * one deadline covers the whole fetch, body included: the body is read on a helper
+//!   thread and the fetch gives up at the deadline even when a server dribbles the body
+//!   a byte at a time (the HTTP client's own timeout restarts on every read); reading
+//!   stops one byte past `max_bytes`;
 //! * proxies from the environment are not used: they would make the address checks
 //!   meaningless.
 
@@ -19,6 +21,7 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE, LOCATION};
 use std::collections::HashSet;
 use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 use url::{Host, Url};
 
@@ -35,6 +38,9 @@ pub struct FetchOptions {
     pub timeout: Duration,
     /// Largest body accepted, in bytes.
     pub max_bytes: u64,
+    /// What raises `max_bytes`, named in `too_large` errors (the engine passes its
+    /// ingest cap and `--max-size-mb`).
+    pub max_bytes_setting: &'static str,
     /// Most redirects followed.
     pub max_redirects: usize,
     pub user_agent: String,
@@ -46,6 +52,7 @@ impl Default for FetchOptions {
             allow_private: false,
             timeout: Duration::from_secs(20),
             max_bytes: 20 * 1024 * 1024,
+            max_bytes_setting: FETCH_MAX_BYTES_SETTING,
             max_redirects: 5,
             user_agent: concat!(
                 "verity/",
@@ -228,13 +235,19 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     msg
 }
 
+fn timed_out(url: &Url, timeout: Duration, received: Option<u64>) -> IngestError {
+    IngestError::TimedOut {
+        location: url.to_string(),
+        limit_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+        received,
+    }
+}
+
 fn request_error(url: &Url, e: &reqwest::Error, timeout: Duration) -> IngestError {
-    let detail = if e.is_timeout() {
-        format!(
-            "timed out after {}s; the server is too slow or not answering",
-            timeout.as_secs_f32()
-        )
-    } else if e.is_connect() {
+    if e.is_timeout() {
+        return timed_out(url, timeout, None);
+    }
+    let detail = if e.is_connect() {
         format!(
             "could not connect ({}); check the address and your network",
             error_chain(e)
@@ -259,10 +272,7 @@ pub fn fetch_bytes(url: &str, opts: &FetchOptions) -> Result<Fetched, IngestErro
     loop {
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
-            return Err(IngestError::Fetch {
-                location: current.to_string(),
-                detail: format!("timed out after {}s", opts.timeout.as_secs_f32()),
-            });
+            return Err(timed_out(&current, opts.timeout, None));
         }
         let pinned = resolve_checked(&current, opts.allow_private)?;
         let mut builder = Client::builder()
@@ -279,7 +289,7 @@ pub fn fetch_bytes(url: &str, opts: &FetchOptions) -> Result<Fetched, IngestErro
             location: current.to_string(),
             detail: format!("could not set up the HTTP client: {}", error_chain(&e)),
         })?;
-        let mut resp = client
+        let resp = client
             .get(current.clone())
             .header(
                 ACCEPT,
@@ -330,12 +340,7 @@ pub fn fetch_bytes(url: &str, opts: &FetchOptions) -> Result<Fetched, IngestErro
         }
         if let Some(len) = resp.content_length() {
             if len > opts.max_bytes {
-                return Err(IngestError::TooLarge {
-                    location: current.to_string(),
-                    size: Some(len),
-                    limit: opts.max_bytes,
-                    setting: FETCH_MAX_BYTES_SETTING,
-                });
+                return Err(too_large(&current, Some(len), opts));
             }
         }
         let content_type = resp
@@ -343,27 +348,85 @@ pub fn fetch_bytes(url: &str, opts: &FetchOptions) -> Result<Fetched, IngestErro
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let mut body = Vec::new();
-        (&mut resp)
-            .take(opts.max_bytes.saturating_add(1))
-            .read_to_end(&mut body)
-            .map_err(|e| IngestError::Fetch {
-                location: current.to_string(),
-                detail: format!("the body broke off: {}", error_chain(&e)),
-            })?;
-        if body.len() as u64 > opts.max_bytes {
-            return Err(IngestError::TooLarge {
-                location: current.to_string(),
-                size: None,
-                limit: opts.max_bytes,
-                setting: FETCH_MAX_BYTES_SETTING,
-            });
-        }
+        let body = read_body(resp, &current, opts, deadline)?;
         return Ok(Fetched {
             final_url: current.to_string(),
             content_type,
             body,
         });
+    }
+}
+
+fn too_large(url: &Url, size: Option<u64>, opts: &FetchOptions) -> IngestError {
+    IngestError::TooLarge {
+        location: url.to_string(),
+        size,
+        limit: opts.max_bytes,
+        setting: opts.max_bytes_setting,
+    }
+}
+
+/// What the body reader thread hands over.
+enum Chunk {
+    Data(Vec<u8>),
+    End,
+    Broken(String),
+}
+
+/// Read `resp` on a helper thread, chunk by chunk. The thread ends at the end of the
+/// body, on an error, or at its first hand-over after the receiver is gone.
+fn spawn_reader(mut resp: reqwest::blocking::Response) -> std::io::Result<Receiver<Chunk>> {
+    let (tx, rx) = mpsc::sync_channel(2);
+    std::thread::Builder::new()
+        .name("verity-fetch-body".into())
+        .spawn(move || {
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let chunk = match resp.read(&mut buf) {
+                    Ok(0) => Chunk::End,
+                    Ok(n) => Chunk::Data(buf[..n].to_vec()),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => Chunk::Broken(error_chain(&e)),
+                };
+                let last = !matches!(chunk, Chunk::Data(_));
+                if tx.send(chunk).is_err() || last {
+                    return;
+                }
+            }
+        })?;
+    Ok(rx)
+}
+
+/// Read the body until its end, one byte past `max_bytes`, or the deadline, whichever
+/// comes first.
+fn read_body(
+    resp: reqwest::blocking::Response,
+    url: &Url,
+    opts: &FetchOptions,
+    deadline: Instant,
+) -> Result<Vec<u8>, IngestError> {
+    let broken = |detail: String| IngestError::Fetch {
+        location: url.to_string(),
+        detail: format!("the body broke off: {detail}"),
+    };
+    let rx = spawn_reader(resp).map_err(|e| broken(format!("could not start reading: {e}")))?;
+    let mut body = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(Chunk::Data(d)) => {
+                body.extend_from_slice(&d);
+                if body.len() as u64 > opts.max_bytes {
+                    return Err(too_large(url, None, opts));
+                }
+            }
+            Ok(Chunk::End) => return Ok(body),
+            Ok(Chunk::Broken(detail)) => return Err(broken(detail)),
+            Err(RecvTimeoutError::Timeout) => {
+                return Err(timed_out(url, opts.timeout, Some(body.len() as u64)))
+            }
+            Err(RecvTimeoutError::Disconnected) => return Err(broken("the reader stopped".into())),
+        }
     }
 }
 

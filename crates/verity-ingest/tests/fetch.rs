@@ -136,6 +136,19 @@ fn handle(stream: TcpStream) {
                 b"too late",
             );
         }
+        "/dribble" => {
+            // Headers at once, then the body a byte at a time: each read is quick, the
+            // whole body takes DRIBBLE_BYTES * 100 ms.
+            let mut s = &stream;
+            let head = format!("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: {DRIBBLE_BYTES}\r\n\r\n");
+            let _ = s.write_all(head.as_bytes());
+            for _ in 0..DRIBBLE_BYTES {
+                if s.write_all(b"d").and_then(|()| s.flush()).is_err() {
+                    break;
+                }
+                thread::sleep(Duration::from_millis(100));
+            }
+        }
         "/image" => respond(
             &stream,
             "200 OK",
@@ -150,6 +163,9 @@ fn handle(stream: TcpStream) {
         ),
     }
 }
+
+/// Body length of `/dribble`.
+const DRIBBLE_BYTES: u64 = 100;
 
 fn private_ok() -> FetchOptions {
     FetchOptions {
@@ -264,7 +280,7 @@ fn http_errors_and_timeouts() {
         ..private_ok()
     };
     let e = fetch_url(&format!("{base}/slow"), &opts, &ropts()).unwrap_err();
-    assert_eq!(e.reason_code(), "fetch");
+    assert_eq!(e.reason_code(), "timeout");
     assert!(e.to_string().contains("timed out"), "{e}");
 
     let e = fetch_url(&format!("{base}/image"), &private_ok(), &ropts()).unwrap_err();
@@ -284,4 +300,37 @@ fn content_type_and_charset_pick_the_reader() {
         doc.text,
         "Café owners on the quay want a later last sailing."
     );
+}
+
+#[test]
+fn the_deadline_holds_while_a_body_dribbles_in() {
+    let base = serve();
+    let opts = FetchOptions {
+        timeout: Duration::from_secs(1),
+        ..private_ok()
+    };
+    let e = fetch_url(&format!("{base}/dribble"), &opts, &ropts()).unwrap_err();
+    assert_eq!(e.reason_code(), "timeout", "{e}");
+    match e {
+        // Reached the body, and gave up long before its end.
+        verity_ingest::IngestError::TimedOut {
+            received: Some(n), ..
+        } => assert!(n < DRIBBLE_BYTES, "read {n} of {DRIBBLE_BYTES} bytes"),
+        other => panic!("expected a timeout while reading the body, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_size_cap_names_the_callers_setting() {
+    let base = serve();
+    let opts = FetchOptions {
+        max_bytes: 1000,
+        max_bytes_setting: "`--max-size-mb`",
+        ..private_ok()
+    };
+    for path in ["/big-declared", "/big-streamed"] {
+        let e = fetch_url(&format!("{base}{path}"), &opts, &ropts()).unwrap_err();
+        assert_eq!(e.reason_code(), "too_large", "{path}: {e}");
+        assert!(e.to_string().contains("--max-size-mb"), "{path}: {e}");
+    }
 }

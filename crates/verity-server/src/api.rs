@@ -23,7 +23,7 @@ use verity_types::{
 };
 
 use crate::diff::{self, BriefDiff};
-use crate::error::{ApiError, Code, ErrorBody};
+use crate::error::{redact_paths, ApiError, Code, ErrorBody};
 use crate::jobs::{final_event, CheckInput, CheckMode, CheckStatus, JobEvent};
 use crate::views::*;
 use crate::AppState;
@@ -307,8 +307,8 @@ pub fn sanitize_file_name(raw: &str) -> String {
         (status = 200, body = IngestReportView, description = "ingested (some inputs may be listed under `failed`)"),
         (status = 400, body = ErrorBody, description = "`url_refused`, `invalid_request`, `malformed_json`"),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 413, body = ErrorBody, description = "`payload_too_large`"),
-        (status = 415, body = ErrorBody),
+        (status = 413, body = ErrorBody, description = "`payload_too_large`, or `too_many_parts` (more parts than `max_upload_parts`; nothing is added)"),
+        (status = 415, body = ErrorBody, description = "`unsupported_media_type`, or `unsupported_type` when no uploaded file is of a type Verity reads"),
         (status = 422, body = ErrorBody, description = "`ingest_failed`: nothing could be read")))]
 pub async fn add_sources(
     State(st): State<AppState>,
@@ -346,22 +346,63 @@ fn ingest_options(st: &AppState, attribution: Option<String>) -> IngestOptions {
     }
 }
 
+/// The report as answered: failures name no server paths (`prefix`, the upload folder,
+/// is cut from locations and messages first, then any other absolute path).
+fn report_view(report: &verity_engine::IngestReport, prefix: Option<&str>) -> IngestReportView {
+    let clean = |s: &str| {
+        let s = match prefix {
+            Some(p) => s.replace(p, ""),
+            None => s.to_string(),
+        };
+        redact_paths(&s)
+    };
+    let mut view = IngestReportView::from(report);
+    for f in view.failed.iter_mut().chain(view.skipped.iter_mut()) {
+        f.location = clean(&f.location);
+        f.message = clean(&f.message);
+    }
+    view.duplicate_links = view
+        .duplicate_links
+        .iter()
+        .map(|(a, b)| (clean(a), b.clone()))
+        .collect();
+    view
+}
+
 /// Answer with the report, or an error when nothing at all went in.
-fn report_or_error(
-    report: &verity_engine::IngestReport,
-) -> Result<Json<IngestReportView>, ApiError> {
-    let view = IngestReportView::from(report);
-    if report.added + report.unchanged == 0 && !report.failed.is_empty() {
-        let first = &report.failed[0];
+fn report_or_error(view: IngestReportView) -> Result<Json<IngestReportView>, ApiError> {
+    if view.added + view.unchanged == 0 && !view.failed.is_empty() {
+        let first = &view.failed[0];
         let code = if matches!(first.reason.as_str(), "refused_private" | "bad_url") {
             Code::UrlRefused
         } else {
             Code::IngestFailed
         };
+        let message = first.message.clone();
         let details = serde_json::to_value(&view).unwrap_or(Value::Null);
-        return Err(ApiError::new(code, first.message.clone()).with_details(details));
+        return Err(ApiError::new(code, message).with_details(details));
     }
     Ok(Json(view))
+}
+
+/// 415 when no uploaded file is of a type Verity reads (every one skipped for its
+/// extension, or refused as unsupported).
+fn unsupported_upload(view: &IngestReportView) -> Option<ApiError> {
+    let refused: Vec<_> = view.skipped.iter().chain(&view.failed).collect();
+    let all_unsupported = view.added + view.unchanged + view.duplicates == 0
+        && !refused.is_empty()
+        && view.failed.iter().all(|f| f.reason == "unsupported");
+    all_unsupported.then(|| {
+        let first = &refused[0];
+        ApiError::new(
+            Code::UnsupportedType,
+            format!(
+                "no uploaded file is of a type Verity reads (`{}`: {}); upload text, Markdown, HTML, PDF or JSONL files",
+                first.location, first.message
+            ),
+        )
+        .with_details(serde_json::to_value(view).unwrap_or(Value::Null))
+    })
 }
 
 async fn add_url(st: AppState, body: AddUrl) -> Result<Json<IngestReportView>, ApiError> {
@@ -378,45 +419,76 @@ async fn add_url(st: AppState, body: AddUrl) -> Result<Json<IngestReportView>, A
     let opts = ingest_options(&st, body.attribution);
     let lib = st.lib().clone();
     let report = blocking(move || Ok(lib.ingest(&[url], &opts, &NoProgress)?)).await?;
-    report_or_error(&report)
+    report_or_error(report_view(&report, None))
+}
+
+/// The files and the attribution of one upload.
+#[derive(Default)]
+struct Parts {
+    files: Vec<PathBuf>,
+    attribution: Option<String>,
+}
+
+/// Save the upload's `file` parts into `dir`; more than `max_parts` parts of any name
+/// is a 413.
+async fn save_parts(mp: &mut Multipart, dir: &FsPath, max_parts: usize) -> Result<Parts, ApiError> {
+    let mut parts = Parts::default();
+    let mut seen = 0usize;
+    while let Some(mut field) = mp.next_field().await? {
+        seen += 1;
+        if seen > max_parts {
+            return Err(ApiError::new(
+                Code::TooManyParts,
+                format!("the upload has more than {max_parts} parts, more than this server takes in one request; nothing was added — send the files in smaller batches"),
+            ));
+        }
+        match field.name() {
+            Some("attribution") => parts.attribution = Some(field.text().await?),
+            Some("file") | Some("files") | Some("file[]") => {
+                let name = sanitize_file_name(field.file_name().unwrap_or("upload"));
+                let path = unique_path(dir, &name);
+                let mut f = tokio::fs::File::create(&path).await?;
+                while let Some(chunk) = field.chunk().await? {
+                    f.write_all(&chunk).await?;
+                }
+                f.flush().await?;
+                parts.files.push(path);
+            }
+            _ => {}
+        }
+    }
+    Ok(parts)
 }
 
 async fn upload(st: AppState, mut mp: Multipart) -> Result<Json<IngestReportView>, ApiError> {
     let root = st.lib().dir().join("uploads");
     tokio::fs::create_dir_all(&root).await?;
     let dir = tempfile::Builder::new().prefix("up-").tempdir_in(&root)?;
-    let mut files: Vec<PathBuf> = Vec::new();
-    let mut attribution = None;
-    while let Some(mut field) = mp.next_field().await? {
-        match field.name() {
-            Some("attribution") => attribution = Some(field.text().await?),
-            Some("file") | Some("files") | Some("file[]") => {
-                let name = sanitize_file_name(field.file_name().unwrap_or("upload"));
-                let path = unique_path(dir.path(), &name);
-                let mut f = tokio::fs::File::create(&path).await?;
-                while let Some(chunk) = field.chunk().await? {
-                    f.write_all(&chunk).await?;
-                }
-                f.flush().await?;
-                files.push(path);
-            }
-            _ => {}
-        }
-    }
-    if files.is_empty() {
+    // On an error the folder and everything saved so far are removed.
+    let parts = save_parts(&mut mp, dir.path(), st.config().max_upload_parts).await?;
+    if parts.files.is_empty() {
         return Err(ApiError::invalid(
             "the upload has no `file` part; send the files as multipart parts named `file`",
         ));
     }
-    let opts = ingest_options(&st, attribution);
+    let opts = ingest_options(&st, parts.attribution);
     let lib = st.lib().clone();
-    let inputs: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+    let inputs: Vec<String> = parts
+        .files
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
     let report = blocking(move || Ok(lib.ingest(&inputs, &opts, &NoProgress)?)).await?;
+    let prefix = format!("{}{}", dir.path().display(), std::path::MAIN_SEPARATOR);
+    let view = report_view(&report, Some(&prefix));
     // Keep the files that went in, so that each source's location stays openable.
     if report.added > 0 {
         let _kept = dir.keep();
     }
-    report_or_error(&report)
+    if let Some(e) = unsupported_upload(&view) {
+        return Err(e);
+    }
+    report_or_error(view)
 }
 
 fn unique_path(dir: &FsPath, name: &str) -> PathBuf {

@@ -39,6 +39,12 @@ pub enum Code {
     InvalidToken,
     /// 403: the server (or library) is read-only.
     ReadOnly,
+    /// 403: the `Host` header names a host this server does not answer to (DNS
+    /// rebinding); see `--allow-host`.
+    HostNotAllowed,
+    /// 403: a change requested by another site (its `Origin`, or
+    /// `Sec-Fetch-Site: cross-site`).
+    CrossOrigin,
     /// 404: no such route.
     NotFound,
     /// 404: no check with that id.
@@ -53,12 +59,20 @@ pub enum Code {
     CheckNotDone,
     /// 413: the body is larger than the server accepts.
     PayloadTooLarge,
+    /// 413: the upload has more parts than the server accepts in one request.
+    TooManyParts,
+    /// 414: the request's URL is longer than the server accepts.
+    UriTooLong,
     /// 415: the body is neither JSON nor multipart, where one of them is needed.
     UnsupportedMediaType,
+    /// 415: no uploaded file is of a type Verity can read.
+    UnsupportedType,
     /// 422: nothing could be ingested from the upload or URL.
     IngestFailed,
     /// 429: the check queue is full; retry after the `Retry-After` seconds.
     QueueFull,
+    /// 431: the request's headers are larger than the server accepts.
+    HeadersTooLarge,
     /// 500: something broke inside the server.
     Internal,
     /// 503: the server is shutting down.
@@ -73,13 +87,17 @@ impl Code {
                 StatusCode::BAD_REQUEST
             }
             Code::MissingToken | Code::InvalidToken => StatusCode::UNAUTHORIZED,
-            Code::ReadOnly => StatusCode::FORBIDDEN,
+            Code::ReadOnly | Code::HostNotAllowed | Code::CrossOrigin => StatusCode::FORBIDDEN,
             Code::NotFound | Code::CheckNotFound | Code::SourceNotFound => StatusCode::NOT_FOUND,
             Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Code::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Code::CheckNotDone => StatusCode::CONFLICT,
-            Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Code::PayloadTooLarge | Code::TooManyParts => StatusCode::PAYLOAD_TOO_LARGE,
+            Code::UriTooLong => StatusCode::URI_TOO_LONG,
+            Code::UnsupportedMediaType | Code::UnsupportedType => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
+            Code::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Code::IngestFailed => StatusCode::UNPROCESSABLE_ENTITY,
             Code::QueueFull => StatusCode::TOO_MANY_REQUESTS,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -96,6 +114,8 @@ impl Code {
             Code::MissingToken => "missing_token",
             Code::InvalidToken => "invalid_token",
             Code::ReadOnly => "read_only",
+            Code::HostNotAllowed => "host_not_allowed",
+            Code::CrossOrigin => "cross_origin",
             Code::NotFound => "not_found",
             Code::CheckNotFound => "check_not_found",
             Code::SourceNotFound => "source_not_found",
@@ -103,7 +123,11 @@ impl Code {
             Code::RequestTimeout => "request_timeout",
             Code::CheckNotDone => "check_not_done",
             Code::PayloadTooLarge => "payload_too_large",
+            Code::TooManyParts => "too_many_parts",
+            Code::UriTooLong => "uri_too_long",
             Code::UnsupportedMediaType => "unsupported_media_type",
+            Code::UnsupportedType => "unsupported_type",
+            Code::HeadersTooLarge => "headers_too_large",
             Code::IngestFailed => "ingest_failed",
             Code::QueueFull => "queue_full",
             Code::Internal => "internal",
@@ -171,14 +195,68 @@ impl ApiError {
     }
 
     pub fn internal(what: impl std::fmt::Display) -> Self {
-        ApiError::new(Code::Internal, format!("internal error: {what}"))
+        ApiError::new(
+            Code::Internal,
+            format!("internal error: {}", redact_paths(&what.to_string())),
+        )
     }
 }
 
+/// Library errors name files on the server; answers name only the file.
 impl<E: ErrorCode + std::fmt::Display> From<E> for ApiError {
     fn from(e: E) -> Self {
-        ApiError::new(e.error_code(), e.to_string())
+        ApiError::new(e.error_code(), redact_paths(&e.to_string()))
     }
+}
+
+/// Characters that end a path inside a message.
+fn ends_path(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '`' | '\'' | '"' | '(' | ')' | ',' | ';' | '<' | '>' | '[' | ']'
+        )
+}
+
+/// Does this word look like an absolute path (`/a/b`, `C:\a`)?
+fn is_absolute_path(word: &str) -> bool {
+    let b = word.as_bytes();
+    let unix = word.starts_with('/') && word[1..].contains('/');
+    let windows = b.len() > 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'\\';
+    unix || windows
+}
+
+/// `word` with an absolute path replaced by its last component (trailing `:` and `.`
+/// kept).
+fn redact_word(word: &str) -> String {
+    if !is_absolute_path(word) {
+        return word.to_string();
+    }
+    let body = word.trim_end_matches([':', '.']);
+    let tail = &word[body.len()..];
+    let name = body
+        .rsplit(['/', '\\'])
+        .find(|p| !p.is_empty())
+        .unwrap_or("(path)");
+    format!("{name}{tail}")
+}
+
+/// `msg` with every absolute file path (the library directory, uploads, models, temp
+/// files) replaced by its file name, so that answers do not reveal the server's layout.
+pub fn redact_paths(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len());
+    let mut word = String::new();
+    for c in msg.chars() {
+        if ends_path(c) {
+            out.push_str(&redact_word(&word));
+            word.clear();
+            out.push(c);
+        } else {
+            word.push(c);
+        }
+    }
+    out.push_str(&redact_word(&word));
+    out
 }
 
 impl IntoResponse for ApiError {
@@ -292,6 +370,8 @@ fn code_for_status(status: StatusCode) -> Code {
         StatusCode::METHOD_NOT_ALLOWED => Code::MethodNotAllowed,
         StatusCode::REQUEST_TIMEOUT => Code::RequestTimeout,
         StatusCode::PAYLOAD_TOO_LARGE => Code::PayloadTooLarge,
+        StatusCode::URI_TOO_LONG => Code::UriTooLong,
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => Code::HeadersTooLarge,
         StatusCode::UNSUPPORTED_MEDIA_TYPE => Code::UnsupportedMediaType,
         StatusCode::UNPROCESSABLE_ENTITY => Code::InvalidRequest,
         StatusCode::TOO_MANY_REQUESTS => Code::QueueFull,
@@ -317,12 +397,33 @@ fn message_for(code: Code, method: &str, path: &str) -> String {
         Code::UnsupportedMediaType => {
             format!("{method} {path} needs a JSON or multipart body with a matching Content-Type")
         }
+        Code::UriTooLong => {
+            "the request's URL is longer than this server accepts; send long input in a JSON body"
+                .to_string()
+        }
+        Code::HeadersTooLarge => {
+            "the request's headers are larger than this server accepts; send fewer or shorter headers"
+                .to_string()
+        }
         _ => format!("{method} {path} failed with status {code:?}"),
     }
 }
 
-/// Middleware: give every error response without a JSON body the standard error shape.
+/// Longest request URL (path and query) accepted, in bytes; longer ones get 414. (hyper
+/// itself stops at 64 KiB; [`crate::conn`] gives that answer the JSON shape too.)
+pub const MAX_URI_BYTES: usize = 16 * 1024;
+
+/// Middleware: refuse over-long URLs, and give every error response without a JSON body
+/// the standard error shape.
 pub async fn json_errors(req: Request, next: Next) -> Response {
+    let uri_len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if uri_len > MAX_URI_BYTES {
+        return ApiError::new(
+            Code::UriTooLong,
+            format!("the request's URL is {uri_len} bytes, over this server's {MAX_URI_BYTES}; send long input in a JSON body"),
+        )
+        .into_response();
+    }
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
     let resp = next.run(req).await;
@@ -379,6 +480,29 @@ mod tests {
             Code::SourceNotFound
         );
         assert_eq!(Code::QueueFull.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+
+    #[test]
+    fn absolute_paths_are_reduced_to_file_names() {
+        assert_eq!(
+            redact_paths("could not read `/tmp/.tmpX/data/uploads/up-1/a b.txt`: gone"),
+            "could not read `a b.txt`: gone"
+        );
+        assert_eq!(
+            redact_paths("model missing at /home/u/models/verity-stance/: run setup"),
+            "model missing at verity-stance: run setup"
+        );
+        assert_eq!(
+            redact_paths("open C:\\data\\lib.db failed"),
+            "open lib.db failed"
+        );
+        for kept in [
+            "could not fetch `https://x.example/a/b`: HTTP 404",
+            "no endpoint at GET /api; see docs",
+            "ratio 1/2 and and/or",
+        ] {
+            assert_eq!(redact_paths(kept), kept);
+        }
     }
 
     #[test]

@@ -164,7 +164,7 @@ pub fn run_job(
     let today = chrono::Local::now().date_naive();
     lib.run_check(&req, today, progress)
         .map(|brief| verity_render::render_json(&brief))
-        .map_err(|e| e.to_string())
+        .map_err(|e| crate::error::redact_paths(&e.to_string()))
 }
 
 struct LiveState {

@@ -4,7 +4,8 @@
 //! CLI calls. It adds what a shared service needs: a bounded check queue with
 //! background workers and live progress (server-sent events), a stored history of
 //! checks with re-check diffs, uploads, an optional bearer token for writes, a
-//! read-only mode, request size limits, timeouts, one JSON error shape with stable
+//! read-only mode, Host and Origin checks against DNS rebinding and cross-site requests
+//! (see `safety`), request size limits, timeouts, one JSON error shape with stable
 //! codes, an OpenAPI document generated from the code, and a bundled single-page app.
 //!
 //! ```no_run
@@ -32,15 +33,17 @@
 
 mod api;
 mod assets;
+mod conn;
 mod diff;
 mod error;
 mod jobs;
 mod openapi;
+mod safety;
 mod views;
 
 pub use api::{sanitize_file_name, MAX_INPUT_CHARS};
 pub use diff::{diff as diff_briefs, BriefDiff, DiffSource};
-pub use error::{error_json, ApiError, Code, ErrorCode};
+pub use error::{error_json, redact_paths, ApiError, Code, ErrorCode};
 pub use jobs::{run_job, CheckInput, CheckMode, CheckStatus, JobEvent};
 pub use openapi::{document as openapi_document, ApiDoc};
 pub use views::*;
@@ -87,6 +90,12 @@ pub struct ServerConfig {
     pub ingest_timeout: Duration,
     /// Allow `POST /api/sources` URLs on loopback or private networks.
     pub allow_private_urls: bool,
+    /// Host names the server answers to besides the address it is bound to, `localhost`
+    /// and the loopback addresses (`--allow-host`; `name` for any port, `name:port` for
+    /// one). Requests naming any other `Host`, and writes from any other `Origin`, get 403.
+    pub allow_hosts: Vec<String>,
+    /// Most parts in one multipart upload; more get 413 and nothing is ingested.
+    pub max_upload_parts: usize,
     /// Seconds clients are told to wait (`Retry-After`) when the queue is full.
     pub retry_after_secs: u64,
     /// How long shutdown waits for running checks.
@@ -108,6 +117,8 @@ impl Default for ServerConfig {
             request_timeout: Duration::from_secs(30),
             ingest_timeout: Duration::from_secs(300),
             allow_private_urls: false,
+            allow_hosts: Vec::new(),
+            max_upload_parts: 1000,
             retry_after_secs: 5,
             shutdown_grace: Duration::from_secs(10),
             isolation: None,
@@ -265,9 +276,18 @@ async fn not_found(req: Request) -> Response {
     .into_response()
 }
 
-/// The whole application: API, event streams and the web page.
+/// The whole application: API, event streams and the web page, answering to the host
+/// of `cfg.addr` (see [`router_for`] when the port was picked at bind time).
 pub fn router(state: AppState) -> Router {
+    let bound = state.config().addr;
+    router_for(state, bound)
+}
+
+/// The whole application, for a listener bound to `bound`: requests must name that
+/// address (or localhost, or an `--allow-host` name) in `Host`.
+pub fn router_for(state: AppState, bound: SocketAddr) -> Router {
     let cfg = state.config().clone();
+    let hosts = Arc::new(safety::HostPolicy::new(bound, &cfg.allow_hosts));
     let short = TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, cfg.request_timeout);
     let long = TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, cfg.ingest_timeout);
     let timed = Router::new()
@@ -297,6 +317,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(cfg.max_upload_bytes))
         .layer(RequestBodyLimitLayer::new(cfg.max_upload_bytes))
         .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .layer(middleware::from_fn_with_state(hosts, safety::host_guard))
         .layer(middleware::from_fn(error::json_errors))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -319,14 +340,15 @@ pub async fn serve_on(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
-    let app = router(state.clone());
+    let bound = listener.local_addr().map_err(ServerError::Serve)?;
+    let app = router_for(state.clone(), bound);
     let st = state.clone();
     let signal = async move {
         shutdown.await;
         tracing::info!("shutting down");
         st.begin_shutdown();
     };
-    let served = axum::serve(listener, app)
+    let served = axum::serve(conn::JsonListener(listener), app)
         .with_graceful_shutdown(signal)
         .await
         .map_err(ServerError::Serve);
@@ -401,5 +423,7 @@ mod tests {
         assert_eq!(c.workers, 1);
         assert_eq!(c.max_upload_bytes, 25 * 1024 * 1024);
         assert_eq!(c.request_timeout, Duration::from_secs(30));
+        assert_eq!(c.max_upload_parts, 1000);
+        assert!(c.allow_hosts.is_empty());
     }
 }

@@ -898,3 +898,404 @@ async fn slow_requests_time_out_but_event_streams_do_not() {
     assert_eq!(events.last().unwrap().1["error"], "test");
     s.stop().await;
 }
+
+/// A raw request with the given headers; returns the status and the JSON body.
+async fn send_with(
+    s: &TestServer,
+    method: reqwest::Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<(&str, &str)>,
+) -> (u16, Value) {
+    let mut req = s.client.request(method, s.url(path));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    if let Some((ctype, b)) = body {
+        req = req.header("content-type", ctype).body(b.to_string());
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn foreign_hosts_are_refused_for_reads_and_writes() {
+    let cfg = ServerConfig {
+        allow_hosts: vec!["verity.lan".into()],
+        ..config()
+    };
+    let s = TestServer::start(cfg).await;
+    let port = s.base.rsplit(':').next().unwrap().to_string();
+    let check = Some(("application/json", r#"{"question": "Who pays?"}"#));
+    // A DNS-rebinding page reads and writes under its own name.
+    for host in [
+        "evil.example",
+        &format!("evil.example:{port}"),
+        "127.0.0.1:1",
+    ] {
+        let (st, b) = send_with(
+            &s,
+            reqwest::Method::GET,
+            "/api/sources",
+            &[("host", host)],
+            None,
+        )
+        .await;
+        assert_eq!(st, 403, "{host}: {b}");
+        assert_eq!(code(&b), "host_not_allowed");
+        let (st, b) = send_with(&s, reqwest::Method::GET, "/", &[("host", host)], None).await;
+        assert_eq!(st, 403, "{host}");
+        assert_eq!(code(&b), "host_not_allowed");
+        let (st, b) = send_with(
+            &s,
+            reqwest::Method::POST,
+            "/api/checks",
+            &[("host", host)],
+            check,
+        )
+        .await;
+        assert_eq!(st, 403, "{host}");
+        assert_eq!(code(&b), "host_not_allowed");
+    }
+    // The bound address, localhost with the bound port, and allowed names pass.
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("[::1]:{port}"),
+        "verity.lan".to_string(),
+    ] {
+        let (st, b) = send_with(
+            &s,
+            reqwest::Method::GET,
+            "/api/health",
+            &[("host", &host)],
+            None,
+        )
+        .await;
+        assert_eq!(st, 200, "{host}: {b}");
+    }
+    let (_, checks) = s.get("/api/checks").await;
+    assert!(checks["items"].as_array().unwrap().is_empty(), "{checks}");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn cross_site_writes_are_refused() {
+    let s = TestServer::start(config()).await;
+    let own = s.base.clone();
+    let check = Some(("application/json", r#"{"question": "Who pays?"}"#));
+    let (_, before) = s.get("/api/checks").await;
+    let n_before = before["items"].as_array().unwrap().len();
+    for headers in [
+        vec![("origin", "http://evil.example")],
+        vec![("origin", "http://localhost:3000")],
+        vec![("origin", "null")],
+        vec![("sec-fetch-site", "cross-site")],
+        vec![("origin", own.as_str()), ("sec-fetch-site", "cross-site")],
+    ] {
+        let (st, b) = send_with(&s, reqwest::Method::POST, "/api/checks", &headers, check).await;
+        assert_eq!(st, 403, "{headers:?}: {b}");
+        assert_eq!(code(&b), "cross_origin", "{headers:?}");
+        let (st, b) = send_with(
+            &s,
+            reqwest::Method::DELETE,
+            "/api/sources/abcdabcd",
+            &headers,
+            None,
+        )
+        .await;
+        assert_eq!(st, 403, "{headers:?}: {b}");
+        assert_eq!(code(&b), "cross_origin");
+    }
+    // The multipart form a cross-site page can post without a preflight.
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(b"Planted text.".to_vec()).file_name("x.txt"),
+    );
+    let r = s
+        .client
+        .post(s.url("/api/sources"))
+        .header("origin", "https://evil.example")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(code(&r.json::<Value>().await.unwrap()), "cross_origin");
+    let (_, after) = s.get("/api/checks").await;
+    assert_eq!(after["items"].as_array().unwrap().len(), n_before);
+
+    // The server's own page (same origin) and clients without Origin still write.
+    let localhost = own.replace("127.0.0.1", "localhost");
+    for headers in [
+        vec![("origin", own.as_str()), ("sec-fetch-site", "same-origin")],
+        vec![("origin", localhost.as_str())],
+        vec![],
+    ] {
+        let (st, b) = send_with(&s, reqwest::Method::POST, "/api/checks", &headers, check).await;
+        assert_eq!(st, 202, "{headers:?}: {b}");
+    }
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn writes_take_only_json_or_multipart() {
+    let s = TestServer::start(config()).await;
+    for (path, ctype, body) in [
+        ("/api/checks", "text/plain", r#"{"question": "Who pays?"}"#),
+        (
+            "/api/checks",
+            "application/x-www-form-urlencoded",
+            "question=Who+pays",
+        ),
+        ("/api/sources", "text/plain", "https://x.example"),
+        (
+            "/api/sources",
+            "application/x-www-form-urlencoded",
+            "url=https://x.example",
+        ),
+    ] {
+        let (st, b) = send_with(&s, reqwest::Method::POST, path, &[], Some((ctype, body))).await;
+        assert_eq!(st, 415, "{path} {ctype}: {b}");
+        assert_eq!(code(&b), "unsupported_media_type");
+    }
+    let (st, b) = send_with(
+        &s,
+        reqwest::Method::DELETE,
+        "/api/sources/abcdabcd",
+        &[],
+        Some(("text/plain", "x")),
+    )
+    .await;
+    assert_eq!(st, 415, "{b}");
+    // A DELETE without a body needs no type.
+    let (st, b) = s.delete("/api/sources/abcdabcd").await;
+    assert_eq!(st, 404, "{b}");
+    s.stop().await;
+}
+
+/// Serve `body` as text/plain (no Content-Length, so the cap must stop the read) to every
+/// connection, from a thread on 127.0.0.1; returns the URL.
+fn serve_text_once(body: Vec<u8>) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut line = String::new();
+            let mut reader = BufReader::new(&stream);
+            while reader.read_line(&mut line).unwrap_or(0) > 2 {
+                line.clear();
+            }
+            let _ = stream.write_all(
+                b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n",
+            );
+            let _ = stream.write_all(&body);
+        }
+    });
+    format!("http://{addr}/big.txt")
+}
+
+#[tokio::test]
+async fn fetched_urls_get_the_servers_size_cap() {
+    let cfg = ServerConfig {
+        max_upload_bytes: 64 * 1024,
+        allow_private_urls: true,
+        ..config()
+    };
+    let s = TestServer::start(cfg).await;
+    let url = serve_text_once("Kellbridge ferry timetable. ".repeat(10_000).into_bytes());
+    let (st, b) = s.post_json("/api/sources", &json!({"url": url})).await;
+    assert_eq!(st, 422, "{b}");
+    assert_eq!(code(&b), "ingest_failed");
+    let failed = &b["error"]["details"]["failed"][0];
+    assert_eq!(failed["reason"], "too_large", "{b}");
+    assert!(
+        failed["message"]
+            .as_str()
+            .unwrap()
+            .contains("max_upload_bytes"),
+        "{b}"
+    );
+    s.stop().await;
+}
+
+/// Send `request` as it is over a new connection; the status line, the head and the body
+/// of the answer (the server closes the connection after it).
+async fn raw_request(s: &TestServer, request: &[u8]) -> (String, String, Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = s.base.trim_start_matches("http://");
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    // The server may answer and close before it has read everything.
+    let _ = conn.write_all(request).await;
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        conn.read_to_end(&mut out),
+    )
+    .await;
+    let text = String::from_utf8_lossy(&out).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.lines().next().unwrap_or_default().to_string();
+    (
+        status,
+        head.to_ascii_lowercase(),
+        serde_json::from_str(body).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn over_long_urls_and_headers_get_json_errors() {
+    let s = TestServer::start(config()).await;
+    let host = s.base.trim_start_matches("http://").to_string();
+    // Over the server's limit (middleware), and over hyper's own (its bare 414).
+    for n in [20_000, 100_000] {
+        let req = format!(
+            "GET /api/search?q={} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n",
+            "a".repeat(n)
+        );
+        let (status, head, body) = raw_request(&s, req.as_bytes()).await;
+        assert!(status.starts_with("HTTP/1.1 414"), "{n}: {status}");
+        assert!(
+            head.contains("content-type: application/json"),
+            "{n}: {head}"
+        );
+        assert_eq!(code(&body), "uri_too_long", "{n}");
+    }
+    let req = format!(
+        "GET /api/health HTTP/1.1\r\nHost: {host}\r\nX-Filler: {}\r\nConnection: close\r\n\r\n",
+        "h".repeat(500_000)
+    );
+    let (status, _, body) = raw_request(&s, req.as_bytes()).await;
+    assert!(status.starts_with("HTTP/1.1 431"), "{status}");
+    assert_eq!(code(&body), "headers_too_large");
+    let (status, _, body) = raw_request(&s, b"NOT HTTP AT ALL\r\n\r\n").await;
+    assert!(status.starts_with("HTTP/1.1 400"), "{status}");
+    assert_eq!(code(&body), "invalid_request");
+    // The server still answers.
+    let (st, _) = s.get("/api/health").await;
+    assert_eq!(st, 200);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn error_bodies_name_no_server_paths() {
+    let s = TestServer::start(config()).await;
+    let dir = s.dir.path().display().to_string();
+    let tmp = std::env::temp_dir().display().to_string();
+    for (bytes, name) in [
+        (b"   \n".to_vec(), "blank.txt"),
+        (b"\x00\x01\x02binary\x00".to_vec(), "data.txt"),
+        (b"not a pdf".to_vec(), "report.pdf"),
+    ] {
+        let r = s
+            .client
+            .post(s.url("/api/sources"))
+            .multipart(reqwest::multipart::Form::new().part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422, "{name}");
+        let text = r.text().await.unwrap();
+        assert!(!text.contains(&dir), "{name}: {text}");
+        assert!(!text.contains(&tmp), "{name}: {text}");
+        assert!(!text.contains("uploads/up-"), "{name}: {text}");
+        assert!(
+            text.contains(name),
+            "{name}: the file is still named: {text}"
+        );
+        let body: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(code(&body), "ingest_failed");
+        assert_eq!(body["error"]["details"]["failed"][0]["location"], name);
+    }
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn uploads_of_unsupported_types_get_415() {
+    let s = TestServer::start(config()).await;
+    let (_, list) = s.get("/api/sources").await;
+    let n = list.as_array().unwrap().len();
+    let (st, b) = s
+        .upload(b"\x89PNG\r\n\x1a\n....".to_vec(), "photo.png")
+        .await;
+    assert_eq!(st, 415, "{b}");
+    assert_eq!(code(&b), "unsupported_type");
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("photo.png"),
+        "{b}"
+    );
+    let (st, b) = s.upload(b"MZ....".to_vec(), "setup.exe").await;
+    assert_eq!(st, 415, "{b}");
+
+    // A mixed upload adds what it can and lists the rest.
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(
+                b"Kellbridge Harbour Board minutes: the slipway reopens in June.".to_vec(),
+            )
+            .file_name("minutes.txt"),
+        )
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"MZ".to_vec()).file_name("setup.exe"),
+        );
+    let r = s
+        .client
+        .post(s.url("/api/sources"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let report: Value = r.json().await.unwrap();
+    assert_eq!(report["added"], 1, "{report}");
+    assert_eq!(report["skipped"][0]["location"], "setup.exe", "{report}");
+    let (_, list) = s.get("/api/sources").await;
+    assert_eq!(list.as_array().unwrap().len(), n + 1);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn an_upload_with_too_many_parts_adds_nothing() {
+    let s = TestServer::start(config()).await;
+    let (_, list) = s.get("/api/sources").await;
+    let n = list.as_array().unwrap().len();
+    // Built by hand: reqwest's Form nests one stream per part and overflows the stack.
+    let mut body = String::new();
+    for i in 0..20_000 {
+        body.push_str(&format!(
+            "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"n{i}.txt\"\r\n\r\nNote {i} on the Kellbridge ferry.\r\n"
+        ));
+    }
+    body.push_str("--XyZ--\r\n");
+    let r = s
+        .client
+        .post(s.url("/api/sources"))
+        .header("content-type", "multipart/form-data; boundary=XyZ")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(code(&body), "too_many_parts");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("1000"),
+        "{body}"
+    );
+    let (_, list) = s.get("/api/sources").await;
+    assert_eq!(list.as_array().unwrap().len(), n, "nothing was added");
+    let uploads = s.dir.path().join("data").join("uploads");
+    let left = std::fs::read_dir(&uploads).map_or(0, |d| d.count());
+    assert_eq!(left, 0, "the saved parts were removed");
+    s.stop().await;
+}
