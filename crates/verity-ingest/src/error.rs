@@ -49,6 +49,24 @@ pub enum IngestError {
     #[error("could not read PDF `{location}`: {detail}; skipped — repair or re-export it")]
     CorruptPdf { location: String, detail: String },
 
+    /// A PDF whose compressed streams expand past [`crate::PdfLimits::max_decompressed_bytes`].
+    /// Counted while inflating, so the expansion stops one byte past the cap.
+    #[error("refused PDF `{location}`: its compressed streams expand to more than {} ({limit} bytes), the inflate cap; a small file expanding that far is a decompression bomb — raise {setting} if you trust it", human_bytes(*.limit))]
+    DecompressedTooLarge {
+        location: String,
+        limit: u64,
+        setting: &'static str,
+    },
+
+    /// A PDF over a structural cap: pages, objects, page-tree depth, nested forms.
+    #[error("refused PDF `{location}`: it has more than {limit} {what}; raise {setting} if you trust it")]
+    PdfTooComplex {
+        location: String,
+        what: &'static str,
+        limit: u64,
+        setting: &'static str,
+    },
+
     /// A JSONL line that is not a JSON object with a `text` string.
     #[error("bad JSON at `{location}`: {detail}; fix that line (each line must be an object with a \"text\" string)")]
     BadJson { location: String, detail: String },
@@ -145,6 +163,8 @@ impl IngestError {
             IngestError::Binary { .. } => "binary",
             IngestError::Encoding { .. } => "encoding",
             IngestError::CorruptPdf { .. } => "corrupt_pdf",
+            IngestError::DecompressedTooLarge { .. } => "decompressed_too_large",
+            IngestError::PdfTooComplex { .. } => "pdf_too_complex",
             IngestError::BadJson { .. } => "bad_json",
             IngestError::BadMetadata { .. } => "bad_metadata",
             IngestError::Unsupported { .. } => "unsupported",
@@ -169,6 +189,8 @@ impl IngestError {
             | IngestError::Binary { location, .. }
             | IngestError::Encoding { location, .. }
             | IngestError::CorruptPdf { location, .. }
+            | IngestError::DecompressedTooLarge { location, .. }
+            | IngestError::PdfTooComplex { location, .. }
             | IngestError::BadJson { location, .. }
             | IngestError::BadMetadata { location, .. }
             | IngestError::Unsupported { location, .. }
