@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use verity_index::IndexDoc;
-use verity_ingest::{FetchOptions, Fingerprint, IngestError, KindRules, ReadOptions};
+use verity_ingest::{FetchOptions, Fingerprint, IngestError, KindRules, PdfLimits, ReadOptions};
 use verity_store::NewSource;
 use verity_types::{Document, PassageId, PassageSpan, Progress, SourceId};
 
@@ -40,6 +40,8 @@ pub struct IngestOptions {
     /// Bytes of text per commit.
     pub batch_chars: usize,
     pub fetch_timeout: Duration,
+    /// Caps on PDF expansion and structure (inflated bytes, pages, objects).
+    pub pdf: PdfLimits,
 }
 
 /// Most sources per batch when passages are embedded (about a minute of embedding on a
@@ -65,6 +67,7 @@ impl Default for IngestOptions {
             batch_docs: 16_000,
             batch_chars: 32 * 1024 * 1024,
             fetch_timeout: Duration::from_secs(20),
+            pdf: PdfLimits::default(),
         }
     }
 }
@@ -338,6 +341,7 @@ impl Library {
             max_bytes: opts.max_bytes,
             max_bytes_setting: opts.max_bytes_setting,
             kind_rules,
+            pdf: opts.pdf.clone(),
         };
 
         // 1. Expand inputs into files and URLs.

@@ -25,6 +25,7 @@ pub use brief::CheckRequest;
 pub use ingest::{Failure, IngestOptions, IngestReport, IngestTimings, EMBED_BATCH_DOCS};
 pub use models::ModelsMode;
 pub use verity_compose::{Brief, Mode};
+pub use verity_ingest::PdfLimits;
 pub use verity_retrieve::DEFAULT_DENSE_WEIGHT;
 
 use std::path::{Path, PathBuf};

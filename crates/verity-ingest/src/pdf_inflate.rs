@@ -121,8 +121,12 @@ pub(crate) fn prescan(bytes: &[u8], cap: u64) -> Result<u64, OverBudget> {
     let mut budget = Budget::new(cap);
     let mut from = 0;
     while let Some(at) = find(&bytes[from..], b"stream") {
-        let end = from + at + b"stream".len();
+        let begin = from + at;
+        let end = begin + b"stream".len();
         from = end;
+        if bytes[..begin].ends_with(b"end") {
+            continue;
+        }
         let Some(start) = data_start(bytes, end) else {
             continue;
         };
