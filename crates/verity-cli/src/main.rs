@@ -141,6 +141,17 @@ struct IngestArgs {
     /// Largest file accepted, in MB.
     #[arg(long, default_value_t = 50)]
     max_size_mb: u64,
+    /// Most bytes, in MB, that one PDF's compressed streams may expand to (and most
+    /// page content the text extractor runs); past it the PDF is skipped as a
+    /// decompression bomb (`decompressed_too_large`).
+    #[arg(long, default_value_t = 64)]
+    max_inflate_mb: u64,
+    /// Most pages in one PDF; past it the PDF is skipped (`pdf_too_complex`).
+    #[arg(long, default_value_t = verity_engine::PdfLimits::default().max_pages)]
+    max_pdf_pages: usize,
+    /// Most objects in one PDF; past it the PDF is skipped (`pdf_too_complex`).
+    #[arg(long, default_value_t = verity_engine::PdfLimits::default().max_objects)]
+    max_pdf_objects: usize,
     /// A TOML file of extra publisher → kind rules.
     #[arg(long)]
     kind_rules: Option<PathBuf>,
@@ -306,6 +317,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 embed: !a.no_embed,
                 batch_docs: a.batch_docs.max(1),
                 isolation: a.parse.isolation()?,
+                pdf: verity_engine::PdfLimits {
+                    max_decompressed_bytes: a.max_inflate_mb.saturating_mul(1024 * 1024),
+                    max_pages: a.max_pdf_pages,
+                    max_objects: a.max_pdf_objects,
+                },
                 ..IngestOptions::default()
             };
             let bar = progress::Bars::new(cli.quiet);

@@ -211,3 +211,38 @@ fn a_parse_worker_over_its_memory_cap_is_stopped_not_the_ingest() {
     assert_eq!(r["added"], 2, "the PDF and the notes still go in: {r}");
     assert_eq!(r["failed"].as_array().unwrap().len(), 1, "{r}");
 }
+
+/// A PDF whose one Flate stream inflates to `zeros` bytes.
+fn inflating_pdf(zeros: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    z.write_all(&vec![0u8; zeros]).unwrap();
+    let stream = z.finish().unwrap();
+    let mut pdf = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n".to_vec();
+    pdf.extend_from_slice(
+        format!(
+            "3 0 obj\n<< /Length {} /Filter /FlateDecode >>\nstream\n",
+            stream.len()
+        )
+        .as_bytes(),
+    );
+    pdf.extend_from_slice(&stream);
+    pdf.extend_from_slice(b"\nendstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n");
+    pdf
+}
+
+#[test]
+fn the_inflate_cap_reaches_the_parse_worker() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = pdf_and_notes(tmp.path());
+    // 8 MiB of zeros in a few KB: over a 1 MB inflate cap, far under the default one.
+    std::fs::write(docs.join("bomb.pdf"), inflating_pdf(8 * 1024 * 1024)).unwrap();
+    let r = ingest_json(
+        &tmp.path().join("lib"),
+        &[docs.to_str().unwrap(), "--max-inflate-mb", "1"],
+    );
+    let (reason, message) = failure_of(&r, "bomb.pdf");
+    assert_eq!(reason, "decompressed_too_large", "{message}");
+    assert!(message.contains("--max-inflate-mb"), "{message}");
+    assert_eq!(r["added"], 2, "{r}");
+}

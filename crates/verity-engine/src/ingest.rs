@@ -13,7 +13,9 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use verity_index::IndexDoc;
-use verity_ingest::{FetchOptions, Fingerprint, IngestError, Isolation, KindRules, ReadOptions};
+use verity_ingest::{
+    FetchOptions, Fingerprint, IngestError, Isolation, KindRules, PdfLimits, ReadOptions,
+};
 use verity_store::NewSource;
 use verity_types::{Document, PassageId, PassageSpan, Progress, SourceId};
 
@@ -43,6 +45,8 @@ pub struct IngestOptions {
     /// Parse the formats it covers in a worker process with a deadline and a memory cap
     /// (`None`: every parser runs in this process; the CLI and the server turn it on).
     pub isolation: Option<Isolation>,
+    /// Caps on PDF expansion and structure (inflated bytes, pages, objects).
+    pub pdf: PdfLimits,
 }
 
 /// Most sources per batch when passages are embedded (about a minute of embedding on a
@@ -74,6 +78,7 @@ impl Default for IngestOptions {
             batch_chars: 32 * 1024 * 1024,
             fetch_timeout: Duration::from_secs(20),
             isolation: None,
+            pdf: PdfLimits::default(),
         }
     }
 }
@@ -350,6 +355,7 @@ impl Library {
             max_bytes_setting: opts.max_bytes_setting,
             kind_rules,
             isolation: opts.isolation.clone(),
+            pdf: opts.pdf.clone(),
         };
 
         // 1. Expand inputs into files and URLs.

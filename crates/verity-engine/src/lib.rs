@@ -25,6 +25,7 @@ pub use brief::CheckRequest;
 pub use ingest::{Failure, IngestOptions, IngestReport, IngestTimings, EMBED_BATCH_DOCS};
 pub use models::ModelsMode;
 pub use verity_compose::{Brief, Mode};
+pub use verity_ingest::PdfLimits;
 pub use verity_ingest::{
     serve_worker as serve_parse_worker, Isolation, IsolationScope, DEFAULT_PARSE_MEMORY,
     DEFAULT_PARSE_TIMEOUT,

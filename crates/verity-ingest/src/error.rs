@@ -49,6 +49,24 @@ pub enum IngestError {
     #[error("could not read PDF `{location}`: {detail}; skipped — repair or re-export it")]
     CorruptPdf { location: String, detail: String },
 
+    /// A PDF whose compressed streams expand past [`crate::PdfLimits::max_decompressed_bytes`].
+    /// Counted while inflating, so the expansion stops one byte past the cap.
+    #[error("refused PDF `{location}`: its compressed streams expand to more than {} ({limit} bytes), the inflate cap; a small file expanding that far is a decompression bomb — raise {setting} if you trust it", human_bytes(*.limit))]
+    DecompressedTooLarge {
+        location: String,
+        limit: u64,
+        setting: &'static str,
+    },
+
+    /// A PDF over a structural cap: pages, objects, page-tree depth, nested forms.
+    #[error("refused PDF `{location}`: it has more than {limit} {what}; raise {setting} if you trust it")]
+    PdfTooComplex {
+        location: String,
+        what: &'static str,
+        limit: u64,
+        setting: &'static str,
+    },
+
     /// A JSONL line that is not a JSON object with a `text` string.
     #[error("bad JSON at `{location}`: {detail}; fix that line (each line must be an object with a \"text\" string)")]
     BadJson { location: String, detail: String },
@@ -140,10 +158,13 @@ pub(crate) const REASON_CODES: &[&str] = &[
     "binary",
     "encoding",
     "corrupt_pdf",
+    "decompressed_too_large",
+    "pdf_too_complex",
     "bad_json",
     "bad_metadata",
     "unsupported",
     "fetch",
+    "timeout",
     "refused_private",
     "bad_url",
     "http_status",
@@ -212,6 +233,8 @@ impl IngestError {
             IngestError::Binary { .. } => "binary",
             IngestError::Encoding { .. } => "encoding",
             IngestError::CorruptPdf { .. } => "corrupt_pdf",
+            IngestError::DecompressedTooLarge { .. } => "decompressed_too_large",
+            IngestError::PdfTooComplex { .. } => "pdf_too_complex",
             IngestError::BadJson { .. } => "bad_json",
             IngestError::BadMetadata { .. } => "bad_metadata",
             IngestError::Unsupported { .. } => "unsupported",
@@ -240,6 +263,8 @@ impl IngestError {
             | IngestError::Binary { location, .. }
             | IngestError::Encoding { location, .. }
             | IngestError::CorruptPdf { location, .. }
+            | IngestError::DecompressedTooLarge { location, .. }
+            | IngestError::PdfTooComplex { location, .. }
             | IngestError::BadJson { location, .. }
             | IngestError::BadMetadata { location, .. }
             | IngestError::Unsupported { location, .. }
@@ -325,6 +350,17 @@ mod tests {
                 location: loc(),
                 detail: loc(),
             },
+            IngestError::DecompressedTooLarge {
+                location: loc(),
+                limit: 1,
+                setting: "s",
+            },
+            IngestError::PdfTooComplex {
+                location: loc(),
+                what: "pages",
+                limit: 1,
+                setting: "s",
+            },
             IngestError::BadJson {
                 location: loc(),
                 detail: loc(),
@@ -341,6 +377,11 @@ mod tests {
             IngestError::Fetch {
                 location: loc(),
                 detail: loc(),
+            },
+            IngestError::TimedOut {
+                location: loc(),
+                limit_ms: 1,
+                received: None,
             },
             IngestError::RefusedPrivate {
                 location: loc(),

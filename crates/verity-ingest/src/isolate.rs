@@ -21,7 +21,7 @@
 //! JSONL is never isolated: one file holds a whole corpus, and serde_json has no
 //! unbounded behaviour for the worker to guard.
 
-use crate::{read_single_here, IngestError, Input, ReadOptions};
+use crate::{read_single_here, IngestError, Input, PdfLimits, ReadOptions};
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, Read, Write};
 use std::path::PathBuf;
@@ -91,6 +91,8 @@ struct Request {
     base_url: Option<String>,
     /// Bytes that follow the header.
     len: u64,
+    /// The caller's PDF caps: the worker reads under the same caps as the parent would.
+    pdf: PdfLimits,
 }
 
 /// The worker's one answer line.
@@ -113,6 +115,7 @@ pub(crate) fn read_in_worker(
     bytes: &[u8],
     format: Format,
     input: &Input<'_>,
+    opts: &ReadOptions,
     iso: &Isolation,
 ) -> Result<(DocMeta, String), IngestError> {
     let location = input.location;
@@ -126,6 +129,7 @@ pub(crate) fn read_in_worker(
         charset: input.charset.map(str::to_string),
         base_url: input.base_url.map(str::to_string),
         len: bytes.len() as u64,
+        pdf: opts.pdf.clone(),
     };
     let header = serde_json::to_string(&request).map_err(|e| crashed(e.to_string()))?;
     let mut command = Command::new(&iso.program);
@@ -312,7 +316,11 @@ pub fn serve_worker(mut input: impl BufRead, mut output: impl Write) -> Result<(
             fallback_title: None,
             final_url: None,
         };
-        read_single_here(&bytes, request.format, &input, &ReadOptions::default())
+        let opts = ReadOptions {
+            pdf: request.pdf,
+            ..ReadOptions::default()
+        };
+        read_single_here(&bytes, request.format, &input, &opts)
     };
     drop(bytes);
     let answer = match parsed {
@@ -381,6 +389,7 @@ mod tests {
             charset: None,
             base_url: None,
             len: len as u64,
+            pdf: PdfLimits::default(),
         }
     }
 
@@ -439,7 +448,14 @@ mod tests {
             fallback_title: None,
             final_url: None,
         };
-        read_in_worker(b"%PDF-1.4\n", Format::Pdf, &input, iso).unwrap_err()
+        read_in_worker(
+            b"%PDF-1.4\n",
+            Format::Pdf,
+            &input,
+            &ReadOptions::default(),
+            iso,
+        )
+        .unwrap_err()
     }
 
     #[test]

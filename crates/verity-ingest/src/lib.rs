@@ -34,6 +34,16 @@
 //! * HTML nested deeper than [`MAX_HTML_DEPTH`] (512) elements is refused
 //!   (`too_deep`) after one linear tokenizer pass, before the tree builder (quadratic
 //!   in depth) sees it.
+//! * PDFs are checked before `pdf-extract` sees them ([`PdfLimits`]): every compressed
+//!   stream is inflated through a counter capped at
+//!   [`PdfLimits::max_decompressed_bytes`] (64 MiB, `--max-inflate-mb`) — first over
+//!   the raw bytes, before `lopdf` inflates object and cross-reference streams, then
+//!   over each parsed stream's filter chain (Flate, LZW, ASCII85) — so a decompression
+//!   bomb stops one byte past the cap (`decompressed_too_large`). The page tree,
+//!   `/Parent` chains and form XObjects (`Do`) are walked with visited sets and depth
+//!   caps: a cycle is `corrupt_pdf`; more pages or objects than the caps, or more
+//!   content to run than the inflate cap, is `pdf_too_complex`. Left: an *encrypted*
+//!   PDF's object streams are inflated by `lopdf` while loading, before any check.
 //!
 //! ## Errors
 //! A bad input yields an [`IngestError`] naming the file or URL and the reason, with a
@@ -70,6 +80,10 @@ mod isolate;
 mod kind;
 mod markdown;
 mod pdf;
+#[cfg(test)]
+mod pdf_fixtures;
+mod pdf_inflate;
+mod pdf_tree;
 mod plaintext;
 
 pub use chunk::{chunk, sentences, Chunk, MAX_WORDS, MIN_WORDS, TARGET_WORDS};
@@ -96,6 +110,49 @@ pub const MAX_BYTES_SETTING: &str = "`--max-size-mb`";
 
 pub use html::MAX_HTML_DEPTH;
 
+/// Default cap on the bytes a PDF's compressed streams may expand to, per document.
+pub const DEFAULT_MAX_DECOMPRESSED_BYTES: u64 = 64 * 1024 * 1024;
+/// Default cap on the pages of one PDF.
+pub const DEFAULT_MAX_PDF_PAGES: usize = 10_000;
+/// Default cap on the objects of one PDF.
+pub const DEFAULT_MAX_PDF_OBJECTS: usize = 500_000;
+/// Page-tree levels (and `/Parent` links) followed before a PDF is refused; fixed.
+pub const MAX_PDF_TREE_DEPTH: usize = 64;
+/// Form XObjects nested inside each other (`Do` inside a form) before a PDF is refused.
+pub const MAX_PDF_FORM_DEPTH: usize = 32;
+/// `Do` operators (form and image calls, counted each time they run) per PDF.
+pub const MAX_PDF_XOBJECT_CALLS: u64 = 100_000;
+
+/// The setting that raises [`PdfLimits::max_decompressed_bytes`], named in errors.
+pub const MAX_INFLATE_SETTING: &str = "`--max-inflate-mb`";
+/// The setting that raises [`PdfLimits::max_pages`], named in errors.
+pub const MAX_PDF_PAGES_SETTING: &str = "`--max-pdf-pages`";
+/// The setting that raises [`PdfLimits::max_objects`], named in errors.
+pub const MAX_PDF_OBJECTS_SETTING: &str = "`--max-pdf-objects`";
+
+/// Caps on what one PDF may cost, checked before `pdf-extract` sees it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PdfLimits {
+    /// Bytes that compressed streams may expand to, per document (`decompressed_too_large`
+    /// past it). Counted while inflating, so a bomb never expands past the cap; also the
+    /// cap on the content the text extractor runs (pages and forms, each time used).
+    pub max_decompressed_bytes: u64,
+    /// Pages in the page tree (`pdf_too_complex` past it).
+    pub max_pages: usize,
+    /// Objects in the document (`pdf_too_complex` past it).
+    pub max_objects: usize,
+}
+
+impl Default for PdfLimits {
+    fn default() -> Self {
+        PdfLimits {
+            max_decompressed_bytes: DEFAULT_MAX_DECOMPRESSED_BYTES,
+            max_pages: DEFAULT_MAX_PDF_PAGES,
+            max_objects: DEFAULT_MAX_PDF_OBJECTS,
+        }
+    }
+}
+
 /// How to read files.
 #[derive(Debug, Clone)]
 pub struct ReadOptions {
@@ -109,6 +166,8 @@ pub struct ReadOptions {
     pub kind_rules: KindRules,
     /// Parse the formats it covers in a worker process (`None`: everything in process).
     pub isolation: Option<Isolation>,
+    /// Caps on PDF expansion and structure.
+    pub pdf: PdfLimits,
 }
 
 impl Default for ReadOptions {
@@ -118,6 +177,7 @@ impl Default for ReadOptions {
             max_bytes_setting: MAX_BYTES_SETTING,
             kind_rules: KindRules::default(),
             isolation: None,
+            pdf: PdfLimits::default(),
         }
     }
 }
@@ -411,7 +471,7 @@ fn read_single(
     opts: &ReadOptions,
 ) -> Result<(DocMeta, String), IngestError> {
     match &opts.isolation {
-        Some(iso) if iso.covers(format) => isolate::read_in_worker(bytes, format, input, iso),
+        Some(iso) if iso.covers(format) => isolate::read_in_worker(bytes, format, input, opts, iso),
         _ => read_single_here(bytes, format, input, opts),
     }
 }
@@ -421,11 +481,11 @@ fn read_single_here(
     bytes: &[u8],
     format: Format,
     input: &Input<'_>,
-    _opts: &ReadOptions,
+    opts: &ReadOptions,
 ) -> Result<(DocMeta, String), IngestError> {
     let location = input.location;
     let (meta, text) = match format {
-        Format::Pdf => pdf::read_pdf(bytes, location)?,
+        Format::Pdf => pdf::read_pdf(bytes, location, &opts.pdf)?,
         Format::Html => {
             let declared = input
                 .charset

@@ -6,7 +6,7 @@
 //! hook stays quiet for this thread so a bad file does not spray a backtrace over the
 //! progress bar.
 
-use crate::{date::parse_date, IngestError};
+use crate::{date::parse_date, pdf_inflate, pdf_tree, IngestError, PdfLimits};
 use pdf_extract::{Document, Object, PlainTextOutput};
 use std::cell::Cell;
 use std::panic::{self, AssertUnwindSafe};
@@ -129,28 +129,60 @@ fn tidy(raw: &str) -> String {
     out
 }
 
-fn extract(bytes: &[u8], location: &str) -> Result<(DocMeta, String), IngestError> {
-    let corrupt = |detail: String| IngestError::CorruptPdf {
+fn corrupt(location: &str, detail: String) -> IngestError {
+    IngestError::CorruptPdf {
         location: location.to_string(),
         detail,
-    };
-    let mut doc = Document::load_mem(bytes).map_err(|e| corrupt(e.to_string()))?;
+    }
+}
+
+/// Load the document with every expansion and walk capped (see [`crate::pdf_inflate`]
+/// and [`crate::pdf_tree`]); what comes back is safe to hand to `pdf-extract`.
+fn load_checked(bytes: &[u8], location: &str, limits: &PdfLimits) -> Result<Document, IngestError> {
+    let cap = limits.max_decompressed_bytes;
+    pdf_inflate::prescan(bytes, cap).map_err(|_| pdf_inflate::too_large(location, cap))?;
+    let mut doc = Document::load_mem(bytes).map_err(|e| corrupt(location, e.to_string()))?;
     if doc.is_encrypted() && doc.decrypt("").is_err() {
         return Err(corrupt(
+            location,
             "it is encrypted with a password; save an unprotected copy".into(),
         ));
     }
+    if doc.objects.len() > limits.max_objects {
+        return Err(IngestError::PdfTooComplex {
+            location: location.to_string(),
+            what: "objects",
+            limit: limits.max_objects as u64,
+            setting: crate::MAX_PDF_OBJECTS_SETTING,
+        });
+    }
+    let sizes = pdf_inflate::expand_streams(&mut doc, cap)
+        .map_err(|_| pdf_inflate::too_large(location, cap))?;
+    pdf_tree::check(&doc, limits, &sizes, location)?;
+    Ok(doc)
+}
+
+fn extract(
+    bytes: &[u8],
+    location: &str,
+    limits: &PdfLimits,
+) -> Result<(DocMeta, String), IngestError> {
+    let doc = load_checked(bytes, location, limits)?;
     let meta = info_meta(&doc);
     let mut raw = String::new();
     {
         let mut output = PlainTextOutput::new(&mut raw);
-        pdf_extract::output_doc(&doc, &mut output).map_err(|e| corrupt(e.to_string()))?;
+        pdf_extract::output_doc(&doc, &mut output).map_err(|e| corrupt(location, e.to_string()))?;
     }
     Ok((meta, tidy(&raw)))
 }
 
 /// Read PDF bytes into (Info metadata, text).
-pub(crate) fn read_pdf(bytes: &[u8], location: &str) -> Result<(DocMeta, String), IngestError> {
+pub(crate) fn read_pdf(
+    bytes: &[u8],
+    location: &str,
+    limits: &PdfLimits,
+) -> Result<(DocMeta, String), IngestError> {
     if !bytes.starts_with(b"%PDF-") {
         return Err(IngestError::CorruptPdf {
             location: location.to_string(),
@@ -159,7 +191,7 @@ pub(crate) fn read_pdf(bytes: &[u8], location: &str) -> Result<(DocMeta, String)
     }
     install_quiet_hook();
     QUIET_PANICS.with(|q| q.set(true));
-    let result = panic::catch_unwind(AssertUnwindSafe(|| extract(bytes, location)));
+    let result = panic::catch_unwind(AssertUnwindSafe(|| extract(bytes, location, limits)));
     QUIET_PANICS.with(|q| q.set(false));
     match result {
         Ok(r) => r,
@@ -183,18 +215,23 @@ mod tests {
 
     #[test]
     fn names_what_a_non_pdf_starts_with() {
-        let e = read_pdf(b"PK\x03\x04rest", "a.pdf").unwrap_err();
+        let e = read_pdf(b"PK\x03\x04rest", "a.pdf", &PdfLimits::default()).unwrap_err();
         assert_eq!(e.reason_code(), "corrupt_pdf");
         assert!(e.to_string().contains("ZIP archive"), "{e}");
-        let e = read_pdf(b"hello\x01world", "a.pdf").unwrap_err();
+        let e = read_pdf(b"hello\x01world", "a.pdf", &PdfLimits::default()).unwrap_err();
         assert!(e.to_string().contains("`hello\\x01world`"), "{e}");
-        let e = read_pdf(b"<!DOCTYPE html><html>", "a.pdf").unwrap_err();
+        let e = read_pdf(b"<!DOCTYPE html><html>", "a.pdf", &PdfLimits::default()).unwrap_err();
         assert!(e.to_string().contains("HTML page"), "{e}");
     }
 
     #[test]
     fn garbage_after_header_is_corrupt_not_a_crash() {
-        let e = read_pdf(b"%PDF-1.4\n1 0 obj << /Type /Catalog >>\ngarbage", "a.pdf").unwrap_err();
+        let e = read_pdf(
+            b"%PDF-1.4\n1 0 obj << /Type /Catalog >>\ngarbage",
+            "a.pdf",
+            &PdfLimits::default(),
+        )
+        .unwrap_err();
         assert_eq!(e.reason_code(), "corrupt_pdf");
     }
 
@@ -207,5 +244,247 @@ mod tests {
     #[test]
     fn tidy_collapses() {
         assert_eq!(tidy("  a   b \n\n\n\nc\r\nd  "), "a b\n\nc\nd");
+    }
+
+    use crate::pdf_fixtures::{
+        build, deflate, deflated_zeros, obj, one_page, stream, text_content,
+    };
+
+    const MIB: u64 = 1024 * 1024;
+
+    fn small_caps() -> PdfLimits {
+        PdfLimits {
+            max_decompressed_bytes: MIB,
+            ..PdfLimits::default()
+        }
+    }
+
+    fn read(bytes: &[u8], limits: &PdfLimits) -> Result<String, IngestError> {
+        read_pdf(bytes, "hostile.pdf", limits).map(|(_, text)| text)
+    }
+
+    #[test]
+    fn a_plain_text_pdf_still_extracts() {
+        let pdf = one_page(&text_content("Hello Verity"), "", "", &[]);
+        assert_eq!(read(&pdf, &PdfLimits::default()).unwrap(), "Hello Verity");
+        let packed = one_page(
+            &deflate(&text_content("Hello Verity")),
+            "/Filter /FlateDecode",
+            "",
+            &[],
+        );
+        assert_eq!(read(&packed, &small_caps()).unwrap(), "Hello Verity");
+    }
+
+    /// Catalog, then `pages` as objects 2.., then one page (text) and its font.
+    fn tree(pages: &[&str], page_parent: &str) -> Vec<u8> {
+        let n = pages.len() + 2;
+        let mut objects = vec![obj("<< /Type /Catalog /Pages 2 0 R >>")];
+        objects.extend(pages.iter().map(|p| obj(p)));
+        objects.push(obj(&format!(
+            "<< /Type /Page /Parent {page_parent} /Resources << /Font << /F1 {} 0 R >> >> \
+             /Contents {} 0 R >>",
+            n + 1,
+            n + 2
+        )));
+        objects.push(obj(
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        ));
+        objects.push(stream("", &text_content("Hello Verity")));
+        build(&objects)
+    }
+
+    fn assert_corrupt(e: &IngestError, needle: &str) {
+        assert_eq!(e.reason_code(), "corrupt_pdf", "{e}");
+        assert!(e.to_string().contains("hostile.pdf"), "{e}");
+        assert!(e.to_string().contains(needle), "{e}");
+    }
+
+    #[test]
+    fn a_pages_node_that_is_its_own_parent_is_refused() {
+        // No /MediaBox anywhere: pdf-extract would climb /Parent for ever.
+        let pdf = tree(
+            &["<< /Type /Pages /Kids [3 0 R] /Count 1 /Parent 2 0 R >>"],
+            "2 0 R",
+        );
+        let e = read(&pdf, &PdfLimits::default()).unwrap_err();
+        assert_corrupt(&e, "/Parent links loop");
+    }
+
+    #[test]
+    fn two_pages_nodes_that_list_each_other_are_refused() {
+        let pdf = tree(
+            &[
+                "<< /Type /Pages /Kids [3 0 R] /Count 1 /Parent 3 0 R >>",
+                "<< /Type /Pages /Kids [2 0 R 4 0 R] /Count 1 /Parent 2 0 R >>",
+            ],
+            "3 0 R",
+        );
+        let e = read(&pdf, &PdfLimits::default()).unwrap_err();
+        assert_corrupt(&e, "page tree loops");
+    }
+
+    #[test]
+    fn kids_that_contain_their_parent_are_refused() {
+        let pdf = tree(
+            &["<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 1 >>"],
+            "2 0 R",
+        );
+        let e = read(&pdf, &PdfLimits::default()).unwrap_err();
+        assert_corrupt(&e, "object 2 0 is reached twice");
+    }
+
+    #[test]
+    fn a_parent_chain_that_loops_outside_the_tree_is_refused() {
+        // The tree is 2 -> page 5; the page's /Parent is 3, and 3 and 4 point at each other.
+        let pdf = tree(
+            &[
+                "<< /Type /Pages /Kids [5 0 R] /Count 1 >>",
+                "<< /Type /Pages /Parent 4 0 R >>",
+                "<< /Type /Pages /Parent 3 0 R >>",
+            ],
+            "3 0 R",
+        );
+        let e = read(&pdf, &PdfLimits::default()).unwrap_err();
+        assert_corrupt(&e, "/Parent links loop");
+    }
+
+    #[test]
+    fn a_form_that_draws_itself_is_refused() {
+        // Without the check pdf-extract recurses until the stack overflows (an abort,
+        // which catch_unwind cannot catch).
+        let form = stream("/Type /XObject /Subtype /Form /BBox [0 0 10 10]", b"/X Do");
+        let pdf = one_page(b"/X Do", "", "/XObject << /X 6 0 R >>", &[form]);
+        let e = read(&pdf, &PdfLimits::default()).unwrap_err();
+        assert_corrupt(&e, "draws itself");
+    }
+
+    #[test]
+    fn a_content_array_naming_one_stream_many_times_is_capped() {
+        // 64 KiB of content named 64 times: 4 MiB to run, over a 1 MiB cap.
+        let refs = "4 0 R ".repeat(64);
+        let pdf = build(&[
+            obj("<< /Type /Catalog /Pages 2 0 R >>"),
+            obj("<< /Type /Pages /Kids [3 0 R] /Count 1 >>"),
+            obj(&format!(
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 9 9] /Contents [{refs}] >>"
+            )),
+            stream("", &vec![b' '; 64 * 1024]),
+        ]);
+        let e = read(&pdf, &small_caps()).unwrap_err();
+        assert_eq!(e.reason_code(), "pdf_too_complex", "{e}");
+        assert!(e.to_string().contains("--max-inflate-mb"), "{e}");
+        assert_eq!(read(&pdf, &PdfLimits::default()).unwrap(), "");
+    }
+
+    #[test]
+    fn page_and_object_caps_apply() {
+        let kids: Vec<String> = (3..8).map(|i| format!("{i} 0 R")).collect();
+        let mut objects = vec![
+            obj("<< /Type /Catalog /Pages 2 0 R >>"),
+            obj(&format!(
+                "<< /Type /Pages /Kids [{}] /Count 5 >>",
+                kids.join(" ")
+            )),
+        ];
+        for _ in 3..8 {
+            objects.push(obj("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] >>"));
+        }
+        let pdf = build(&objects);
+        let pages = PdfLimits {
+            max_pages: 3,
+            ..PdfLimits::default()
+        };
+        let e = read(&pdf, &pages).unwrap_err();
+        assert_eq!(e.reason_code(), "pdf_too_complex");
+        assert!(
+            e.to_string().contains("more than 3 pages")
+                && e.to_string().contains("--max-pdf-pages"),
+            "{e}"
+        );
+        let few = PdfLimits {
+            max_objects: 4,
+            ..PdfLimits::default()
+        };
+        let e = read(&pdf, &few).unwrap_err();
+        assert!(
+            e.to_string().contains("more than 4 objects")
+                && e.to_string().contains("--max-pdf-objects"),
+            "{e}"
+        );
+    }
+
+    fn assert_bomb(e: &IngestError) {
+        assert_eq!(e.reason_code(), "decompressed_too_large", "{e}");
+        let msg = e.to_string();
+        assert!(
+            msg.contains("hostile.pdf")
+                && msg.contains("1.0 MiB")
+                && msg.contains("--max-inflate-mb"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn a_flate_bomb_in_page_content_is_refused() {
+        let bomb = deflated_zeros(16 * MIB as usize);
+        assert!(bomb.len() < 64 * 1024, "{}", bomb.len());
+        let pdf = one_page(&bomb, "/Filter /FlateDecode", "", &[]);
+        assert_bomb(&read(&pdf, &small_caps()).unwrap_err());
+        // Under a cap it fits in, the same file reads (it has no text).
+        let roomy = PdfLimits {
+            max_decompressed_bytes: 64 * MIB,
+            ..PdfLimits::default()
+        };
+        assert_eq!(read(&pdf, &roomy).unwrap(), "");
+    }
+
+    #[test]
+    fn an_object_stream_bomb_is_refused_before_lopdf_inflates_it() {
+        let bomb = deflated_zeros(16 * MIB as usize);
+        let objstm = stream("/Type /ObjStm /N 1 /First 4 /Filter /FlateDecode", &bomb);
+        let pdf = one_page(&text_content("Hi"), "", "", &[objstm]);
+        assert_bomb(&read(&pdf, &small_caps()).unwrap_err());
+    }
+
+    #[test]
+    fn a_bomb_behind_another_filter_is_refused() {
+        // ASCII85 first: the raw bytes do not look like zlib, so only the parsed-stream
+        // pass sees the Flate stage.
+        let a85 = ascii85(&deflated_zeros(16 * MIB as usize));
+        let pdf = one_page(&a85, "/Filter [/ASCII85Decode /FlateDecode]", "", &[]);
+        assert_bomb(&read(&pdf, &small_caps()).unwrap_err());
+    }
+
+    #[test]
+    fn an_lzw_bomb_is_refused() {
+        let zeros = vec![0u8; 8 * MIB as usize];
+        let lzw = weezl::encode::Encoder::with_tiff_size_switch(weezl::BitOrder::Msb, 8)
+            .encode(&zeros)
+            .unwrap();
+        assert!(lzw.len() < MIB as usize / 4, "{}", lzw.len());
+        let pdf = one_page(&lzw, "/Filter /LZWDecode", "", &[]);
+        assert_bomb(&read(&pdf, &small_caps()).unwrap_err());
+    }
+
+    fn ascii85(data: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for chunk in data.chunks(4) {
+            let mut word = [0u8; 4];
+            word[..chunk.len()].copy_from_slice(chunk);
+            let mut n = u32::from_be_bytes(word);
+            if n == 0 && chunk.len() == 4 {
+                out.push(b'z');
+                continue;
+            }
+            let mut digits = [0u8; 5];
+            for d in digits.iter_mut().rev() {
+                *d = (n % 85) as u8 + b'!';
+                n /= 85;
+            }
+            out.extend_from_slice(&digits[..chunk.len() + 1]);
+        }
+        out.extend_from_slice(b"~>");
+        out
     }
 }
