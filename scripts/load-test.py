@@ -32,7 +32,9 @@ TOWNS = ["Port Vellan", "Kellbridge", "Marrow County", "Ashwick", "Dunmere", "To
 BODIES = ["harbour board", "water authority", "school board", "transit agency", "library trust"]
 THINGS = ["ferry pier", "flood barrier", "east wing", "night bus", "reading room", "weir"]
 VERBS = ["approved", "delayed", "funded", "closed", "reopened", "inspected"]
-QUERIES = [f"{b} {t}" for b in BODIES for t in THINGS] + TOWNS
+QUERIES = [f"{town} {b} {t}" for town in TOWNS for b in BODIES for t in THINGS] + [
+    f"{v} {t} cost" for v in VERBS for t in THINGS
+]
 
 
 def document(rng, i):

@@ -193,21 +193,29 @@ impl Embedder for MiniLmEmbedder {
         let per_thread = ids.len().div_ceil(rayon::current_num_threads().max(1));
         let size = self.batch_size.min(per_thread).max(1);
         let batches: Vec<&[usize]> = order.chunks(size).collect();
-        let results: Vec<Vec<Vec<f32>>> = batches
-            .par_iter()
-            .map(|batch| {
-                let seqs: Vec<Sequence<'_>> = batch
-                    .iter()
-                    .map(|&i| Sequence {
-                        ids: &ids[i],
-                        type_ids: &[],
-                    })
-                    .collect();
-                let mut vecs = self.encoder.mean_pooled(&seqs)?;
-                vecs.iter_mut().for_each(|v| l2_normalize(v));
-                Ok(vecs)
-            })
-            .collect::<Result<_, EmbedError>>()?;
+        let run = |batch: &&[usize]| -> Result<Vec<Vec<f32>>, EmbedError> {
+            let seqs: Vec<Sequence<'_>> = batch
+                .iter()
+                .map(|&i| Sequence {
+                    ids: &ids[i],
+                    type_ids: &[],
+                })
+                .collect();
+            let mut vecs = self.encoder.mean_pooled(&seqs)?;
+            vecs.iter_mut().for_each(|v| l2_normalize(v));
+            Ok(vecs)
+        };
+        // One batch (a search query) runs on the calling thread: handed to the shared
+        // thread pool it would queue behind an ingest's embedding batches, and a query
+        // would wait for them.
+        let results: Vec<Vec<Vec<f32>>> = if batches.len() == 1 {
+            batches.iter().map(run).collect::<Result<_, EmbedError>>()?
+        } else {
+            batches
+                .par_iter()
+                .map(run)
+                .collect::<Result<_, EmbedError>>()?
+        };
         let mut out = vec![Vec::new(); texts.len()];
         for (batch, vecs) in batches.iter().zip(results) {
             for (&i, v) in batch.iter().zip(vecs) {

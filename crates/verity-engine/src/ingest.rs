@@ -734,20 +734,63 @@ impl Library {
         let mut items = Vec::with_capacity(docs.len());
         for chunk in docs.chunks(256) {
             let texts: Vec<&str> = chunk.iter().map(|p| p.text).collect();
-            let vecs = embedder
-                .embed(&texts)
+            let vecs = embed_pool()
+                .map_or_else(
+                    || embedder.embed(&texts),
+                    |p| p.install(|| embedder.embed(&texts)),
+                )
                 .map_err(|e| EngineError::Embed(e.to_string()))?;
             items.extend(chunk.iter().map(|p| p.id.clone()).zip(vecs));
             progress.advance(chunk.len() as u64);
         }
-        let mut v = vectors.write().unwrap_or_else(|e| e.into_inner());
-        v.add(&items)
+        vectors
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .add(&items)
             .map_err(|e| EngineError::Vectors(e.to_string()))?;
-        v.save().map_err(|e| EngineError::Vectors(e.to_string()))?;
+        // Saved under a read lock: searches go on while the index is written to disk
+        // (only holders of the library's write lock, like this ingest, ever save).
+        vectors
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .save()
+            .map_err(|e| EngineError::Vectors(e.to_string()))?;
         progress.stage("reading", None);
         Ok(items.len() as u64)
     }
 }
+
+/// The threads that embed an ingest's passages: a pool of their own, so that a search's
+/// parallel work (the vector scan) never queues behind an embedding batch in the shared
+/// pool; the two share the cores through the OS scheduler instead. `None` (the shared
+/// pool is used) if the threads cannot be started.
+fn embed_pool() -> Option<&'static rayon::ThreadPool> {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("verity-embed-{i}"))
+            .start_handler(|_| yield_to_searches())
+            .build()
+            .ok()
+    })
+    .as_ref()
+}
+
+/// Lower this thread's scheduling priority (nice +10), so a server's searches come first
+/// and an ingest runs on the CPU time they leave. On Linux niceness is per thread.
+#[cfg(target_os = "linux")]
+fn yield_to_searches() {
+    // SAFETY: `nice` only changes the calling thread's scheduling priority; it takes no
+    // pointers and touches no memory. A failure (-1 with errno) only leaves the priority
+    // as it was, which is harmless.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::nice(10);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn yield_to_searches() {}
 
 /// Passages as the indexes take them, sliced from `(source, text, spans)`.
 fn index_docs<'a>(

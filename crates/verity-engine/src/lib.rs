@@ -300,10 +300,15 @@ impl Library {
         self.lexical.delete_source(id)?;
         self.lexical.commit()?;
         if let Some(v) = &self.vectors {
-            let mut v = v.write().unwrap_or_else(|e| e.into_inner());
-            v.remove_source(id)
+            v.write()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove_source(id)
                 .map_err(|e| EngineError::Vectors(e.to_string()))?;
-            v.save().map_err(|e| EngineError::Vectors(e.to_string()))?;
+            // Saved under a read lock, so searches go on meanwhile (see `embed_passages`).
+            v.read()
+                .unwrap_or_else(|e| e.into_inner())
+                .save()
+                .map_err(|e| EngineError::Vectors(e.to_string()))?;
         }
         Ok(())
     }
