@@ -919,6 +919,20 @@ async fn send_with(
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
+/// Asserts that the request is refused with 403 and the error `code`.
+async fn forbidden(
+    s: &TestServer,
+    method: reqwest::Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<(&str, &str)>,
+    expected: &str,
+) {
+    let (st, b) = send_with(s, method.clone(), path, headers, body).await;
+    assert_eq!(st, 403, "{method} {path} {headers:?}: {b}");
+    assert_eq!(code(&b), expected, "{method} {path} {headers:?}");
+}
+
 #[tokio::test]
 async fn foreign_hosts_are_refused_for_reads_and_writes() {
     let cfg = ServerConfig {
@@ -934,29 +948,27 @@ async fn foreign_hosts_are_refused_for_reads_and_writes() {
         &format!("evil.example:{port}"),
         "127.0.0.1:1",
     ] {
-        let (st, b) = send_with(
+        let headers = [("host", host)];
+        let refused = "host_not_allowed";
+        forbidden(
             &s,
             reqwest::Method::GET,
             "/api/sources",
-            &[("host", host)],
+            &headers,
             None,
+            refused,
         )
         .await;
-        assert_eq!(st, 403, "{host}: {b}");
-        assert_eq!(code(&b), "host_not_allowed");
-        let (st, b) = send_with(&s, reqwest::Method::GET, "/", &[("host", host)], None).await;
-        assert_eq!(st, 403, "{host}");
-        assert_eq!(code(&b), "host_not_allowed");
-        let (st, b) = send_with(
+        forbidden(&s, reqwest::Method::GET, "/", &headers, None, refused).await;
+        forbidden(
             &s,
             reqwest::Method::POST,
             "/api/checks",
-            &[("host", host)],
+            &headers,
             check,
+            refused,
         )
         .await;
-        assert_eq!(st, 403, "{host}");
-        assert_eq!(code(&b), "host_not_allowed");
     }
     // The bound address, localhost with the bound port, and allowed names pass.
     for host in [
@@ -994,19 +1006,18 @@ async fn cross_site_writes_are_refused() {
         vec![("sec-fetch-site", "cross-site")],
         vec![("origin", own.as_str()), ("sec-fetch-site", "cross-site")],
     ] {
-        let (st, b) = send_with(&s, reqwest::Method::POST, "/api/checks", &headers, check).await;
-        assert_eq!(st, 403, "{headers:?}: {b}");
-        assert_eq!(code(&b), "cross_origin", "{headers:?}");
-        let (st, b) = send_with(
+        let post = reqwest::Method::POST;
+        forbidden(&s, post, "/api/checks", &headers, check, "cross_origin").await;
+        let delete = reqwest::Method::DELETE;
+        forbidden(
             &s,
-            reqwest::Method::DELETE,
+            delete,
             "/api/sources/abcdabcd",
             &headers,
             None,
+            "cross_origin",
         )
         .await;
-        assert_eq!(st, 403, "{headers:?}: {b}");
-        assert_eq!(code(&b), "cross_origin");
     }
     // The multipart form a cross-site page can post without a preflight.
     let form = reqwest::multipart::Form::new().part(
