@@ -47,6 +47,9 @@ pub struct IngestOptions {
     pub isolation: Option<Isolation>,
     /// Caps on PDF expansion and structure (inflated bytes, pages, objects).
     pub pdf: PdfLimits,
+    /// Overall deadline: files not yet read when it passes are not read (each is a
+    /// `deadline` failure), and what was read before is committed as usual.
+    pub deadline: Option<Duration>,
 }
 
 /// Most sources per batch when passages are embedded (about a minute of embedding on a
@@ -79,6 +82,7 @@ impl Default for IngestOptions {
             fetch_timeout: Duration::from_secs(20),
             isolation: None,
             pdf: PdfLimits::default(),
+            deadline: None,
         }
     }
 }
@@ -170,6 +174,15 @@ impl IngestReport {
 enum Input {
     File(PathBuf),
     Url(String),
+}
+
+impl Input {
+    fn location(&self) -> String {
+        match self {
+            Input::File(p) => p.display().to_string(),
+            Input::Url(u) => u.clone(),
+        }
+    }
 }
 
 fn is_url(s: &str) -> bool {
@@ -519,6 +532,7 @@ impl Library {
     ) {
         const READ_GROUP: usize = 256;
         const PREPARE_CHUNK: usize = 4096;
+        let started = Instant::now();
         // Hand-offs start small, so the writer starts early, and double up to a commit's
         // size, so the store writes few large transactions.
         let max_docs = if opts.embed && self.embedder.is_some() {
@@ -535,13 +549,18 @@ impl Library {
             let t = Instant::now();
             let read: Vec<std::result::Result<Document, IngestError>> = group
                 .par_iter()
-                .map(|input| match input {
-                    Input::File(p) => verity_ingest::read_file(p, ropts),
-                    Input::Url(u) => match verity_ingest::fetch_url_all(u, fetch, ropts) {
-                        Ok(d) => d,
-                        Err(e) => vec![Err(e)],
+                .map(
+                    |input| match (input, past_deadline(started, opts.deadline)) {
+                        (_, Some(e)) => vec![Err(e(input.location()))],
+                        (Input::File(p), None) => verity_ingest::read_file(p, ropts),
+                        (Input::Url(u), None) => {
+                            match verity_ingest::fetch_url_all(u, fetch, ropts) {
+                                Ok(d) => d,
+                                Err(e) => vec![Err(e)],
+                            }
+                        }
                     },
-                })
+                )
                 .flatten()
                 .collect();
             report.timings.read += t.elapsed().as_secs_f64();
@@ -791,6 +810,19 @@ fn yield_to_searches() {
 
 #[cfg(not(target_os = "linux"))]
 fn yield_to_searches() {}
+
+/// When the run that started at `started` is past its deadline: the failure for an input
+/// not read because of it.
+fn past_deadline(
+    started: Instant,
+    deadline: Option<Duration>,
+) -> Option<impl Fn(String) -> IngestError> {
+    let limit = deadline.filter(|d| started.elapsed() >= *d)?;
+    Some(move |location| IngestError::DeadlinePassed {
+        location,
+        seconds: limit.as_secs(),
+    })
+}
 
 /// Passages as the indexes take them, sliced from `(source, text, spans)`.
 fn index_docs<'a>(

@@ -108,3 +108,40 @@ fn a_second_ingest_and_a_removal_finish_while_another_ingest_is_reading() {
     assert!(titles.iter().any(|t| t == "Ferry pier"), "{titles:?}");
     assert!(titles.iter().any(|t| t == "Sunday hours"), "{titles:?}");
 }
+
+#[test]
+fn files_not_read_by_the_deadline_are_named_and_nothing_half_read_is_stored() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let files = tempfile::tempdir().expect("tempdir");
+    let mut opts = LibraryOptions::new(data.path());
+    opts.models = ModelsMode::Off;
+    let lib = Library::open(opts).expect("open library");
+    let inputs: Vec<String> = (0..3)
+        .map(|i| {
+            write(
+                files.path(),
+                &format!("pier-{i}.md"),
+                &format!("# Pier {i}\n\nThe Port Vellan pier grows by {i}0 metres.\n"),
+            )
+        })
+        .collect();
+    // A deadline already passed: nothing is read, and every input says why.
+    let late = IngestOptions {
+        deadline: Some(Duration::ZERO),
+        ..IngestOptions::default()
+    };
+    let r = lib.ingest(&inputs, &late, &NoProgress).expect("ingest");
+    assert_eq!(r.added, 0);
+    assert_eq!(r.failed.len(), 3, "{:?}", r.failed);
+    assert!(
+        r.failed.iter().all(|f| f.reason == "deadline"),
+        "{:?}",
+        r.failed
+    );
+    assert!(lib.sources().expect("sources").is_empty());
+    // The library is unharmed: the same files go in once there is time.
+    let r = lib
+        .ingest(&inputs, &IngestOptions::default(), &NoProgress)
+        .expect("ingest");
+    assert_eq!(r.added, 3);
+}

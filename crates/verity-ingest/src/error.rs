@@ -130,6 +130,10 @@ pub enum IngestError {
     #[error("bad kind rules in `{location}`: {detail}")]
     BadRules { location: String, detail: String },
 
+    /// Not read: the ingest it belonged to ran past its overall deadline first.
+    #[error("did not read `{location}`: the ingest ran past its {seconds}s deadline before reaching it; what was read before is stored — add this file again")]
+    DeadlinePassed { location: String, seconds: u64 },
+
     /// The parse worker ran past its per-file deadline and was stopped.
     #[error("gave up reading `{location}`: its parser ran past the {seconds}s per-file deadline (`--parse-timeout-secs`) and was stopped; skipped — a file that stalls a parser this long is usually built to")]
     ParseTimeout { location: String, seconds: u64 },
@@ -171,6 +175,7 @@ pub(crate) const REASON_CODES: &[&str] = &[
     "too_many_redirects",
     "redirect_loop",
     "bad_rules",
+    "deadline",
     "parse_timeout",
     "parse_crashed",
 ];
@@ -246,6 +251,7 @@ impl IngestError {
             IngestError::TooManyRedirects { .. } => "too_many_redirects",
             IngestError::RedirectLoop { .. } => "redirect_loop",
             IngestError::BadRules { .. } => "bad_rules",
+            IngestError::DeadlinePassed { .. } => "deadline",
             IngestError::ParseTimeout { .. } => "parse_timeout",
             IngestError::ParseCrashed { .. } => "parse_crashed",
             IngestError::Relayed { code, .. } => code,
@@ -276,6 +282,7 @@ impl IngestError {
             | IngestError::TooManyRedirects { location, .. }
             | IngestError::RedirectLoop { location, .. }
             | IngestError::BadRules { location, .. }
+            | IngestError::DeadlinePassed { location, .. }
             | IngestError::ParseTimeout { location, .. }
             | IngestError::ParseCrashed { location, .. }
             | IngestError::Relayed { location, .. } => location,
@@ -408,6 +415,10 @@ mod tests {
             IngestError::BadRules {
                 location: loc(),
                 detail: loc(),
+            },
+            IngestError::DeadlinePassed {
+                location: loc(),
+                seconds: 1,
             },
             IngestError::ParseTimeout {
                 location: loc(),

@@ -342,6 +342,9 @@ fn ingest_options(st: &AppState, attribution: Option<String>) -> IngestOptions {
         max_bytes_setting: "the server's upload limit (`max_upload_bytes`)",
         attribution: attribution.filter(|a| !a.trim().is_empty()),
         isolation: st.config().isolation.clone(),
+        // Files still unread when the request's time is up are not read (each a
+        // `deadline` failure); what was read is committed and reported.
+        deadline: Some(st.config().ingest_timeout),
         ..IngestOptions::default()
     }
 }

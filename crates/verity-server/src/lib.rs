@@ -86,7 +86,9 @@ pub struct ServerConfig {
     pub max_upload_bytes: usize,
     /// Time limit for ordinary requests (not for event streams or ingests).
     pub request_timeout: Duration,
-    /// Time limit for `POST /api/sources` (reading, fetching and indexing).
+    /// Time limit for `POST /api/sources`: inputs not yet read when it passes are not
+    /// read (each a `deadline` failure in the report), what was read is stored, and the
+    /// answer comes at most a minute later (408 only if the last commit takes longer).
     pub ingest_timeout: Duration,
     /// Allow `POST /api/sources` URLs on loopback or private networks.
     pub allow_private_urls: bool,
@@ -289,7 +291,12 @@ pub fn router_for(state: AppState, bound: SocketAddr) -> Router {
     let cfg = state.config().clone();
     let hosts = Arc::new(safety::HostPolicy::new(bound, &cfg.allow_hosts));
     let short = TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, cfg.request_timeout);
-    let long = TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, cfg.ingest_timeout);
+    // The ingest itself stops reading at `ingest_timeout` and answers with what it
+    // stored; the layer's extra minute is for that last commit.
+    let long = TimeoutLayer::with_status_code(
+        StatusCode::REQUEST_TIMEOUT,
+        cfg.ingest_timeout + Duration::from_secs(60),
+    );
     let timed = Router::new()
         .route("/", get(assets::index))
         .route("/assets/app.js", get(assets::app_js))
