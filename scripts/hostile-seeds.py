@@ -11,6 +11,10 @@ Seeds (all text is fictional):
   pdf-pages-self-cycle.pdf   a /Pages node that is its own /Parent and lists itself in
                              its own /Kids (a page-tree walk that never ends)
   pdf-pages-two-cycle.pdf    two /Pages nodes, each the other's parent and kid
+  pdf-parent-cycle-inherited.pdf  a page without /Resources under a /Pages node that is
+                             its own /Parent: inherited-attribute lookups walk the cycle
+                             (pdf-extract's `get_inherited` recurses until the stack
+                             overflows; the same loop the PDF fuzz harness found)
   pdf-inflate-bomb.pdf       a FlateDecode content stream of ~1 MB that inflates to
                              1 GiB of NUL bytes (built streaming, so this script stays
                              small in memory)
@@ -43,9 +47,9 @@ panic, no hang and the error contract:
     python3 scripts/hostile-seeds.py
     VERITY_SEEDS_DIR=$PWD/target/hostile-seeds cargo test -p verity-ingest --test fuzz_parsers seed_corpus -- --nocapture
 
-PDF seeds are read only with `VERITY_SEEDS_PDF=1`: the inflate bomb is inflated whole
-by a PDF parser without caps (over 2 GiB of memory, seconds of CPU), and cycles can hang
-one that does not track visited nodes. The CLI (`verity ingest` with parse
+PDF seeds are read only with `VERITY_SEEDS_PDF=1`: with today's PDF parser the
+inherited-attribute cycle overflows the stack (aborting the test process) and the
+inflate bomb is inflated whole (over 2 GiB of memory). The CLI (`verity ingest` with parse
 isolation) is the other consumer: it should skip each hostile seed with a reason.
 """
 
@@ -145,6 +149,19 @@ def pdf_two_cycle():
             4: page(3, [6]),
             5: FONT,
             6: stream(text_content(b"Two page-tree nodes, each the other's parent.")),
+        }
+    )
+
+
+def pdf_parent_cycle_inherited():
+    # The page has no /Resources or /MediaBox of its own, so a reader looks them up the
+    # /Parent chain, which loops: Pages 2 is its own parent.
+    return pdf(
+        {
+            1: b"<< /Type /Catalog /Pages 2 0 R >>",
+            2: b"<< /Type /Pages /Parent 2 0 R /Kids [3 0 R] /Count 1 >>",
+            3: b"<< /Type /Page /Parent 2 0 R /Contents [4 0 R] >>",
+            4: stream(text_content(b"Resources are inherited from a parent that is its own parent.")),
         }
     )
 
@@ -303,6 +320,7 @@ def main():
         "pdf-valid.pdf": pdf_valid,
         "pdf-pages-self-cycle.pdf": pdf_self_cycle,
         "pdf-pages-two-cycle.pdf": pdf_two_cycle,
+        "pdf-parent-cycle-inherited.pdf": pdf_parent_cycle_inherited,
         "pdf-inflate-bomb.pdf": pdf_inflate_bomb,
         "pdf-objstm-bomb.pdf": pdf_objstm_bomb,
         "html-100k-divs.html": html_deep,

@@ -10,13 +10,15 @@
 //!
 //! Runs are deterministic: a fixed seed, no failure-persistence files, and modest case
 //! counts. For a long local run raise the counts with `PROPTEST_CASES=20000` (every
-//! harness then runs that many; the PDF harness runs a tenth) and change the seed with
-//! `PROPTEST_RNG_SEED=<u64>`. A failing input is also written to
+//! harness then runs that many; proptest applies the variable over the explicit config)
+//! and change the seed with `PROPTEST_RNG_SEED=<u64>`. A failing input is also written to
 //! `$CARGO_TARGET_TMPDIR/fuzz-failures/` so it can be replayed with the CLI.
 //!
 //! `VERITY_SEEDS_DIR=<dir>` (see `scripts/hostile-seeds.py`) also reads every file in that
-//! folder; PDFs there are read only with `VERITY_SEEDS_PDF=1` (the 1 GiB inflate bomb
-//! is inflated whole by today's PDF parser: over 2 GiB of memory).
+//! folder; PDFs there are read only with `VERITY_SEEDS_PDF=1`: with today's PDF parser
+//! `pdf-parent-cycle-inherited.pdf` recurses until the stack overflows (which aborts the
+//! test process; no deadline can catch it) and the 1 GiB inflate bomb takes over 2 GiB
+//! of memory.
 
 #![allow(clippy::unwrap_used)]
 
@@ -35,8 +37,8 @@ type Results = Vec<Result<Document, IngestError>>;
 /// loaded 2-core machine are slow, and a real hang is forever.
 const READ_DEADLINE: Duration = Duration::from_secs(20);
 
-/// `PROPTEST_CASES` when set, else `default` (an explicit `cases` would otherwise
-/// ignore the variable).
+/// `PROPTEST_CASES` when set, else `default`. (`proptest!` applies the variable over
+/// any config too; this keeps the config right for a `TestRunner` used directly.)
 fn cases(default: u32) -> u32 {
     std::env::var("PROPTEST_CASES")
         .ok()
@@ -996,11 +998,6 @@ fn mutate(mut b: Vec<u8>, muts: &[Mutation]) -> Vec<u8> {
 
 fn pdf_config() -> Config {
     Config {
-        // A tenth of PROPTEST_CASES: each PDF case costs far more than the others.
-        cases: std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|v| v.trim().parse::<u32>().ok())
-            .map_or(48, |n| (n / 10).max(1)),
         // A hang costs the full deadline per shrink step; keep the first failing input.
         max_shrink_iters: 0,
         ..config(48, 0x7e51_0006)
@@ -1023,6 +1020,19 @@ proptest! {
             );
         }
     }
+}
+
+/// A mutated fixture found by `pdf_mutations` (seed 0x7e51_0006, case 4362 of a 20,000
+/// case run) on which the PDF parser never returns. Ignored until the PDF reader gets a
+/// cap or deadline of its own; run with `--ignored` to check a fix.
+#[test]
+#[ignore = "known hang in the PDF parser (issue 14); run with --ignored to check a fix"]
+fn pdf_hang_1_returns() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz/pdf-hang-1.pdf");
+    let bytes = std::fs::read(&path).unwrap();
+    let results = read_guarded(bytes, "pdf-hang-1.pdf", Some(Format::Pdf), READ_DEADLINE)
+        .unwrap_or_else(|why| panic!("{why}"));
+    check_contract("pdf-hang-1.pdf", &results).unwrap();
 }
 
 /// The unmutated fixture reads: the mutation harness starts from a good document.
