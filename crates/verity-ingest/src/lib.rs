@@ -588,7 +588,9 @@ fn read_jsonl_line(
         return Err(bad(format!("expected an object, found {}", json_type(&v))));
     };
     let text = match obj.get("text") {
-        Some(serde_json::Value::String(t)) => decode::normalize_newlines(t.trim()),
+        // Normalised before trimming: a leading BOM that `normalize_newlines` drops can
+        // hide whitespace behind it.
+        Some(serde_json::Value::String(t)) => decode::normalize_newlines(t).trim().to_string(),
         Some(other) => {
             return Err(bad(format!(
                 "\"text\" must be a string, found {}",
@@ -1052,5 +1054,20 @@ mod tests {
             fallback_title_for("/tmp/x/report.pdf").as_deref(),
             Some("report")
         );
+    }
+
+    #[test]
+    fn jsonl_text_behind_a_bom_is_trimmed() {
+        // Found by the fuzz harness (tests/fuzz_parsers.rs): the BOM was dropped after
+        // trimming, leaving the whitespace behind it in the text.
+        let docs = read_bytes(
+            b"{\"text\": \"\\ufeff  lead\\r\\n\"}\n{\"text\": \"\\ufeff \\u000c \"}",
+            "x.jsonl",
+            Some(Format::Jsonl),
+            &opts(),
+        );
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[0].as_ref().unwrap().text, "lead");
+        assert_eq!(docs[1].as_ref().unwrap_err().reason_code(), "empty");
     }
 }
