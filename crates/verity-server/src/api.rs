@@ -342,11 +342,17 @@ fn ingest_options(st: &AppState, attribution: Option<String>) -> IngestOptions {
         max_bytes_setting: "the server's upload limit (`max_upload_bytes`)",
         attribution: attribution.filter(|a| !a.trim().is_empty()),
         isolation: st.config().isolation.clone(),
-        // Files still unread when the request's time is up are not read (each a
+        // Files still unread when reading time is up are not read (each a
         // `deadline` failure); what was read is committed and reported.
-        deadline: Some(st.config().ingest_timeout),
+        deadline: Some(read_deadline(st.config().ingest_timeout)),
         ..IngestOptions::default()
     }
+}
+
+/// When an ingest under `limit` stops reading: three quarters in, leaving the rest of
+/// the request's time for the commit of what was read.
+fn read_deadline(limit: std::time::Duration) -> std::time::Duration {
+    limit.mul_f64(0.75)
 }
 
 /// The report as answered: failures name no server paths (`prefix`, the upload folder,

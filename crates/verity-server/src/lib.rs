@@ -86,9 +86,10 @@ pub struct ServerConfig {
     pub max_upload_bytes: usize,
     /// Time limit for ordinary requests (not for event streams or ingests).
     pub request_timeout: Duration,
-    /// Time limit for `POST /api/sources`: inputs not yet read when it passes are not
-    /// read (each a `deadline` failure in the report), what was read is stored, and the
-    /// answer comes at most a minute later (408 only if the last commit takes longer).
+    /// Time limit for `POST /api/sources`. Reading stops at three quarters of it: inputs
+    /// not yet read then are not read (each a `deadline` failure in the report) and what
+    /// was read is stored; the last quarter is for that commit, and a request still
+    /// running at the limit gets 408.
     pub ingest_timeout: Duration,
     /// Allow `POST /api/sources` URLs on loopback or private networks.
     pub allow_private_urls: bool,
@@ -291,12 +292,9 @@ pub fn router_for(state: AppState, bound: SocketAddr) -> Router {
     let cfg = state.config().clone();
     let hosts = Arc::new(safety::HostPolicy::new(bound, &cfg.allow_hosts));
     let short = TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, cfg.request_timeout);
-    // The ingest itself stops reading at `ingest_timeout` and answers with what it
-    // stored; the layer's extra minute is for that last commit.
-    let long = TimeoutLayer::with_status_code(
-        StatusCode::REQUEST_TIMEOUT,
-        cfg.ingest_timeout + Duration::from_secs(60),
-    );
+    // The ingest itself stops reading at 3/4 of `ingest_timeout` (see `api::add_sources`)
+    // and answers with what it stored; the last quarter is for that commit.
+    let long = TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, cfg.ingest_timeout);
     let timed = Router::new()
         .route("/", get(assets::index))
         .route("/assets/app.js", get(assets::app_js))
