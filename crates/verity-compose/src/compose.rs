@@ -4,14 +4,12 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use verity_types::{SourceId, SourceKind, Stance, Verdict};
-
-use crate::brief::{
-    AngleGroup, Angles, BriefSource, Citation, Divergence, Gap, Lean, Mode, Perspective, Sentence,
-    UsedPassage,
+use verity_types::{
+    AngleGroup, Angles, BriefSource, Citation, Divergence, Gap, Lean, Mode, Perspective, Plan,
+    Sentence, SourceId, SourceKind, Stance, UsedPassage, Verdict,
 };
+
 use crate::gather::Cand;
-use crate::plan::Plan;
 use crate::text;
 
 /// Words that mark a sentence as contradicting or complicating.

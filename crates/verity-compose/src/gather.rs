@@ -6,9 +6,9 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use verity_types::{
     char_slice, PassageId, SearchFilters, SearchHit, SearchMode, SearchRequest, StanceScores,
+    SubQueryRun,
 };
 
-use crate::brief::SubQueryRun;
 use crate::error::ComposeError;
 use crate::text;
 use crate::Evidence;

@@ -5,9 +5,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 use verity_judge::StanceModel;
-use verity_types::{StanceScores, Verdict};
+use verity_types::{Mode, StanceScores, Verdict};
 
-use crate::brief::Mode;
 use crate::error::ComposeError;
 use crate::gather::Cand;
 

@@ -35,7 +35,6 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
-mod brief;
 mod compose;
 mod error;
 mod gather;
@@ -47,13 +46,19 @@ mod text;
 mod topic;
 mod verify;
 
-pub use brief::*;
+// The brief's types live in `verity-types` so that renderers need not depend on the
+// builder; they are re-exported here under their old paths.
 pub use compose::kind_label;
 pub use error::ComposeError;
 pub use judge::{aggregate, Aggregate, EvidenceItem, MIN_MASS, MIN_RELATEDNESS};
 pub use plan::{detect_mode, plan, Aspect, AspectKind, Plan, FACT_CHECK_PREFIX};
 pub use verify::{
     display_text, support_scores, verify_sentences, Verified, DEFAULT_SUPPORT_THRESHOLD,
+};
+pub use verity_types::{
+    AngleGroup, Angles, Brief, BriefSource, CandidateScore, Citation, ClaimPart, Currency,
+    Divergence, DroppedSentence, Explain, Finding, Gap, Lean, Mode, Perspective, Sentence,
+    SubQueryRun, UsedPassage, ValueMismatch, VerdictBlock, Verification,
 };
 
 use std::collections::{BTreeSet, HashMap, HashSet};

@@ -7,9 +7,8 @@
 use std::collections::{BTreeSet, HashMap};
 
 use verity_judge::StanceModel;
-use verity_types::{SourceId, StanceScores, Verdict};
+use verity_types::{ClaimPart, SourceId, StanceScores, Verdict};
 
-use crate::brief::ClaimPart;
 use crate::compose::{Composer, Pick};
 use crate::error::ComposeError;
 use crate::gather::{Cand, Sent};

@@ -29,9 +29,10 @@
 
 use std::collections::BTreeSet;
 
+use verity_types::Plan;
+
 use crate::gather::Cand;
 use crate::judge::Idf;
-use crate::plan::Plan;
 use crate::{text, Evidence};
 
 /// A sentence covering at least this IDF-weighted share of the claim's terms is about the
@@ -360,8 +361,8 @@ fn rarest<'a>(subject: &'a Subject, idf: &Idf) -> Option<&'a String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::brief::Mode;
     use crate::plan::plan;
+    use verity_types::Mode;
 
     fn subj(claim: &str) -> Subject {
         subject(&plan(claim, Mode::Check).unwrap()).unwrap()

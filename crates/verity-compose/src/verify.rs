@@ -3,9 +3,8 @@
 use std::collections::HashMap;
 
 use verity_judge::StanceModel;
-use verity_types::{char_slice, Passage, PassageId};
+use verity_types::{char_slice, Citation, Passage, PassageId, Sentence};
 
-use crate::brief::Sentence;
 use crate::error::ComposeError;
 
 /// Default support a sentence needs from the passages it cites.
@@ -139,7 +138,7 @@ fn score_into(
 }
 
 /// Whether a citation's quote is exactly the text at its span in the passage it names.
-fn verbatim_quote(c: &crate::brief::Citation, passages: &HashMap<PassageId, Passage>) -> bool {
+fn verbatim_quote(c: &Citation, passages: &HashMap<PassageId, Passage>) -> bool {
     passages.get(&c.passage_id).is_some_and(|p| {
         c.start
             .checked_sub(p.start)
@@ -159,7 +158,6 @@ pub fn display_text(quote: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::brief::Citation;
     use verity_judge::LexicalStance;
     use verity_types::SourceId;
 

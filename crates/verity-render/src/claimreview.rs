@@ -1,8 +1,7 @@
 //! schema.org ClaimReview JSON-LD, for publishing a claim check.
 
 use serde_json::{json, Value};
-use verity_compose::{Brief, Mode};
-use verity_types::Verdict;
+use verity_types::{Brief, Mode, Verdict};
 
 /// The `author` of every ClaimReview Verity writes.
 pub const CLAIMREVIEW_AUTHOR: &str = "Verity (automated fact-check brief)";

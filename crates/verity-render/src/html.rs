@@ -3,8 +3,7 @@
 
 use std::fmt::Write as _;
 
-use verity_compose::{Brief, Mode, Sentence};
-use verity_types::Verdict;
+use verity_types::{Brief, Mode, Sentence, Verdict};
 
 use crate::{
     citation_numbers, currency_line, lean_words, long_date, passage_pieces, source_byline,

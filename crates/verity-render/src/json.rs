@@ -1,7 +1,7 @@
 //! JSON: the whole brief, for tools and the API.
 
 use serde_json::{json, Value};
-use verity_compose::Brief;
+use verity_types::Brief;
 
 /// The `format` field of every JSON brief.
 pub const JSON_FORMAT: &str = "verity.brief";

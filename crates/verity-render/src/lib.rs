@@ -48,7 +48,7 @@ pub use markdown::render_markdown;
 pub use terminal::render_terminal;
 
 use chrono::NaiveDate;
-use verity_compose::{Brief, BriefSource, Lean, Mode, Sentence};
+use verity_types::{Brief, BriefSource, Lean, Mode, Sentence};
 
 /// "1 December 2025".
 pub(crate) fn long_date(d: NaiveDate) -> String {
@@ -124,7 +124,7 @@ pub(crate) fn source_byline(s: &BriefSource) -> String {
 }
 
 /// Split a passage into (text, cited?) pieces by the cited spans (source offsets).
-pub(crate) fn passage_pieces(p: &verity_compose::UsedPassage) -> Vec<(String, bool)> {
+pub(crate) fn passage_pieces(p: &verity_types::UsedPassage) -> Vec<(String, bool)> {
     let chars: Vec<char> = p.text.chars().collect();
     let n = chars.len() as u64;
     let mut out: Vec<(String, bool)> = Vec::new();
@@ -185,8 +185,7 @@ pub(crate) fn verification_line(b: &Brief) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use verity_compose::UsedPassage;
-    use verity_types::{PassageId, SourceId};
+    use verity_types::{PassageId, SourceId, UsedPassage};
 
     #[test]
     fn passage_pieces_mark_cited_spans_by_char_offsets() {

@@ -1,8 +1,7 @@
 //! Terminal text: wrapped to the width, colour when asked, citations readable.
 
 use console::Style;
-use verity_compose::{Brief, Mode, Sentence};
-use verity_types::{char_slice, terminal_safe, Verdict};
+use verity_types::{char_slice, terminal_safe, Brief, Mode, Sentence, Verdict};
 
 use crate::{
     citation_numbers, currency_line, lean_words, long_date, source_byline, verification_line,

@@ -3,30 +3,9 @@
 //! Everything the reader sees is here, in reading order, and everything is serialisable
 //! so that a brief can be stored, diffed against a later re-check, and sent over the API.
 
+use crate::{Mode, PassageId, Plan, SourceId, SourceKind, Stance, StanceScores, Verdict};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use verity_types::{PassageId, SourceId, SourceKind, Stance, StanceScores, Verdict};
-
-use crate::plan::Plan;
-
-/// Whether the input is an open question or a claim to check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    /// `verity ask`: answer a question; no verdict.
-    Ask,
-    /// `verity check` (or input starting "Fact check:"): a verdict on the fixed scale.
-    Check,
-}
-
-impl Mode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Ask => "ask",
-            Mode::Check => "check",
-        }
-    }
-}
 
 /// The perspective a finding covers. Findings are ordered by this enum's order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -128,7 +107,7 @@ pub struct VerdictBlock {
     /// Source numbers of the strongest supporting and contradicting sources.
     pub supporting: Vec<usize>,
     pub contradicting: Vec<usize>,
-    /// Weighted support and contradiction mass (see `judge::aggregate`).
+    /// Weighted support and contradiction mass (see `verity_compose::aggregate`).
     pub support_weight: f32,
     pub contradict_weight: f32,
     /// Passages that clearly address the claim.
