@@ -492,116 +492,145 @@ pub(crate) fn angles(
     stance_of: &HashMap<usize, (usize, usize)>,
     mode: Mode,
 ) -> Angles {
-    let mut groups: Vec<AngleGroup> = Vec::new();
-    for kind in SourceKind::ALL {
-        let members: Vec<&BriefSource> = sources.iter().filter(|s| s.kind == kind).collect();
-        if members.is_empty() {
-            continue;
-        }
-        let (mut sup, mut con, mut neu) = (0, 0, 0);
-        for m in &members {
-            match source_lean(stance_of.get(&m.n).copied().unwrap_or((0, 0))) {
-                Lean::Supports => sup += 1,
-                Lean::Contradicts => con += 1,
-                Lean::Split => {
-                    sup += 1;
-                    con += 1;
-                }
-                Lean::Neutral => neu += 1,
-            }
-        }
-        let lean = match (sup > 0, con > 0) {
-            (true, false) => Lean::Supports,
-            (false, true) => Lean::Contradicts,
-            (true, true) => Lean::Split,
-            (false, false) => Lean::Neutral,
-        };
-        let mut publishers: Vec<String> = Vec::new();
-        for m in &members {
-            if let Some(p) = &m.publisher {
-                if !publishers.contains(p) {
-                    publishers.push(p.clone());
-                }
-            }
-        }
-        groups.push(AngleGroup {
-            kind,
-            label: kind_label(kind).to_string(),
-            sources: members.iter().map(|m| m.n).collect(),
-            publishers,
-            supports: sup,
-            contradicts: con,
-            neutral: neu,
-            lean,
-        });
-    }
-
-    let (for_it, against_it) = match mode {
+    let lean_of = |n: usize| source_lean(stance_of.get(&n).copied().unwrap_or((0, 0)));
+    let groups: Vec<AngleGroup> = SourceKind::ALL
+        .into_iter()
+        .filter_map(|kind| {
+            let members: Vec<&BriefSource> = sources.iter().filter(|s| s.kind == kind).collect();
+            (!members.is_empty()).then(|| angle_group(kind, &members, &lean_of))
+        })
+        .collect();
+    let sides = match mode {
         Mode::Check => ("supporting the claim", "contradicting or complicating it"),
         Mode::Ask => ("the question's premise", "complicating it"),
     };
     let mut divergences = Vec::new();
-    let cite = |ns: &[usize]| {
-        ns.iter()
-            .map(|n| format!("[{n}]"))
-            .collect::<Vec<_>>()
-            .join(" ")
+    divergences.extend(across_kinds(&groups, &lean_of, sides));
+    divergences.extend(split_groups(&groups, stance_of, sides));
+    divergences.extend(changed_accounts(sources, &lean_of));
+    Angles {
+        groups,
+        divergences,
+    }
+}
+
+/// One kind's group: its sources, publishers, and how its members lean.
+fn angle_group(
+    kind: SourceKind,
+    members: &[&BriefSource],
+    lean_of: &dyn Fn(usize) -> Lean,
+) -> AngleGroup {
+    let (mut sup, mut con, mut neu) = (0, 0, 0);
+    for m in members {
+        match lean_of(m.n) {
+            Lean::Supports => sup += 1,
+            Lean::Contradicts => con += 1,
+            Lean::Split => {
+                sup += 1;
+                con += 1;
+            }
+            Lean::Neutral => neu += 1,
+        }
+    }
+    let lean = match (sup > 0, con > 0) {
+        (true, false) => Lean::Supports,
+        (false, true) => Lean::Contradicts,
+        (true, true) => Lean::Split,
+        (false, false) => Lean::Neutral,
     };
+    let mut publishers: Vec<String> = Vec::new();
+    for m in members {
+        if let Some(p) = &m.publisher {
+            if !publishers.contains(p) {
+                publishers.push(p.clone());
+            }
+        }
+    }
+    AngleGroup {
+        kind,
+        label: kind_label(kind).to_string(),
+        sources: members.iter().map(|m| m.n).collect(),
+        publishers,
+        supports: sup,
+        contradicts: con,
+        neutral: neu,
+        lean,
+    }
+}
+
+/// "[1] [2]".
+fn cite(ns: &[usize]) -> String {
+    ns.iter()
+        .map(|n| format!("[{n}]"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Kinds that lean one way against kinds that lean the other, naming the sources of each
+/// group that lean its way. `(for_it, against_it)` word the two sides.
+fn across_kinds(
+    groups: &[AngleGroup],
+    lean_of: &dyn Fn(usize) -> Lean,
+    (for_it, against_it): (&str, &str),
+) -> Option<Divergence> {
     let leaning = |want: Lean| -> (Vec<&str>, Vec<usize>) {
         let mut labels = Vec::new();
         let mut ns = Vec::new();
-        for g in &groups {
+        for g in groups {
             if g.lean == want {
                 labels.push(g.label.as_str());
-                for n in &g.sources {
-                    if source_lean(stance_of.get(n).copied().unwrap_or((0, 0))) == want {
-                        ns.push(*n);
-                    }
-                }
+                ns.extend(g.sources.iter().filter(|n| lean_of(**n) == want));
             }
         }
         (labels, ns)
     };
     let (pro_labels, pro) = leaning(Lean::Supports);
     let (con_labels, con) = leaning(Lean::Contradicts);
-    if !pro.is_empty() && !con.is_empty() {
-        divergences.push(Divergence {
+    (!pro.is_empty() && !con.is_empty()).then(|| Divergence {
+        text: format!(
+            "{} {} lean towards {for_it}, while {} {} lean towards {against_it}.",
+            join_labels(&pro_labels),
+            cite(&pro),
+            join_labels(&con_labels).to_lowercase(),
+            cite(&con),
+        ),
+        sources: pro.iter().chain(&con).copied().collect(),
+    })
+}
+
+/// Groups split within themselves, with the sources on each side.
+fn split_groups(
+    groups: &[AngleGroup],
+    stance_of: &HashMap<usize, (usize, usize)>,
+    (for_it, against_it): (&str, &str),
+) -> Vec<Divergence> {
+    let mut out = Vec::new();
+    for g in groups.iter().filter(|g| g.lean == Lean::Split) {
+        let with = |f: fn(&(usize, usize)) -> bool| -> Vec<usize> {
+            g.sources
+                .iter()
+                .copied()
+                .filter(|n| stance_of.get(n).is_some_and(f))
+                .collect()
+        };
+        let pro = with(|(s, _)| *s > 0);
+        let con = with(|(_, c)| *c > 0);
+        out.push(Divergence {
             text: format!(
-                "{} {} lean towards {for_it}, while {} {} lean towards {against_it}.",
-                join_labels(&pro_labels),
+                "{} are split: {} lean towards {for_it}, {} towards {against_it}.",
+                g.label,
                 cite(&pro),
-                join_labels(&con_labels).to_lowercase(),
-                cite(&con),
+                cite(&con)
             ),
             sources: pro.iter().chain(&con).copied().collect(),
         });
     }
-    for g in &groups {
-        if g.lean == Lean::Split {
-            let pro: Vec<usize> = g
-                .sources
-                .iter()
-                .copied()
-                .filter(|n| stance_of.get(n).is_some_and(|(s, _)| *s > 0))
-                .collect();
-            let con: Vec<usize> = g
-                .sources
-                .iter()
-                .copied()
-                .filter(|n| stance_of.get(n).is_some_and(|(_, c)| *c > 0))
-                .collect();
-            divergences.push(Divergence {
-                text: format!(
-                    "{} are split: {} lean towards {for_it}, {} towards {against_it}.",
-                    g.label,
-                    cite(&pro),
-                    cite(&con)
-                ),
-                sources: pro.iter().chain(&con).copied().collect(),
-            });
-        }
-    }
-    // One publisher changing its account over time (a correction, a revised figure).
+    out
+}
+
+/// One publisher changing its account over time (a correction, a revised figure): its
+/// earliest supporting and latest contradicting sources, when dated differently.
+fn changed_accounts(sources: &[BriefSource], lean_of: &dyn Fn(usize) -> Lean) -> Vec<Divergence> {
     let mut by_pub: HashMap<&str, Vec<&BriefSource>> = HashMap::new();
     for s in sources {
         if let Some(p) = s.publisher.as_deref() {
@@ -610,42 +639,39 @@ pub(crate) fn angles(
     }
     let mut pubs: Vec<&&str> = by_pub.keys().collect();
     pubs.sort();
+    let mut out = Vec::new();
     for p in pubs {
         let list = &by_pub[*p];
         let earlier = list
             .iter()
-            .filter(|s| {
-                source_lean(stance_of.get(&s.n).copied().unwrap_or((0, 0))) == Lean::Supports
-            })
+            .filter(|s| lean_of(s.n) == Lean::Supports)
             .min_by_key(|s| s.published);
         let later = list
             .iter()
-            .filter(|s| {
-                source_lean(stance_of.get(&s.n).copied().unwrap_or((0, 0))) == Lean::Contradicts
-            })
+            .filter(|s| lean_of(s.n) == Lean::Contradicts)
             .max_by_key(|s| s.published);
-        if let (Some(a), Some(b)) = (earlier, later) {
-            if let (Some(da), Some(db)) = (a.published, b.published) {
-                if da != db {
-                    let (old, new) = if da < db { (a, b) } else { (b, a) };
-                    divergences.push(Divergence {
-                        text: format!(
-                            "{p}'s own account changed: its {} statement [{}] and its {} statement [{}] lean different ways.",
-                            old.published.map(|d| d.to_string()).unwrap_or_default(),
-                            old.n,
-                            new.published.map(|d| d.to_string()).unwrap_or_default(),
-                            new.n
-                        ),
-                        sources: vec![old.n, new.n],
-                    });
-                }
-            }
+        let (Some(a), Some(b)) = (earlier, later) else {
+            continue;
+        };
+        let (Some(da), Some(db)) = (a.published, b.published) else {
+            continue;
+        };
+        if da == db {
+            continue;
         }
+        let (old, new) = if da < db { (a, b) } else { (b, a) };
+        out.push(Divergence {
+            text: format!(
+                "{p}'s own account changed: its {} statement [{}] and its {} statement [{}] lean different ways.",
+                old.published.map(|d| d.to_string()).unwrap_or_default(),
+                old.n,
+                new.published.map(|d| d.to_string()).unwrap_or_default(),
+                new.n
+            ),
+            sources: vec![old.n, new.n],
+        });
     }
-    Angles {
-        groups,
-        divergences,
-    }
+    out
 }
 
 /// A source's lean from its (supporting, contradicting) sentence counts.
@@ -704,50 +730,13 @@ pub(crate) fn follow_ups(f: &FollowUpInput<'_>) -> Vec<String> {
         .first()
         .cloned()
         .unwrap_or_else(|| lower_first(f.plan.statement.trim_end_matches(['?', '.'])));
-    let statement_lc = lower_first(f.plan.hypothesis.trim_end_matches(['?', '.']));
-    let mut qs: Vec<String> = Vec::new();
-    for g in f.gaps.iter().take(2) {
-        let q = if g.aspect == f.plan.statement {
-            match f.plan.mode {
-                Mode::Check => {
-                    format!("What records outside this library would show whether {statement_lc}?")
-                }
-                Mode::Ask => {
-                    format!("Which sources outside this library address whether {statement_lc}?")
-                }
-            }
-        } else if g.aspect.starts_with("evidence contradicting") {
-            format!("Has anyone independently challenged the claim that {statement_lc}?")
-        } else if g.aspect.starts_with("evidence supporting") {
-            format!("Is there any record that supports the claim that {statement_lc}?")
-        } else {
-            format!(
-                "What do sources outside this library say about {} in connection with {topic}?",
-                g.aspect
-            )
-        };
-        qs.push(q);
-    }
+    let mut qs: Vec<String> = gap_questions(f, &topic);
     if let Some((fig, attr)) = f.figures.first() {
         qs.push(format!(
             "How was the figure of {fig} ({attr}) arrived at, and has it been revised since?"
         ));
     }
-    if let Some(d) = f.angles.divergences.first() {
-        let pro = f.angles.groups.iter().find(|g| g.lean == Lean::Supports);
-        let con = f.angles.groups.iter().find(|g| g.lean == Lean::Contradicts);
-        if let (Some(a), Some(b)) = (pro, con) {
-            qs.push(format!(
-                "Why do {} and {} frame this differently, and what evidence does each rely on?",
-                a.label.to_lowercase(),
-                b.label.to_lowercase()
-            ));
-        } else if d.text.contains("own account changed") {
-            if let Some(p) = d.text.split("'s own account").next() {
-                qs.push(format!("What led {p} to change its account?"));
-            }
-        }
-    }
+    qs.extend(divergence_question(f.angles));
     for e in f.evidence_entities.iter().take(2) {
         match f.newest {
             Some(d) => qs.push(format!(
@@ -774,20 +763,7 @@ pub(crate) fn follow_ups(f: &FollowUpInput<'_>) -> Vec<String> {
             "What has changed since {d}, the date of the newest source used here?"
         ));
     }
-    qs.push(format!(
-        "Which independent sources, not in this library, have examined {topic}?"
-    ));
-    qs.push(
-        "What would the primary documents behind these sources (minutes, contracts, datasets) show?"
-            .to_string(),
-    );
-    qs.push(format!(
-        "Who is affected by {topic}, and are their views represented in these sources?"
-    ));
-    qs.push(
-        "How do the sources define the key terms they use, and do their definitions agree?"
-            .to_string(),
-    );
+    qs.extend(generic_questions(&topic));
     let mut out: Vec<String> = Vec::new();
     for q in qs {
         if !out.contains(&q) {
@@ -798,6 +774,65 @@ pub(crate) fn follow_ups(f: &FollowUpInput<'_>) -> Vec<String> {
         }
     }
     out
+}
+
+/// Questions for the first two gaps.
+fn gap_questions(f: &FollowUpInput<'_>, topic: &str) -> Vec<String> {
+    let statement_lc = lower_first(f.plan.hypothesis.trim_end_matches(['?', '.']));
+    let question = |g: &Gap| {
+        if g.aspect == f.plan.statement {
+            match f.plan.mode {
+                Mode::Check => {
+                    format!("What records outside this library would show whether {statement_lc}?")
+                }
+                Mode::Ask => {
+                    format!("Which sources outside this library address whether {statement_lc}?")
+                }
+            }
+        } else if g.aspect.starts_with("evidence contradicting") {
+            format!("Has anyone independently challenged the claim that {statement_lc}?")
+        } else if g.aspect.starts_with("evidence supporting") {
+            format!("Is there any record that supports the claim that {statement_lc}?")
+        } else {
+            format!(
+                "What do sources outside this library say about {} in connection with {topic}?",
+                g.aspect
+            )
+        }
+    };
+    f.gaps.iter().take(2).map(question).collect()
+}
+
+/// A question on the first divergence: why two kinds of source frame it differently, or
+/// what led a publisher to change its account.
+fn divergence_question(angles: &Angles) -> Option<String> {
+    let d = angles.divergences.first()?;
+    let pro = angles.groups.iter().find(|g| g.lean == Lean::Supports);
+    let con = angles.groups.iter().find(|g| g.lean == Lean::Contradicts);
+    if let (Some(a), Some(b)) = (pro, con) {
+        Some(format!(
+            "Why do {} and {} frame this differently, and what evidence does each rely on?",
+            a.label.to_lowercase(),
+            b.label.to_lowercase()
+        ))
+    } else if d.text.contains("own account changed") {
+        let p = d.text.split("'s own account").next()?;
+        Some(format!("What led {p} to change its account?"))
+    } else {
+        None
+    }
+}
+
+/// Questions any brief can end with.
+fn generic_questions(topic: &str) -> [String; 4] {
+    [
+        format!("Which independent sources, not in this library, have examined {topic}?"),
+        "What would the primary documents behind these sources (minutes, contracts, datasets) show?"
+            .to_string(),
+        format!("Who is affected by {topic}, and are their views represented in these sources?"),
+        "How do the sources define the key terms they use, and do their definitions agree?"
+            .to_string(),
+    ]
 }
 
 pub(crate) fn lower_first(s: &str) -> String {

@@ -41,13 +41,26 @@ pub fn plan(input: &str, requested: Mode) -> Result<Plan, ComposeError> {
         Mode::Ask if statement.trim_end().ends_with('?') => text::question_to_statement(&statement),
         Mode::Ask => statement.clone(),
     };
-    let entities = text::entities(&statement);
-    let dates = text::dates(&statement);
-    let figures = text::figures(&statement);
+    let mut plan = Plan {
+        mode,
+        entities: text::entities(&statement),
+        dates: text::dates(&statement),
+        figures: text::figures(&statement),
+        key_terms: Vec::new(),
+        aspects: Vec::new(),
+        statement,
+        hypothesis,
+    };
+    plan.key_terms = key_terms(&plan);
+    plan.aspects = named_aspects(&plan);
+    plan.aspects.extend(perspective_aspects(&plan));
+    Ok(plan)
+}
 
-    // Key terms: the words left when entities, dates and figures are taken out.
-    let mut rest = statement.clone();
-    for s in entities.iter().chain(&dates).chain(&figures) {
+/// Key terms: the words left when entities, dates and figures are taken out.
+fn key_terms(plan: &Plan) -> Vec<String> {
+    let mut rest = plan.statement.clone();
+    for s in plan.entities.iter().chain(&plan.dates).chain(&plan.figures) {
         rest = rest.replace(s.as_str(), " ");
     }
     let mut key_terms: Vec<String> = Vec::new();
@@ -63,60 +76,60 @@ pub fn plan(input: &str, requested: Mode) -> Result<Plan, ComposeError> {
         }
         key_terms.push(l.to_string());
     }
+    key_terms
+}
 
-    // The compact form every perspective query builds on: entities and key terms.
-    let compact = entities
+/// The compact form every perspective query builds on: entities and key terms (the
+/// hypothesis when there are none).
+fn compact(plan: &Plan) -> String {
+    let compact = plan
+        .entities
         .iter()
         .cloned()
-        .chain(key_terms.iter().cloned())
+        .chain(plan.key_terms.iter().cloned())
         .collect::<Vec<_>>()
         .join(" ");
-    let compact = if compact.trim().is_empty() {
-        hypothesis.clone()
+    if compact.trim().is_empty() {
+        plan.hypothesis.clone()
     } else {
         compact
-    };
-    let keys = key_terms.join(" ");
+    }
+}
 
-    let mut aspects = Vec::new();
-    let mut core_queries = vec![statement.clone()];
-    if compact != statement {
-        core_queries.push(compact.clone());
+/// The core aspect, then one per key term, entity, figure and date the input names.
+fn named_aspects(plan: &Plan) -> Vec<Aspect> {
+    let aspect = |kind, label: &String, queries| Aspect {
+        kind,
+        label: label.clone(),
+        queries,
+    };
+    let keys = plan.key_terms.join(" ");
+    let compact = compact(plan);
+    let mut core_queries = vec![plan.statement.clone()];
+    if compact != plan.statement {
+        core_queries.push(compact);
     }
-    aspects.push(Aspect {
-        kind: AspectKind::Core,
-        label: statement.clone(),
-        queries: core_queries,
-    });
-    for k in &key_terms {
-        aspects.push(Aspect {
-            kind: AspectKind::Term,
-            label: k.clone(),
-            queries: Vec::new(),
-        });
+    let mut aspects = vec![aspect(AspectKind::Core, &plan.statement, core_queries)];
+    for k in &plan.key_terms {
+        aspects.push(aspect(AspectKind::Term, k, Vec::new()));
     }
-    for e in entities.iter().take(MAX_ENTITY_ASPECTS) {
-        aspects.push(Aspect {
-            kind: AspectKind::Entity,
-            label: e.clone(),
-            queries: vec![join(&[e, &keys])],
-        });
+    for e in plan.entities.iter().take(MAX_ENTITY_ASPECTS) {
+        aspects.push(aspect(AspectKind::Entity, e, vec![join(&[e, &keys])]));
     }
-    let main_entity = entities.first().cloned().unwrap_or_default();
-    for f in figures.iter().take(MAX_FIGURE_ASPECTS) {
-        aspects.push(Aspect {
-            kind: AspectKind::Figure,
-            label: f.clone(),
-            queries: vec![join(&[f, &keys, &main_entity])],
-        });
+    let main_entity = plan.entities.first().cloned().unwrap_or_default();
+    for f in plan.figures.iter().take(MAX_FIGURE_ASPECTS) {
+        let q = join(&[f, &keys, &main_entity]);
+        aspects.push(aspect(AspectKind::Figure, f, vec![q]));
     }
-    for d in dates.iter().take(MAX_DATE_ASPECTS) {
-        aspects.push(Aspect {
-            kind: AspectKind::Date,
-            label: d.clone(),
-            queries: Vec::new(),
-        });
+    for d in plan.dates.iter().take(MAX_DATE_ASPECTS) {
+        aspects.push(aspect(AspectKind::Date, d, Vec::new()));
     }
+    aspects
+}
+
+/// One aspect per perspective, each queried with the compact form and its cue words.
+fn perspective_aspects(plan: &Plan) -> Vec<Aspect> {
+    let compact = compact(plan);
     let perspectives = [
         (
             AspectKind::Supporting,
@@ -139,23 +152,14 @@ pub fn plan(input: &str, requested: Mode) -> Result<Plan, ComposeError> {
             "cost number figures total million per cent",
         ),
     ];
-    for (kind, label, cue) in perspectives {
-        aspects.push(Aspect {
+    perspectives
+        .into_iter()
+        .map(|(kind, label, cue)| Aspect {
             kind,
             label: label.to_string(),
             queries: vec![join(&[&compact, cue])],
-        });
-    }
-    Ok(Plan {
-        mode,
-        statement,
-        hypothesis,
-        entities,
-        dates,
-        figures,
-        key_terms,
-        aspects,
-    })
+        })
+        .collect()
 }
 
 fn join(parts: &[&str]) -> String {
