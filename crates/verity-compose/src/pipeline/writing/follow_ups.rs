@@ -97,3 +97,99 @@ fn evidence_entities(f: &FollowUpSources<'_>) -> Vec<String> {
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     ranked.into_iter().map(|(e, _)| e).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+    use verity_types::{Citation, Mode, PassageId, SourceId, SourceKind};
+
+    use super::*;
+    use crate::plan::plan;
+
+    fn cited(text: &str) -> Sentence {
+        let id = SourceId::new("0123456789abcdef");
+        Sentence {
+            text: text.into(),
+            citations: vec![Citation {
+                n: 1,
+                source_id: id.clone(),
+                passage_id: PassageId {
+                    source: id,
+                    ordinal: 0,
+                },
+                start: 0,
+                end: 4,
+                quote: text.into(),
+            }],
+            attribution: None,
+            stance: None,
+            stance_scores: None,
+            support: None,
+            model_support: None,
+            flagged: false,
+        }
+    }
+
+    fn source() -> BriefSource {
+        BriefSource {
+            n: 1,
+            id: SourceId::new("0123456789abcdef"),
+            title: "Reservoir shut as dam repairs begin".into(),
+            publisher: Some("Ashby Courier".into()),
+            kind: SourceKind::News,
+            published: NaiveDate::from_ymd_opt(2019, 7, 2),
+            location: "fixtures/courier.md".into(),
+            attribution: None,
+            passages: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn new_figures_and_names_from_the_findings_feed_the_questions() {
+        let plan = plan(
+            "Fact check: The Tarrow Valley Water Board closed the Ashby reservoir in 2019.",
+            Mode::Check,
+        )
+        .unwrap();
+        let findings = vec![Finding {
+            number: 1,
+            perspective: Perspective::Figures,
+            heading: "Scale and figures".into(),
+            sentences: vec![cited(
+                "The Brenmoor Dam Trust said repairs by the Tarrow Valley Water Board cost $4 million.",
+            )],
+        }];
+        let sources = vec![source()];
+        let angles = Angles::default();
+        let f = FollowUpSources {
+            plan: &plan,
+            summary: &[],
+            findings: &findings,
+            sources: &sources,
+            gaps: &[],
+            angles: &angles,
+            verdict: None,
+            newest: sources[0].published,
+        };
+        assert_eq!(
+            figures(&f),
+            vec![(
+                "$4 million".to_string(),
+                "Ashby Courier, 2019-07-02".to_string()
+            )]
+        );
+        let names = evidence_entities(&f);
+        assert!(
+            names.contains(&"Brenmoor Dam Trust".to_string()),
+            "{names:?}"
+        );
+        assert!(names.iter().all(|n| !n.contains("Tarrow")), "{names:?}");
+        let qs = run(&f);
+        assert_eq!(qs.len(), 5);
+        assert!(qs[0].starts_with("How was the figure of $4 million (Ashby Courier, 2019-07-02)"));
+        assert!(
+            qs[1].starts_with("What part does Brenmoor Dam Trust play in this"),
+            "{qs:#?}"
+        );
+    }
+}
