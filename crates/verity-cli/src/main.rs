@@ -268,10 +268,26 @@ fn main() -> ExitCode {
         .init();
     match run(cli) {
         Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(1)
+        Err(e) => report(&e),
+    }
+}
+
+/// Print an error with what to do next, and choose the exit status by its kind (see
+/// `verity_types::Category`): 64 bad input, 65 bad data, 66 not found, 69 unavailable,
+/// 70 internal, 74 I/O or disk full, 75 try later, 77 not allowed, 78 set-up. Errors
+/// that carry no code (arguments the CLI itself checks) exit with 1.
+fn report(e: &anyhow::Error) -> ExitCode {
+    eprintln!("error: {e:#}");
+    let code = e
+        .chain()
+        .find_map(|c| c.downcast_ref::<verity_engine::EngineError>())
+        .map(verity_engine::EngineError::code);
+    match code {
+        Some(code) => {
+            eprintln!("hint: {}", code.hint());
+            ExitCode::from(code.exit_code())
         }
+        None => ExitCode::from(1),
     }
 }
 
@@ -393,7 +409,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Models { json } => {
-            let dir = verity_models::ModelDir::resolve(&cli.data);
+            let dir = verity_engine::ModelDir::resolve(&cli.data);
             let list = dir.list();
             if *json {
                 println!("{}", serde_json::to_string_pretty(&list)?);

@@ -4,9 +4,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::api;
-use crate::diff::{BriefDiff, DiffSource};
 use crate::error::{Code, ErrorBody, ErrorDetail};
-use crate::jobs::{CheckInput, CheckMode, CheckStatus, JobEvent};
+use crate::jobs::{CheckMode, JobEvent};
+use verity_engine::{BriefDiff, CheckStatus, DiffSource};
 use crate::views::*;
 
 #[derive(OpenApi)]
@@ -14,7 +14,7 @@ use crate::views::*;
     info(
         title = "Verity API",
         description = "Ask questions and check claims against your own sources; search them; manage them. \
-            Every error is `{\"error\": {\"code\", \"message\"}}` with a stable code. Writes need \
+            Every error is `{\"error\": {\"code\", \"message\", \"hint\"}}` with a stable code. Writes need \
             `Authorization: Bearer <token>` when the server has a token.",
         license(name = "Apache-2.0")
     ),
@@ -34,7 +34,7 @@ use crate::views::*;
     components(schemas(
         Code, ErrorBody, ErrorDetail, Health, QueueView, SearchHitView, SourceView, MetaView,
         SourceDetail, Removed, AddUrl, IngestReportView, IngestTimingsView, FailureView, NewCheck, CheckAccepted,
-        CheckView, CheckSummary, CheckPage, CheckInput, CheckMode, CheckStatus, JobEvent,
+        CheckView, CheckSummary, CheckPage, CheckMode, CheckStatus, JobEvent,
         BriefDiff, DiffSource,
     )),
     modifiers(&Bearer),

@@ -10,8 +10,11 @@
 //! assert_eq!(char_slice("héllo wörld", 6, 11), Some("wörld"));
 //! ```
 
+mod error;
 mod source;
 mod text;
+
+pub use error::{Category, ErrorCode, COMMANDS};
 
 pub use source::*;
 pub use text::*;
