@@ -467,3 +467,64 @@ fn parse_formats(raw: &[String]) -> Result<Vec<Format>> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// The commands that hints may name (`verity_types::COMMANDS`) are this binary's.
+    #[test]
+    fn hints_know_every_command() {
+        let cmd = Cli::command();
+        let mut ours: Vec<&str> = cmd
+            .get_subcommands()
+            .filter(|c| !c.is_hide_set())
+            .map(|c| c.get_name())
+            .collect();
+        ours.sort_unstable();
+        let mut listed = verity_types::COMMANDS.to_vec();
+        listed.sort_unstable();
+        assert_eq!(ours, listed);
+    }
+
+    /// No message anywhere in the workspace names a `verity` command that does not exist
+    /// (stale hints once named `embed`, `status` and `reindex` subcommands).
+    #[test]
+    fn messages_name_only_commands_that_exist() {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    out.push(p);
+                }
+            }
+        }
+        let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = Vec::new();
+        for c in std::fs::read_dir(&crates).unwrap().flatten() {
+            walk(&c.path().join("src"), &mut files);
+        }
+        assert!(files.len() > 20, "found the sources");
+        let hidden = ["parse-worker"];
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            for (i, _) in text.match_indices("`verity ") {
+                let word: String = text[i + 8..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_lowercase() || *c == '-')
+                    .collect();
+                assert!(
+                    word.is_empty()
+                        || word.starts_with('-')
+                        || verity_types::COMMANDS.contains(&word.as_str())
+                        || hidden.contains(&word.as_str()),
+                    "{} names `verity {word}`, which does not exist",
+                    f.display()
+                );
+            }
+        }
+    }
+}

@@ -173,12 +173,13 @@ impl Check {
 
     /// Finished with `brief`.
     pub fn finish(&mut self, brief: &Brief) -> Result<()> {
-        self.brief = Some(
-            serde_json::to_value(brief).map_err(|source| EngineError::Serialize {
-                what: "brief",
-                source,
-            })?,
-        );
+        self.brief =
+            Some(
+                serde_json::to_value(brief).map_err(|source| EngineError::Serialize {
+                    what: "brief",
+                    source,
+                })?,
+            );
         self.status = CheckStatus::Done;
         self.error = None;
         Ok(())

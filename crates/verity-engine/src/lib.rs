@@ -28,14 +28,14 @@ pub use diff::{BriefDiff, DiffSource};
 pub use ingest::{Failure, IngestOptions, IngestReport, IngestTimings, EMBED_BATCH_DOCS};
 pub use models::ModelsMode;
 pub use verity_compose::{Brief, Mode};
-pub use verity_models::{InstalledModel, ModelDir};
-pub use verity_types::ErrorCode;
 pub use verity_ingest::PdfLimits;
 pub use verity_ingest::{
     serve_worker as serve_parse_worker, Isolation, IsolationScope, DEFAULT_PARSE_MEMORY,
     DEFAULT_PARSE_TIMEOUT,
 };
+pub use verity_models::{InstalledModel, ModelDir};
 pub use verity_retrieve::DEFAULT_DENSE_WEIGHT;
+pub use verity_types::ErrorCode;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -187,9 +187,7 @@ impl EngineError {
             EngineError::AmbiguousId { .. } => ErrorCode::AmbiguousId,
             EngineError::UnknownCheck(_) => ErrorCode::CheckNotFound,
             EngineError::CheckNotDone { .. } => ErrorCode::CheckNotDone,
-            EngineError::EmptyInput | EngineError::InputTooLong { .. } => {
-                ErrorCode::InvalidRequest
-            }
+            EngineError::EmptyInput | EngineError::InputTooLong { .. } => ErrorCode::InvalidRequest,
             EngineError::NothingToIngest => ErrorCode::NothingToIngest,
             EngineError::EmptyLibrary => ErrorCode::EmptyLibrary,
             EngineError::ReadOnly => ErrorCode::ReadOnly,

@@ -23,7 +23,8 @@ CREATE INDEX checks_created ON checks(created_at);
 PRAGMA user_version=4;
 ";
 
-const INSERT: &str = "INSERT INTO checks (id, created_at, mode, input, status, request, brief, error) \
+const INSERT: &str =
+    "INSERT INTO checks (id, created_at, mode, input, status, request, brief, error) \
      VALUES (?1,?2,?3,?4,?5,?6,?7,?8)";
 
 /// Rows exactly as schema-4 code wrote them: the server's `Jobs::submit`/`finish`
@@ -98,7 +99,11 @@ fn server_and_cli_checks_of_schema_4_list_and_load_in_one_shape() {
     let ids: Vec<&str> = list.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(
         ids,
-        ["19a3f2b7c1d2e0b01", "19a3f2b7c1d2e0a4f", "20261101T081500123-1a2b3c"],
+        [
+            "19a3f2b7c1d2e0b01",
+            "19a3f2b7c1d2e0a4f",
+            "20261101T081500123-1a2b3c"
+        ],
         "newest first"
     );
 
@@ -110,7 +115,12 @@ fn server_and_cli_checks_of_schema_4_list_and_load_in_one_shape() {
         "Marrow County hired forty new river wardens in 2024."
     );
     assert_eq!(
-        server.request.options.as_of.map(|d| d.to_string()).as_deref(),
+        server
+            .request
+            .options
+            .as_of
+            .map(|d| d.to_string())
+            .as_deref(),
         Some("2025-01-31")
     );
     assert!(!server.request.options.explain);
@@ -144,7 +154,10 @@ fn server_and_cli_checks_of_schema_4_list_and_load_in_one_shape() {
         .diff_checks("19a3f2b7c1d2e0b01", "19a3f2b7c1d2e0a4f")
         .unwrap_err();
     assert_eq!(e.code(), ErrorCode::CheckNotDone);
-    assert_eq!(lib.check("nope").unwrap_err().code(), ErrorCode::CheckNotFound);
+    assert_eq!(
+        lib.check("nope").unwrap_err().code(),
+        ErrorCode::CheckNotFound
+    );
 
     // The upgrade happened once: the rows are in the schema-5 shape on disk.
     drop(lib);
@@ -179,7 +192,10 @@ fn new_checks_use_one_id_scheme_and_one_shape() {
         "When did the Holloway weir reopen?",
     ));
     lib.put_check(&c).unwrap();
-    assert_eq!(lib.check(c.id.as_str()).unwrap().status, CheckStatus::Queued);
+    assert_eq!(
+        lib.check(c.id.as_str()).unwrap().status,
+        CheckStatus::Queued
+    );
     c.status = CheckStatus::Running;
     lib.put_check(&c).unwrap();
     assert_eq!(lib.fail_unfinished_checks("stopped").unwrap(), 1);
@@ -189,7 +205,11 @@ fn new_checks_use_one_id_scheme_and_one_shape() {
     assert_eq!(back.id.as_str().len(), 17);
     // A check on an empty library says so, with its own code.
     let e = lib
-        .run_check(&back.request, chrono::NaiveDate::MIN, &verity_types::NoProgress)
+        .run_check(
+            &back.request,
+            chrono::NaiveDate::MIN,
+            &verity_types::NoProgress,
+        )
         .unwrap_err();
     assert_eq!(e.code(), ErrorCode::EmptyLibrary);
 }

@@ -23,9 +23,9 @@ use verity_types::{
 
 use crate::error::{redact_paths, ApiError, Code, ErrorBody};
 use crate::jobs::{final_event, JobEvent};
-use verity_engine::BriefDiff;
 use crate::views::*;
 use crate::AppState;
+use verity_engine::BriefDiff;
 
 /// Longest question or claim accepted, in characters (the engine's bound).
 pub use verity_engine::MAX_INPUT_CHARS;

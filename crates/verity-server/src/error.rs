@@ -369,10 +369,7 @@ mod tests {
             Code::SourceNotFound
         );
         assert_eq!(http_status(Code::QueueFull), StatusCode::TOO_MANY_REQUESTS);
-        assert_eq!(
-            EngineError::EmptyLibrary.error_code(),
-            Code::EmptyLibrary
-        );
+        assert_eq!(EngineError::EmptyLibrary.error_code(), Code::EmptyLibrary);
     }
 
     #[test]

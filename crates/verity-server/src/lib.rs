@@ -43,8 +43,8 @@ mod views;
 pub use api::{sanitize_file_name, MAX_INPUT_CHARS};
 pub use error::{error_json, http_status, redact_paths, ApiError, Code, HasCode};
 pub use jobs::{run_job, CheckMode, JobEvent};
-pub use verity_engine::{BriefDiff, CheckStatus, DiffSource};
 pub use openapi::{document as openapi_document, ApiDoc};
+pub use verity_engine::{BriefDiff, CheckStatus, DiffSource};
 pub use views::*;
 
 use std::future::Future;

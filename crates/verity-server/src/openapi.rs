@@ -6,8 +6,8 @@ use utoipa::{Modify, OpenApi};
 use crate::api;
 use crate::error::{Code, ErrorBody, ErrorDetail};
 use crate::jobs::{CheckMode, JobEvent};
-use verity_engine::{BriefDiff, CheckStatus, DiffSource};
 use crate::views::*;
+use verity_engine::{BriefDiff, CheckStatus, DiffSource};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -83,5 +83,14 @@ mod tests {
             assert!(paths.contains_key(p), "{p} missing");
         }
         assert!(doc["components"]["schemas"]["SearchHitView"].is_object());
+        // Every error code, as clients match on it, and the hint beside the message.
+        let codes = doc["components"]["schemas"]["Code"]["enum"].clone();
+        for c in verity_types::ErrorCode::ALL {
+            assert!(
+                codes.as_array().unwrap().contains(&c.as_str().into()),
+                "{c:?} missing from {codes}"
+            );
+        }
+        assert!(doc["components"]["schemas"]["ErrorDetail"]["properties"]["hint"].is_object());
     }
 }

@@ -361,6 +361,27 @@ async fn malformed_requests_unknown_ids_and_routes() {
     let (st, b) = s.get("/api/checks/nope").await;
     assert_eq!(st, 404);
     assert_eq!(code(&b), "check_not_found");
+    // Every error says what to do next.
+    assert!(
+        b["error"]["hint"]
+            .as_str()
+            .unwrap()
+            .contains("GET /api/checks"),
+        "{b}"
+    );
+    let (st, b) = s.get("/api/sources/zzzzzzzz").await;
+    assert_eq!(st, 404);
+    assert_eq!(code(&b), "source_not_found");
+    assert!(
+        b["error"]["hint"]
+            .as_str()
+            .unwrap()
+            .contains("verity sources"),
+        "{b}"
+    );
+    let (_, b) = s.post_json("/api/checks", &json!({"claim": " "})).await;
+    assert_eq!(b["error"]["message"], "the question or claim is empty");
+    assert!(!b["error"]["hint"].as_str().unwrap().is_empty(), "{b}");
     let (st, b) = s.get("/api/checks/nope/events").await;
     assert_eq!(st, 404);
     assert_eq!(code(&b), "check_not_found");

@@ -167,7 +167,12 @@ pub struct StoredCheck {
 /// brief as `verity check --format json` renders it (with a `format`/`version` header),
 /// while the CLI stored the engine's `CheckRequest` (`{"input", "mode", "as_of",
 /// "show_unsupported", "explain"}`) and the bare brief. Unreadable JSON is kept as it is.
-pub fn upgrade_check_rows(mode: &str, input: &str, request: &str, brief: Option<&str>) -> (String, Option<String>) {
+pub fn upgrade_check_rows(
+    mode: &str,
+    input: &str,
+    request: &str,
+    brief: Option<&str>,
+) -> (String, Option<String>) {
     use serde_json::{json, Value};
     let old: Value = serde_json::from_str(request).unwrap_or(Value::Null);
     let field = |k: &str| old.get(k).cloned().filter(|v| !v.is_null());

@@ -186,8 +186,13 @@ fn upgrade_checks(conn: &Connection) -> Result<()> {
             let mut stmt = tx.prepare("SELECT id, mode, input, request, brief FROM checks")?;
             let mut q = stmt.query([])?;
             while let Some(r) = q.next()? {
-                let (id, mode, input, request, brief): (String, String, String, String, Option<String>) =
-                    (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+                let (id, mode, input, request, brief): (
+                    String,
+                    String,
+                    String,
+                    String,
+                    Option<String>,
+                ) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
                 let (request, brief) =
                     crate::upgrade_check_rows(&mode, &input, &request, brief.as_deref());
                 rows.push((id, request, brief));

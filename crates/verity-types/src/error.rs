@@ -20,7 +20,7 @@ macro_rules! error_codes {
         /// A stable, machine-readable error code.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-        #[cfg_attr(feature = "openapi", schema(rename_all = "snake_case"))]
+        #[cfg_attr(feature = "openapi", schema(as = Code, rename_all = "snake_case"))]
         pub enum ErrorCode {
             $( $(#[$doc])* $name, )*
         }
@@ -241,7 +241,10 @@ mod tests {
                 "{c:?}: `{code}` is not snake_case"
             );
             assert!(seen.insert(code), "two variants share `{code}`");
-            assert!((400..600).contains(&c.status()), "{c:?} has no error status");
+            assert!(
+                (400..600).contains(&c.status()),
+                "{c:?} has no error status"
+            );
             assert!(c.hint().len() > 10, "{c:?} has no hint");
             assert!(c.exit_code() >= 64, "{c:?} has no exit code");
             assert_eq!(serde_json::to_value(c).unwrap(), code);

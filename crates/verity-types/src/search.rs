@@ -114,6 +114,7 @@ impl Progress for NoProgress {
 /// `GET /api/search` answers with (the web page reads these field names).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = SearchHitView))]
 pub struct SearchHitJson {
     /// `<source-id>:<ordinal>`.
     pub passage_id: String,
