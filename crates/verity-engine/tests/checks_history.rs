@@ -1,6 +1,7 @@
 //! The checks history across versions: a library whose `checks` rows were written by
 //! the server and the CLI of schema 4 (each in its own shape) opens with one shape.
 //! Every place, agency and person here is invented.
+#![allow(clippy::unwrap_used)]
 
 use rusqlite::params;
 use verity_engine::{CheckStatus, ErrorCode, Library, LibraryOptions, Mode, ModelsMode};
@@ -212,4 +213,50 @@ fn new_checks_use_one_id_scheme_and_one_shape() {
         )
         .unwrap_err();
     assert_eq!(e.code(), ErrorCode::EmptyLibrary);
+}
+
+#[test]
+fn a_saved_check_can_be_checked_again_and_compared() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("docs");
+    std::fs::create_dir_all(&docs).unwrap();
+    std::fs::write(
+        docs.join("wardens.md"),
+        "---\ntitle: Wardens report\npublisher: Marrow County Ledger\npublished: 2024-06-01\n---\n\
+         Marrow County hired thirty-eight new river wardens in 2024, short of the forty it had \
+         promised. The county board said two posts stayed empty because of a late budget.\n",
+    )
+    .unwrap();
+    let lib = open(&tmp.path().join("data"));
+    lib.ingest(
+        &[docs.display().to_string()],
+        &verity_engine::IngestOptions::default(),
+        &verity_types::NoProgress,
+    )
+    .unwrap();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 3).unwrap();
+    let req = verity_engine::Request::new(
+        Mode::Check,
+        "Marrow County hired forty new river wardens in 2024.",
+    );
+    let brief = lib
+        .run_check(&req, today, &verity_types::NoProgress)
+        .unwrap();
+    let first = lib.save_check(&req, &brief).unwrap();
+    assert_eq!(first.status, CheckStatus::Done);
+    assert!(first.verdict().is_some());
+    let (again, _) = lib
+        .recheck(first.id.as_str(), today, &verity_types::NoProgress)
+        .unwrap();
+    assert_ne!(again.id, first.id);
+    assert_eq!(again.request, first.request);
+    let d = lib
+        .diff_checks(first.id.as_str(), again.id.as_str())
+        .unwrap();
+    assert!(!d.verdict_changed, "{d:?}");
+    assert!(
+        d.sources_added.is_empty() && d.sentences_removed.is_empty(),
+        "{d:?}"
+    );
+    assert_eq!(lib.checks(0, 10).unwrap().len(), 2);
 }
