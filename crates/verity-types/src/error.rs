@@ -62,8 +62,6 @@ pub enum Category {
     BadData,
     /// The thing asked for is not there (66, `EX_NOINPUT`).
     NotFound,
-    /// A needed service or model is unavailable (69, `EX_UNAVAILABLE`).
-    Unavailable,
     /// A bug or an unexpected failure inside Verity (70, `EX_SOFTWARE`).
     Internal,
     /// Reading or writing files failed, or the disk is full (74, `EX_IOERR`).
@@ -83,7 +81,6 @@ impl Category {
             Category::BadInput => 64,
             Category::BadData => 65,
             Category::NotFound => 66,
-            Category::Unavailable => 69,
             Category::Internal => 70,
             Category::Io => 74,
             Category::TryLater => 75,
