@@ -12,7 +12,7 @@ use clap::Args;
 use serde_json::json;
 use std::io::Write;
 use std::time::Instant;
-use verity_engine::{CheckRequest, IngestOptions, Library, LibraryOptions, Mode, ModelsMode};
+use verity_engine::{IngestOptions, Library, LibraryOptions, Mode, ModelsMode, Request};
 use verity_types::NoProgress;
 use verity_types::{SearchMode, SearchRequest};
 
@@ -122,7 +122,7 @@ fn time_briefs(lib: &Library, inputs: &[(String, Mode)], quiet: bool) -> Result<
     for (i, (input, mode)) in inputs.iter().enumerate() {
         let t = Instant::now();
         let b = lib
-            .run_check(&CheckRequest::new(input.clone(), *mode), today, &NoProgress)
+            .run_check(&Request::new(*mode, input.clone()), today, &NoProgress)
             .with_context(|| format!("brief for {input:?}"))?;
         let secs = t.elapsed().as_secs_f64();
         lat.push(secs);
@@ -411,7 +411,7 @@ pub fn run(a: &BenchArgs, data: &std::path::Path, no_models: bool, quiet: bool) 
             data_dir: dir.join("library"),
             models: ModelsMode::from_no_models(no_models),
             read_only: true,
-            models_dir: Some(verity_models::ModelDir::resolve(data).root().to_path_buf()),
+            models_dir: Some(verity_engine::ModelDir::resolve(data).root().to_path_buf()),
         })?;
         Some(time_briefs(&lib, &brief_inputs, quiet)?)
     } else {

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use verity_engine::{CheckRequest, Library, Mode};
+use verity_engine::{CheckOptions, Library, Mode, Request};
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum BriefFormat {
@@ -50,12 +50,14 @@ pub struct BriefArgs {
 }
 
 pub fn run(lib: &Library, a: &BriefArgs, mode: Mode, quiet: bool) -> Result<()> {
-    let req = CheckRequest {
-        input: a.input.clone(),
+    let req = Request {
         mode,
-        as_of: a.as_of,
-        show_unsupported: a.show_unsupported,
-        explain: a.explain,
+        text: a.input.clone(),
+        options: CheckOptions {
+            as_of: a.as_of,
+            show_unsupported: a.show_unsupported,
+            explain: a.explain,
+        },
     };
     let today = a.today.unwrap_or_else(|| chrono::Local::now().date_naive());
     let bars = crate::progress::Bars::new(quiet);

@@ -6,7 +6,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
 use std::io::Write;
 use std::path::PathBuf;
-use verity_engine::{CheckRequest, IngestOptions, Library, LibraryOptions, Mode, ModelsMode};
+use verity_engine::{IngestOptions, Library, LibraryOptions, Mode, ModelsMode, Request};
 use verity_eval::{ClaimPrediction, Limit, PairFormat};
 use verity_types::{NoProgress, SearchMode, SearchRequest};
 
@@ -181,7 +181,7 @@ fn claims(
     let today = chrono::Local::now().date_naive();
     let mut check =
         |claim: &str| -> Result<ClaimPrediction, Box<dyn std::error::Error + Send + Sync>> {
-            let req = CheckRequest::new(claim, Mode::Check);
+            let req = Request::new(Mode::Check, claim);
             let brief = lib.run_check(&req, today, &NoProgress)?;
             Ok(ClaimPrediction::from_brief(&brief).ok_or("the brief has no verdict")?)
         };

@@ -268,10 +268,26 @@ fn main() -> ExitCode {
         .init();
     match run(cli) {
         Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(1)
+        Err(e) => report(&e),
+    }
+}
+
+/// Print an error with what to do next, and choose the exit status by its kind (see
+/// `verity_types::Category`): 64 bad input, 65 bad data, 66 not found, 69 unavailable,
+/// 70 internal, 74 I/O or disk full, 75 try later, 77 not allowed, 78 set-up. Errors
+/// that carry no code (arguments the CLI itself checks) exit with 1.
+fn report(e: &anyhow::Error) -> ExitCode {
+    eprintln!("error: {e:#}");
+    let code = e
+        .chain()
+        .find_map(|c| c.downcast_ref::<verity_engine::EngineError>())
+        .map(verity_engine::EngineError::code);
+    match code {
+        Some(code) => {
+            eprintln!("hint: {}", code.hint());
+            ExitCode::from(code.exit_code())
         }
+        None => ExitCode::from(1),
     }
 }
 
@@ -393,7 +409,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Models { json } => {
-            let dir = verity_models::ModelDir::resolve(&cli.data);
+            let dir = verity_engine::ModelDir::resolve(&cli.data);
             let list = dir.list();
             if *json {
                 println!("{}", serde_json::to_string_pretty(&list)?);
@@ -450,4 +466,65 @@ fn parse_formats(raw: &[String]) -> Result<Vec<Format>> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// The commands that hints may name (`verity_types::COMMANDS`) are this binary's.
+    #[test]
+    fn hints_know_every_command() {
+        let cmd = Cli::command();
+        let mut ours: Vec<&str> = cmd
+            .get_subcommands()
+            .filter(|c| !c.is_hide_set())
+            .map(|c| c.get_name())
+            .collect();
+        ours.sort_unstable();
+        let mut listed = verity_types::COMMANDS.to_vec();
+        listed.sort_unstable();
+        assert_eq!(ours, listed);
+    }
+
+    /// No message anywhere in the workspace names a `verity` command that does not exist
+    /// (stale hints once named `embed`, `status` and `reindex` subcommands).
+    #[test]
+    fn messages_name_only_commands_that_exist() {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    out.push(p);
+                }
+            }
+        }
+        let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = Vec::new();
+        for c in std::fs::read_dir(&crates).unwrap().flatten() {
+            walk(&c.path().join("src"), &mut files);
+        }
+        assert!(files.len() > 20, "found the sources");
+        let hidden = ["parse-worker"];
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            for (i, _) in text.match_indices("`verity ") {
+                let word: String = text[i + 8..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_lowercase() || *c == '-')
+                    .collect();
+                assert!(
+                    word.is_empty()
+                        || word.starts_with('-')
+                        || verity_types::COMMANDS.contains(&word.as_str())
+                        || hidden.contains(&word.as_str()),
+                    "{} names `verity {word}`, which does not exist",
+                    f.display()
+                );
+            }
+        }
+    }
 }

@@ -1,10 +1,9 @@
 //! Human-readable and JSON output for the library commands.
 
 use console::style;
-use serde_json::{json, Value};
 use verity_engine::IngestReport;
-use verity_models::{InstalledModel, ModelDir};
-use verity_types::{char_to_byte, terminal_safe, SearchHit, SearchMode, Source};
+use verity_engine::{InstalledModel, ModelDir};
+use verity_types::{char_to_byte, terminal_safe, SearchHit, SearchHitJson, SearchMode, Source};
 
 pub fn ingest_report(r: &IngestReport) {
     println!(
@@ -130,31 +129,9 @@ pub fn hits(hits: &[SearchHit], mode: SearchMode) {
     }
 }
 
-pub fn hits_json(hits: &[SearchHit]) -> Value {
-    Value::Array(
-        hits.iter()
-            .map(|h| {
-                let s = &h.source;
-                json!({
-                    "passage_id": h.passage.id.to_string(),
-                    "source_id": s.id,
-                    "title": s.meta.title,
-                    "publisher": s.meta.publisher,
-                    "published": s.meta.published,
-                    "kind": s.meta.kind,
-                    "url": s.meta.url,
-                    "path": s.location,
-                    "text": h.passage.text,
-                    "start": h.passage.start,
-                    "end": h.passage.end,
-                    "score": h.score,
-                    "highlights": h.highlights,
-                    "attribution": s.meta.attribution,
-                    "duplicate_of": s.duplicate_of,
-                })
-            })
-            .collect(),
-    )
+/// The hits as JSON: the same shape as the API's `GET /api/search`.
+pub fn hits_json(hits: &[SearchHit]) -> Vec<SearchHitJson> {
+    hits.iter().map(SearchHitJson::from).collect()
 }
 
 pub fn sources(list: &[Source]) {

@@ -364,3 +364,72 @@ fn helpful_errors_for_empty_libraries_and_bad_arguments() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn engine_errors_print_a_hint_and_exit_with_their_category() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("lib");
+    let stderr = |out: &Output| String::from_utf8_lossy(&out.stderr).into_owned();
+    // Nothing to check against: not found (66), and the hint names a real command.
+    let out = verity(&data)
+        .args(["ask", "Who runs the Kellbridge ferry?"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(66), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("library is empty"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("hint: add sources first: `verity ingest PATH`"));
+    // No such source: not found (66), pointing at `verity sources`.
+    let out = verity(&data)
+        .args(["remove", "0123456789abcdef"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(66), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("hint: `verity sources`"),
+        "{}",
+        stderr(&out)
+    );
+    // An empty claim is bad input (64).
+    let out = verity(&data).args(["check", "   "]).output().unwrap();
+    assert_eq!(out.status.code(), Some(64), "{}", stderr(&out));
+    assert!(stderr(&out).contains("hint: "), "{}", stderr(&out));
+}
+
+#[test]
+fn search_json_has_the_same_fields_as_the_api() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("lib");
+    ingest_json(&data, &[&story()]);
+    let hits = search_json(&data, &["lead service lines", "-n", "1"]);
+    let mut keys: Vec<&str> = hits[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "attribution",
+            "duplicate_of",
+            "end",
+            "highlights",
+            "kind",
+            "passage_id",
+            "path",
+            "published",
+            "publisher",
+            "score",
+            "source_id",
+            "start",
+            "text",
+            "title",
+            "url"
+        ]
+    );
+}

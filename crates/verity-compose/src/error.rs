@@ -9,7 +9,7 @@ pub enum ComposeError {
     #[error("nothing to check: the question or claim is empty; give a question (`verity ask \"...\"`) or a claim (`verity check \"...\"`)")]
     EmptyInput,
     /// The evidence library failed a search.
-    #[error("searching the library for `{query}` failed: {message}. Check that the library opens (`verity status`), then try again")]
+    #[error("searching the library for `{query}` failed: {message}. Check that the library opens (`verity sources` lists it), then try again")]
     Search { query: String, message: String },
     /// The stance model failed.
     #[error("the stance model `{model}` failed while {stage}: {source}. Run with models off to use the lexical fallback")]

@@ -758,7 +758,7 @@ impl Library {
                     || embedder.embed(&texts),
                     |p| p.install(|| embedder.embed(&texts)),
                 )
-                .map_err(|e| EngineError::Embed(e.to_string()))?;
+                .map_err(EngineError::from)?;
             items.extend(chunk.iter().map(|p| p.id.clone()).zip(vecs));
             progress.advance(chunk.len() as u64);
         }
@@ -766,14 +766,14 @@ impl Library {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .add(&items)
-            .map_err(|e| EngineError::Vectors(e.to_string()))?;
+            .map_err(EngineError::from)?;
         // Saved under a read lock: searches go on while the index is written to disk
         // (only holders of the library's write lock, like this ingest, ever save).
         vectors
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .save()
-            .map_err(|e| EngineError::Vectors(e.to_string()))?;
+            .map_err(EngineError::from)?;
         progress.stage("reading", None);
         Ok(items.len() as u64)
     }

@@ -17,11 +17,14 @@
 //! ```
 
 mod brief;
+mod checks;
+mod diff;
 mod ingest;
 mod models;
 mod recover;
 
-pub use brief::CheckRequest;
+pub use checks::{Check, CheckId, CheckOptions, CheckStatus, Request, MAX_INPUT_CHARS};
+pub use diff::{BriefDiff, DiffSource};
 pub use ingest::{Failure, IngestOptions, IngestReport, IngestTimings, EMBED_BATCH_DOCS};
 pub use models::ModelsMode;
 pub use verity_compose::{Brief, Mode};
@@ -30,14 +33,15 @@ pub use verity_ingest::{
     serve_worker as serve_parse_worker, Isolation, IsolationScope, DEFAULT_PARSE_MEMORY,
     DEFAULT_PARSE_TIMEOUT,
 };
+pub use verity_models::{InstalledModel, ModelDir};
 pub use verity_retrieve::DEFAULT_DENSE_WEIGHT;
+pub use verity_types::ErrorCode;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use verity_embed::Embedder;
 use verity_index::{LexicalIndex, TantivyIndex};
 use verity_judge::StanceModel;
-use verity_models::ModelDir;
 use verity_retrieve::{Dense, Retriever};
 use verity_store::{SqliteStore, Store};
 use verity_types::{SearchHit, SearchMode, SearchRequest, Source, SourceId};
@@ -48,6 +52,9 @@ pub const DATA_ENV: &str = "VERITY_DATA";
 /// Default data directory, relative to the working directory.
 pub const DEFAULT_DATA_DIR: &str = "verity-data";
 
+/// Everything that can stop an engine call. Each variant classifies what went wrong;
+/// [`EngineError::code`] maps it to the stable [`ErrorCode`] that the CLI (exit status,
+/// hint) and the server (HTTP status, `{code, message, hint}`) answer with.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     #[error("could not create the data directory `{path}`: {source}")]
@@ -64,24 +71,135 @@ pub enum EngineError {
     Retrieve(#[from] verity_retrieve::RetrieveError),
     #[error(transparent)]
     Ingest(#[from] verity_ingest::IngestError),
-    #[error("vector index error: {0}")]
-    Vectors(String),
+    #[error(transparent)]
+    Vectors(#[from] verity_vectors::VectorError),
     #[error("embedding failed: {0}")]
-    Embed(String),
+    Embed(#[from] verity_embed::EmbedError),
     #[error("could not compose the brief: {0}")]
-    Compose(String),
-    #[error("stance model failed: {0}")]
-    Judge(String),
+    Compose(#[from] verity_compose::ComposeError),
     #[error("no source with id `{0}` in this library; `verity sources` lists them")]
     UnknownSource(String),
+    #[error("`{prefix}` matches {matches} sources; give more of the id")]
+    AmbiguousId { prefix: String, matches: usize },
+    #[error("no check with id `{0}` in this library's history")]
+    UnknownCheck(String),
+    #[error("check `{id}` is {status}, not done; diffs need two finished checks")]
+    CheckNotDone { id: String, status: CheckStatus },
+    #[error("the question or claim is empty")]
+    EmptyInput,
+    #[error("the question or claim is longer than {max} characters")]
+    InputTooLong { max: usize },
     #[error("nothing to ingest: give files, folders or http(s) URLs")]
     NothingToIngest,
     #[error("the library is empty: ingest some sources first (`verity ingest PATH`)")]
     EmptyLibrary,
     #[error("this library is open read-only")]
     ReadOnly,
-    #[error("{0}")]
-    Invalid(String),
+    #[error("the stored {what} `{id}` is unreadable: {detail}")]
+    BadRecord {
+        what: &'static str,
+        id: String,
+        detail: String,
+    },
+    #[error("could not serialise the {what}: {source}")]
+    Serialize {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+fn io_code(e: &std::io::Error) -> ErrorCode {
+    // ENOSPC and EDQUOT; `ErrorKind::StorageFull` is not stable on every toolchain.
+    match e.raw_os_error() {
+        Some(28 | 122) => ErrorCode::DiskFull,
+        _ => ErrorCode::IoError,
+    }
+}
+
+fn store_code(e: &verity_store::StoreError) -> ErrorCode {
+    use verity_store::StoreError;
+    if e.is_disk_full() {
+        ErrorCode::DiskFull
+    } else if e.is_corrupt() {
+        ErrorCode::StoreCorrupt
+    } else if e.is_busy() {
+        ErrorCode::IndexLocked
+    } else if matches!(e, StoreError::SchemaTooNew { .. }) {
+        ErrorCode::LibraryTooNew
+    } else if e.is_io() {
+        ErrorCode::IoError
+    } else {
+        ErrorCode::Internal
+    }
+}
+
+fn index_code(e: &verity_index::IndexError) -> ErrorCode {
+    use verity_index::IndexError;
+    match e {
+        IndexError::Locked { .. } => ErrorCode::IndexLocked,
+        IndexError::Open { .. } => ErrorCode::IndexCorrupt,
+        _ => ErrorCode::Internal,
+    }
+}
+
+fn vector_code(e: &verity_vectors::VectorError) -> ErrorCode {
+    use verity_vectors::VectorError;
+    match e {
+        VectorError::Corrupt { .. } | VectorError::NotFound { .. } => ErrorCode::IndexCorrupt,
+        VectorError::ModelMismatch { .. } => ErrorCode::ModelMissing,
+        VectorError::Io { source, .. } => io_code(source),
+        _ => ErrorCode::ModelFailed,
+    }
+}
+
+impl EngineError {
+    /// The stable code this error answers with.
+    pub fn code(&self) -> ErrorCode {
+        use verity_ingest::IngestError;
+        use verity_retrieve::RetrieveError;
+        match self {
+            EngineError::DataDir { source, .. } => io_code(source),
+            EngineError::Store(e) => store_code(e),
+            EngineError::Index(e) => index_code(e),
+            EngineError::Retrieve(e) => match e {
+                RetrieveError::Store(e) => store_code(e),
+                RetrieveError::Index(e) => index_code(e),
+                RetrieveError::NoVectors => ErrorCode::ModelMissing,
+                RetrieveError::Dense(_) => ErrorCode::ModelFailed,
+            },
+            EngineError::Ingest(e) => match e {
+                IngestError::RefusedPrivate { .. } | IngestError::BadUrl { .. } => {
+                    ErrorCode::UrlRefused
+                }
+                IngestError::BadRules { .. } => ErrorCode::InvalidRequest,
+                IngestError::Unsupported { .. } => ErrorCode::UnsupportedType,
+                _ => ErrorCode::IngestFailed,
+            },
+            EngineError::Vectors(e) => vector_code(e),
+            EngineError::Embed(_) => ErrorCode::ModelFailed,
+            EngineError::Compose(e) => match e {
+                verity_compose::ComposeError::EmptyInput => ErrorCode::InvalidRequest,
+                verity_compose::ComposeError::Search { .. } => ErrorCode::Internal,
+                _ => ErrorCode::ModelFailed,
+            },
+            EngineError::UnknownSource(_) => ErrorCode::SourceNotFound,
+            EngineError::AmbiguousId { .. } => ErrorCode::AmbiguousId,
+            EngineError::UnknownCheck(_) => ErrorCode::CheckNotFound,
+            EngineError::CheckNotDone { .. } => ErrorCode::CheckNotDone,
+            EngineError::EmptyInput | EngineError::InputTooLong { .. } => ErrorCode::InvalidRequest,
+            EngineError::NothingToIngest => ErrorCode::NothingToIngest,
+            EngineError::EmptyLibrary => ErrorCode::EmptyLibrary,
+            EngineError::ReadOnly => ErrorCode::ReadOnly,
+            EngineError::BadRecord { .. } => ErrorCode::StoreCorrupt,
+            EngineError::Serialize { .. } => ErrorCode::Internal,
+        }
+    }
+
+    /// What to do next (the code's hint).
+    pub fn hint(&self) -> &'static str {
+        self.code().hint()
+    }
 }
 
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
@@ -247,14 +365,14 @@ impl Library {
         Ok(self.store.source_text(id)?)
     }
 
+    /// A source's passages, in order, each sliced from its text.
+    pub fn passages(&self, id: &SourceId) -> Result<Vec<verity_types::Passage>> {
+        Ok(self.store.passages_of(id)?)
+    }
+
     /// Counts over indexed sources: (sources, passages, characters).
     pub fn stats(&self) -> Result<(u64, u64, u64)> {
         Ok(self.store.stats()?)
-    }
-
-    /// The underlying store (checks history, passages by id).
-    pub fn store(&self) -> &dyn Store {
-        self.store.as_ref()
     }
 
     /// Resolve a full id or a unique prefix (at least 4 characters) to a source id.
@@ -271,10 +389,10 @@ impl Library {
                 return Ok(matches[0].id.clone());
             }
             if matches.len() > 1 {
-                return Err(EngineError::Invalid(format!(
-                    "`{raw}` matches {} sources; give more of the id",
-                    matches.len()
-                )));
+                return Err(EngineError::AmbiguousId {
+                    prefix: raw.to_string(),
+                    matches: matches.len(),
+                });
             }
         }
         Err(EngineError::UnknownSource(raw.to_string()))
@@ -303,12 +421,12 @@ impl Library {
             v.write()
                 .unwrap_or_else(|e| e.into_inner())
                 .remove_source(id)
-                .map_err(|e| EngineError::Vectors(e.to_string()))?;
+                .map_err(EngineError::from)?;
             // Saved under a read lock, so searches go on meanwhile (see `embed_passages`).
             v.read()
                 .unwrap_or_else(|e| e.into_inner())
                 .save()
-                .map_err(|e| EngineError::Vectors(e.to_string()))?;
+                .map_err(EngineError::from)?;
         }
         Ok(())
     }

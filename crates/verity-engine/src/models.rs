@@ -104,6 +104,6 @@ pub(crate) fn open_vectors(
         embedder.dim(),
         embedder.name(),
     )
-    .map_err(|e| EngineError::Vectors(e.to_string()))?;
+    .map_err(EngineError::from)?;
     Ok(Box::new(index))
 }

@@ -31,7 +31,7 @@ impl Library {
                 v.write()
                     .unwrap_or_else(|e| e.into_inner())
                     .remove_source(id)
-                    .map_err(|e| crate::EngineError::Vectors(e.to_string()))?;
+                    .map_err(crate::EngineError::from)?;
             }
         }
         self.index_sources(&pending, &verity_types::NoProgress)?;

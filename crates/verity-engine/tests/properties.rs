@@ -247,7 +247,7 @@ proptest! {
             let stored = lib.source_text(&src.id).unwrap().unwrap();
             prop_assert_eq!(&stored, &want.text);
             prop_assert_eq!(src.char_len, stored.chars().count() as u64);
-            let passages = lib.store().passages_of(&src.id).unwrap();
+            let passages = lib.passages(&src.id).unwrap();
             prop_assert!(!passages.is_empty());
             prop_assert_eq!(passages.len(), src.passage_count as usize);
             let mut prev_end = 0;

@@ -26,7 +26,7 @@ use verity_types::{PassageId, SourceId};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
-    #[error("could not open the search index at `{path}`: {source}. If it is damaged, run `verity reindex` to rebuild it from the library.")]
+    #[error("could not open the search index at `{path}`: {source}. If it is damaged, move that folder aside and run `verity ingest` on your sources again to rebuild it.")]
     Open {
         path: String,
         #[source]

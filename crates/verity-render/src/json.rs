@@ -14,7 +14,20 @@ pub const JSON_VERSION: u32 = 1;
 /// check. `format` and `version` identify the shape.
 pub fn render_json(b: &Brief) -> Value {
     match serde_json::to_value(b) {
-        Ok(Value::Object(fields)) => {
+        Ok(v) => render_json_value(v),
+        Err(e) => json!({
+            "format": JSON_FORMAT,
+            "version": JSON_VERSION,
+            "error": format!("could not serialise the brief: {e}"),
+        }),
+    }
+}
+
+/// [`render_json`] of a brief that is already JSON (a stored check's): the same
+/// `format`/`version` header, then the brief's fields.
+pub fn render_json_value(brief: Value) -> Value {
+    match brief {
+        Value::Object(fields) => {
             let mut out = serde_json::Map::new();
             out.insert("format".into(), json!(JSON_FORMAT));
             out.insert("version".into(), json!(JSON_VERSION));
@@ -22,11 +35,6 @@ pub fn render_json(b: &Brief) -> Value {
             Value::Object(out)
         }
         // A brief is plain data; this cannot happen, but rendering never fails.
-        Ok(other) => json!({ "format": JSON_FORMAT, "version": JSON_VERSION, "brief": other }),
-        Err(e) => json!({
-            "format": JSON_FORMAT,
-            "version": JSON_VERSION,
-            "error": format!("could not serialise the brief: {e}"),
-        }),
+        other => json!({ "format": JSON_FORMAT, "version": JSON_VERSION, "brief": other }),
     }
 }

@@ -43,7 +43,7 @@ mod terminal;
 
 pub use claimreview::{render_claimreview, CLAIMREVIEW_AUTHOR};
 pub use html::render_html;
-pub use json::{render_json, JSON_FORMAT, JSON_VERSION};
+pub use json::{render_json, render_json_value, JSON_FORMAT, JSON_VERSION};
 pub use markdown::render_markdown;
 pub use terminal::render_terminal;
 

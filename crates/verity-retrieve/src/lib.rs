@@ -33,7 +33,7 @@ pub enum RetrieveError {
     Index(#[from] verity_index::IndexError),
     #[error("dense search failed: {0}")]
     Dense(String),
-    #[error("dense search needs the embedding model and vectors, and this library has none. Run `bash scripts/setup-models.sh`, then `verity embed` (or re-ingest), or use `--mode bm25`.")]
+    #[error("dense search needs the embedding model and vectors, and this library has none. Install the models with `bash scripts/setup-models.sh` (`verity models` shows what is installed), then ingest the sources again with `verity ingest`, or use `--mode bm25`.")]
     NoVectors,
 }
 

@@ -35,7 +35,9 @@ async function api(path, opts = {}) {
   const body = await resp.json().catch(() => null);
   if (!resp.ok) {
     const err = (body && body.error) || { code: "http_" + resp.status, message: resp.statusText };
-    throw Object.assign(new Error(err.message), { code: err.code, status: resp.status, details: err.details });
+    // Every API error carries a hint: what to do next.
+    const text = err.hint ? `${err.message}. ${err.hint}` : err.message;
+    throw Object.assign(new Error(text), { code: err.code, hint: err.hint, status: resp.status, details: err.details });
   }
   return body;
 }

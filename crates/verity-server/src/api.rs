@@ -16,20 +16,19 @@ use futures_util::Stream;
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::broadcast;
-use verity_engine::{EngineError, IngestOptions};
-use verity_store::StoredCheck;
+use verity_engine::{Check, CheckStatus, EngineError, IngestOptions, Mode};
 use verity_types::{
     Format, NoProgress, SearchFilters, SearchMode, SearchRequest, Source, SourceId, SourceKind,
 };
 
-use crate::diff::{self, BriefDiff};
 use crate::error::{redact_paths, ApiError, Code, ErrorBody};
-use crate::jobs::{final_event, CheckInput, CheckMode, CheckStatus, JobEvent};
+use crate::jobs::{final_event, JobEvent};
 use crate::views::*;
 use crate::AppState;
+use verity_engine::BriefDiff;
 
-/// Longest question or claim accepted, in characters.
-pub const MAX_INPUT_CHARS: usize = 2000;
+/// Longest question or claim accepted, in characters (the engine's bound).
+pub use verity_engine::MAX_INPUT_CHARS;
 /// Largest search page.
 pub const MAX_LIMIT: usize = 100;
 
@@ -513,10 +512,10 @@ fn unique_path(dir: &FsPath, name: &str) -> PathBuf {
 
 // ── Checks ───────────────────────────────────────────────────────────────────────────
 
-fn check_input(body: NewCheck) -> Result<CheckInput, ApiError> {
-    let (input, mode) = match (body.question, body.claim) {
-        (Some(q), None) => (q, CheckMode::Ask),
-        (None, Some(c)) => (c, CheckMode::Check),
+fn check_input(body: NewCheck) -> Result<verity_engine::Request, ApiError> {
+    let (text, mode) = match (body.question, body.claim) {
+        (Some(q), None) => (q, Mode::Ask),
+        (None, Some(c)) => (c, Mode::Check),
         (Some(_), Some(_)) => {
             return Err(ApiError::invalid(
                 "give either `question` or `claim`, not both",
@@ -528,21 +527,10 @@ fn check_input(body: NewCheck) -> Result<CheckInput, ApiError> {
             ))
         }
     };
-    let input = input.trim().to_string();
-    if input.is_empty() {
-        return Err(ApiError::invalid("the question or claim is empty"));
-    }
-    if input.chars().count() > MAX_INPUT_CHARS {
-        return Err(ApiError::invalid(format!(
-            "the question or claim is longer than {MAX_INPUT_CHARS} characters"
-        )));
-    }
-    Ok(CheckInput {
-        input,
-        mode,
-        as_of: body.as_of,
-        show_unsupported: body.show_unsupported,
-    })
+    let mut req = verity_engine::Request::new(mode, text);
+    req.options.as_of = body.as_of;
+    req.options.show_unsupported = body.show_unsupported;
+    Ok(req.validated()?)
 }
 
 /// Queue a check of a claim, or a question to answer. Poll `GET /api/checks/{id}` or
@@ -561,48 +549,37 @@ pub async fn create_check(
     body: Result<Json<NewCheck>, JsonRejection>,
 ) -> Result<(StatusCode, Json<CheckAccepted>), ApiError> {
     let Json(body) = body?;
-    let input = check_input(body)?;
+    let request = check_input(body)?;
     let record = st
         .jobs()
-        .submit(input, st.config().retry_after_secs)
+        .submit(request, st.config().retry_after_secs)
         .await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(CheckAccepted {
             status_url: format!("/api/checks/{}", record.id),
             events_url: format!("/api/checks/{}/events", record.id),
-            id: record.id,
+            id: record.id.to_string(),
             status: CheckStatus::Queued,
         }),
     ))
 }
 
-async fn load_check(st: &AppState, id: String) -> Result<StoredCheck, ApiError> {
+async fn load_check(st: &AppState, id: String) -> Result<Check, ApiError> {
     let lib = st.lib().clone();
-    blocking(move || {
-        lib.store().check(&id)?.ok_or_else(|| {
-            ApiError::new(
-                Code::CheckNotFound,
-                format!("no check with id `{id}`; GET /api/checks lists them"),
-            )
-        })
-    })
-    .await
+    blocking(move || Ok(lib.check(&id)?)).await
 }
 
-fn check_view(c: StoredCheck) -> CheckView {
-    let req: Option<CheckInput> = serde_json::from_str(&c.request).ok();
+fn check_view(c: Check) -> CheckView {
     CheckView {
-        status: CheckStatus::parse(&c.status).unwrap_or(CheckStatus::Failed),
-        mode: CheckMode::parse(&c.mode).unwrap_or(CheckMode::Ask),
-        as_of: req.as_ref().and_then(|r| r.as_of),
-        show_unsupported: req.is_some_and(|r| r.show_unsupported),
-        brief: c
-            .brief
-            .as_deref()
-            .and_then(|b| serde_json::from_str(b).ok()),
-        id: c.id,
-        input: c.input,
+        status: c.status,
+        mode: c.request.mode.into(),
+        as_of: c.request.options.as_of,
+        show_unsupported: c.request.options.show_unsupported,
+        // The same JSON as `verity check --format json`.
+        brief: c.brief.map(verity_render::render_json_value),
+        id: c.id.to_string(),
+        input: c.request.text,
         created_at: c.created_at,
         error: c.error,
     }
@@ -636,34 +613,20 @@ pub async fn list_checks(
         )));
     }
     let lib = st.lib().clone();
-    let mut rows = blocking(move || Ok(lib.store().list_checks(offset, limit + 1)?)).await?;
+    let mut rows = blocking(move || Ok(lib.checks(offset, limit.saturating_add(1))?)).await?;
     let more = rows.len() > limit;
     rows.truncate(limit);
     let items = rows
         .into_iter()
-        .map(|c| {
-            let brief: Option<Value> = c
-                .brief
-                .as_deref()
-                .and_then(|b| serde_json::from_str(b).ok());
-            CheckSummary {
-                status: CheckStatus::parse(&c.status).unwrap_or(CheckStatus::Failed),
-                mode: CheckMode::parse(&c.mode).unwrap_or(CheckMode::Ask),
-                verdict: brief
-                    .as_ref()
-                    .and_then(|b| b.pointer("/verdict/label"))
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
-                sources: brief
-                    .as_ref()
-                    .and_then(|b| b.get("sources"))
-                    .and_then(Value::as_array)
-                    .map(Vec::len),
-                id: c.id,
-                input: c.input,
-                created_at: c.created_at,
-                error: c.error,
-            }
+        .map(|c| CheckSummary {
+            status: c.status,
+            mode: c.request.mode.into(),
+            verdict: c.verdict().map(str::to_string),
+            sources: c.source_count(),
+            id: c.id.to_string(),
+            input: c.request.text,
+            created_at: c.created_at,
+            error: c.error,
         })
         .collect();
     Ok(Json(CheckPage {
@@ -690,28 +653,9 @@ pub async fn diff_checks(
 ) -> Result<Json<BriefDiff>, ApiError> {
     let Path(id) = id?;
     let Query(p) = params?;
-    let after = load_check(&st, id).await?;
-    let before = load_check(&st, p.against).await?;
-    let brief = |c: &StoredCheck| -> Result<Value, ApiError> {
-        c.brief
-            .as_deref()
-            .and_then(|b| serde_json::from_str(b).ok())
-            .ok_or_else(|| {
-                ApiError::new(
-                    Code::CheckNotDone,
-                    format!(
-                        "check `{}` is {}, not done; diffs need two finished checks",
-                        c.id, c.status
-                    ),
-                )
-            })
-    };
-    Ok(Json(diff::diff(
-        &before.id,
-        &brief(&before)?,
-        &after.id,
-        &brief(&after)?,
-    )))
+    let lib = st.lib().clone();
+    let diff = blocking(move || Ok(lib.diff_checks(&p.against, &id)?)).await?;
+    Ok(Json(diff))
 }
 
 /// Progress of a check as server-sent events. The first event is always the current
@@ -737,9 +681,8 @@ pub async fn check_events(
         }
         None => {
             let c = load_check(&st, id.clone()).await?;
-            let status = CheckStatus::parse(&c.status).unwrap_or(CheckStatus::Failed);
             let mut first = vec![JobEvent::Status {
-                status,
+                status: c.status,
                 stage: None,
                 done: 0,
                 total: None,
@@ -749,7 +692,7 @@ pub async fn check_events(
                 // Stored as in flight, but not in this process: it finished between the
                 // two looks, or a previous process left it behind.
                 None => first.push(JobEvent::Failed {
-                    id: c.id.clone(),
+                    id: c.id.to_string(),
                     error: "this check is not running in this server; fetch it again or submit it again".into(),
                 }),
             }
@@ -864,11 +807,8 @@ mod tests {
             as_of: None,
             show_unsupported: false,
         };
-        assert_eq!(check_input(nc(Some(" Why? "), None)).unwrap().input, "Why?");
-        assert_eq!(
-            check_input(nc(None, Some("X"))).unwrap().mode,
-            CheckMode::Check
-        );
+        assert_eq!(check_input(nc(Some(" Why? "), None)).unwrap().text, "Why?");
+        assert_eq!(check_input(nc(None, Some("X"))).unwrap().mode, Mode::Check);
         assert!(check_input(nc(Some("a"), Some("b"))).is_err());
         assert!(check_input(nc(None, None)).is_err());
         assert!(check_input(nc(Some(" "), None)).is_err());

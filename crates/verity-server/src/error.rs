@@ -1,13 +1,15 @@
-//! Every error the API can answer, mapped to an HTTP status and a stable code in one place.
+//! Every error the API can answer, as a stable code with an HTTP status and a hint.
 //!
-//! Handlers return [`ApiError`]. Anything that implements [`ErrorCode`] (engine errors,
-//! axum's extractor rejections, ...) converts into one with `?`. Responses that inner
+//! The codes, their statuses and hints live in one place for the CLI and the server
+//! alike: [`verity_types::ErrorCode`] (here `Code`). Handlers return [`ApiError`].
+//! Anything that implements [`HasCode`] (engine errors, axum's extractor rejections,
+//! ...) converts into one with `?`. Responses that inner
 //! layers produce without a JSON body (the body-size limit's 413, the timeout's 408, an
 //! unknown route's 404) are rewritten by [`json_errors`] so that every error a client
 //! sees has the same shape:
 //!
 //! ```json
-//! {"error": {"code": "queue_full", "message": "..."}}
+//! {"error": {"code": "queue_full", "message": "...", "hint": "retry after ..."}}
 //! ```
 
 use axum::extract::multipart::{MultipartError, MultipartRejection};
@@ -23,121 +25,16 @@ use utoipa::ToSchema;
 use verity_engine::EngineError;
 
 /// A stable, machine-readable error code. Clients match on these strings; the
-/// messages are for people and may change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Code {
-    /// 400: the body is not valid JSON.
-    MalformedJson,
-    /// 400: a parameter or field is missing, has the wrong type, or is out of range.
-    InvalidRequest,
-    /// 400: the URL was refused (private or loopback address, bad scheme).
-    UrlRefused,
-    /// 401: a token is configured and the request carries none.
-    MissingToken,
-    /// 401: the request's token is wrong.
-    InvalidToken,
-    /// 403: the server (or library) is read-only.
-    ReadOnly,
-    /// 403: the `Host` header names a host this server does not answer to (DNS
-    /// rebinding); see `--allow-host`.
-    HostNotAllowed,
-    /// 403: a change requested by another site (its `Origin`, or
-    /// `Sec-Fetch-Site: cross-site`).
-    CrossOrigin,
-    /// 404: no such route.
-    NotFound,
-    /// 404: no check with that id.
-    CheckNotFound,
-    /// 404: no source with that id.
-    SourceNotFound,
-    /// 405: the route exists but not with this method.
-    MethodNotAllowed,
-    /// 408: the request took longer than the server's timeout.
-    RequestTimeout,
-    /// 409: the check has not finished (diffs need two finished checks).
-    CheckNotDone,
-    /// 413: the body is larger than the server accepts.
-    PayloadTooLarge,
-    /// 413: the upload has more parts than the server accepts in one request.
-    TooManyParts,
-    /// 414: the request's URL is longer than the server accepts.
-    UriTooLong,
-    /// 415: the body is neither JSON nor multipart, where one of them is needed.
-    UnsupportedMediaType,
-    /// 415: no uploaded file is of a type Verity can read.
-    UnsupportedType,
-    /// 422: nothing could be ingested from the upload or URL.
-    IngestFailed,
-    /// 429: the check queue is full; retry after the `Retry-After` seconds.
-    QueueFull,
-    /// 431: the request's headers are larger than the server accepts.
-    HeadersTooLarge,
-    /// 500: something broke inside the server.
-    Internal,
-    /// 503: the server is shutting down.
-    ShuttingDown,
-}
+/// messages and hints are for people and may change.
+pub use verity_types::ErrorCode as Code;
 
-impl Code {
-    /// The HTTP status this code is answered with.
-    pub fn status(self) -> StatusCode {
-        match self {
-            Code::MalformedJson | Code::InvalidRequest | Code::UrlRefused => {
-                StatusCode::BAD_REQUEST
-            }
-            Code::MissingToken | Code::InvalidToken => StatusCode::UNAUTHORIZED,
-            Code::ReadOnly | Code::HostNotAllowed | Code::CrossOrigin => StatusCode::FORBIDDEN,
-            Code::NotFound | Code::CheckNotFound | Code::SourceNotFound => StatusCode::NOT_FOUND,
-            Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Code::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-            Code::CheckNotDone => StatusCode::CONFLICT,
-            Code::PayloadTooLarge | Code::TooManyParts => StatusCode::PAYLOAD_TOO_LARGE,
-            Code::UriTooLong => StatusCode::URI_TOO_LONG,
-            Code::UnsupportedMediaType | Code::UnsupportedType => {
-                StatusCode::UNSUPPORTED_MEDIA_TYPE
-            }
-            Code::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            Code::IngestFailed => StatusCode::UNPROCESSABLE_ENTITY,
-            Code::QueueFull => StatusCode::TOO_MANY_REQUESTS,
-            Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            Code::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
-        }
-    }
-
-    /// The code as it appears in JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Code::MalformedJson => "malformed_json",
-            Code::InvalidRequest => "invalid_request",
-            Code::UrlRefused => "url_refused",
-            Code::MissingToken => "missing_token",
-            Code::InvalidToken => "invalid_token",
-            Code::ReadOnly => "read_only",
-            Code::HostNotAllowed => "host_not_allowed",
-            Code::CrossOrigin => "cross_origin",
-            Code::NotFound => "not_found",
-            Code::CheckNotFound => "check_not_found",
-            Code::SourceNotFound => "source_not_found",
-            Code::MethodNotAllowed => "method_not_allowed",
-            Code::RequestTimeout => "request_timeout",
-            Code::CheckNotDone => "check_not_done",
-            Code::PayloadTooLarge => "payload_too_large",
-            Code::TooManyParts => "too_many_parts",
-            Code::UriTooLong => "uri_too_long",
-            Code::UnsupportedMediaType => "unsupported_media_type",
-            Code::UnsupportedType => "unsupported_type",
-            Code::HeadersTooLarge => "headers_too_large",
-            Code::IngestFailed => "ingest_failed",
-            Code::QueueFull => "queue_full",
-            Code::Internal => "internal",
-            Code::ShuttingDown => "shutting_down",
-        }
-    }
+/// The HTTP status a code is answered with.
+pub fn http_status(code: Code) -> StatusCode {
+    StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// Errors that know which [`Code`] they answer with.
-pub trait ErrorCode {
+pub trait HasCode {
     fn error_code(&self) -> Code;
 }
 
@@ -153,6 +50,8 @@ pub struct ErrorDetail {
     pub code: Code,
     /// What happened, for people.
     pub message: String,
+    /// What to do next, for people (one per code).
+    pub hint: String,
     /// Extra data for some codes (the ingest report for `ingest_failed` and
     /// `url_refused`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -203,7 +102,7 @@ impl ApiError {
 }
 
 /// Library errors name files on the server; answers name only the file.
-impl<E: ErrorCode + std::fmt::Display> From<E> for ApiError {
+impl<E: HasCode + std::fmt::Display> From<E> for ApiError {
     fn from(e: E) -> Self {
         ApiError::new(e.error_code(), redact_paths(&e.to_string()))
     }
@@ -264,10 +163,11 @@ impl IntoResponse for ApiError {
         if self.code == Code::Internal {
             tracing::error!(message = %self.message, "internal error");
         }
-        let status = self.code.status();
+        let status = http_status(self.code);
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code,
+                hint: self.code.hint().to_string(),
                 message: self.message,
                 details: self.details,
             },
@@ -287,36 +187,25 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl ErrorCode for EngineError {
+impl HasCode for EngineError {
     fn error_code(&self) -> Code {
-        match self {
-            EngineError::UnknownSource(_) => Code::SourceNotFound,
-            EngineError::ReadOnly => Code::ReadOnly,
-            EngineError::NothingToIngest | EngineError::Invalid(_) => Code::InvalidRequest,
-            _ => Code::Internal,
-        }
+        self.code()
     }
 }
 
-impl ErrorCode for verity_store::StoreError {
+impl HasCode for tokio::task::JoinError {
     fn error_code(&self) -> Code {
         Code::Internal
     }
 }
 
-impl ErrorCode for tokio::task::JoinError {
+impl HasCode for std::io::Error {
     fn error_code(&self) -> Code {
         Code::Internal
     }
 }
 
-impl ErrorCode for std::io::Error {
-    fn error_code(&self) -> Code {
-        Code::Internal
-    }
-}
-
-impl ErrorCode for JsonRejection {
+impl HasCode for JsonRejection {
     fn error_code(&self) -> Code {
         match self {
             JsonRejection::JsonSyntaxError(_) => Code::MalformedJson,
@@ -328,19 +217,19 @@ impl ErrorCode for JsonRejection {
     }
 }
 
-impl ErrorCode for QueryRejection {
+impl HasCode for QueryRejection {
     fn error_code(&self) -> Code {
         Code::InvalidRequest
     }
 }
 
-impl ErrorCode for PathRejection {
+impl HasCode for PathRejection {
     fn error_code(&self) -> Code {
         Code::InvalidRequest
     }
 }
 
-impl ErrorCode for MultipartRejection {
+impl HasCode for MultipartRejection {
     fn error_code(&self) -> Code {
         if self.status() == StatusCode::PAYLOAD_TOO_LARGE {
             Code::PayloadTooLarge
@@ -350,7 +239,7 @@ impl ErrorCode for MultipartRejection {
     }
 }
 
-impl ErrorCode for MultipartError {
+impl HasCode for MultipartError {
     fn error_code(&self) -> Code {
         if self.status() == StatusCode::PAYLOAD_TOO_LARGE {
             Code::PayloadTooLarge
@@ -452,7 +341,7 @@ pub async fn json_errors(req: Request, next: Next) -> Response {
 
 /// The standard error shape as a JSON value (for tests and the OpenAPI examples).
 pub fn error_json(code: Code, message: &str) -> Value {
-    json!({"error": {"code": code.as_str(), "message": message}})
+    json!({"error": {"code": code.as_str(), "message": message, "hint": code.hint()}})
 }
 
 #[cfg(test)]
@@ -479,7 +368,8 @@ mod tests {
             EngineError::UnknownSource("x".into()).error_code(),
             Code::SourceNotFound
         );
-        assert_eq!(Code::QueueFull.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(http_status(Code::QueueFull), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(EngineError::EmptyLibrary.error_code(), Code::EmptyLibrary);
     }
 
     #[test]
@@ -502,6 +392,15 @@ mod tests {
             "ratio 1/2 and and/or",
         ] {
             assert_eq!(redact_paths(kept), kept);
+        }
+    }
+
+    #[test]
+    fn every_code_has_an_http_status() {
+        for c in Code::ALL {
+            let s = http_status(*c);
+            assert_eq!(s.as_u16(), c.status(), "{c:?}");
+            assert!(s.is_client_error() || s.is_server_error(), "{c:?}");
         }
     }
 

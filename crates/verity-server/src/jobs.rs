@@ -2,19 +2,18 @@
 //! blocking thread, and live progress for subscribers.
 //!
 //! A check moves `queued → running → done | failed`; every transition is written to the
-//! store (so history survives restarts) and broadcast to the check's subscribers, who
-//! also get the current state the moment they subscribe.
+//! library's check history (`Library::put_check`, so history survives restarts) and
+//! broadcast to the check's subscribers, who also get the current state the moment they
+//! subscribe.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc, watch};
 use utoipa::ToSchema;
-use verity_engine::Library;
-use verity_store::StoredCheck;
+use verity_engine::{Brief, Check, CheckStatus, Library, Mode, Request};
 use verity_types::Progress;
 
 use crate::error::{ApiError, Code};
@@ -43,49 +42,21 @@ impl CheckMode {
     }
 }
 
-/// What a check runs on: stored with the check, so that "check again" can repeat it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct CheckInput {
-    pub input: String,
-    pub mode: CheckMode,
-    /// Use only sources published on or before this date.
-    #[serde(default)]
-    pub as_of: Option<NaiveDate>,
-    /// Keep (flagged) sentences that fail the support check.
-    #[serde(default)]
-    pub show_unsupported: bool,
-}
-
-/// Where a check is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum CheckStatus {
-    Queued,
-    Running,
-    Done,
-    Failed,
-}
-
-impl CheckStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CheckStatus::Queued => "queued",
-            CheckStatus::Running => "running",
-            CheckStatus::Done => "done",
-            CheckStatus::Failed => "failed",
+impl From<Mode> for CheckMode {
+    fn from(m: Mode) -> Self {
+        match m {
+            Mode::Ask => CheckMode::Ask,
+            Mode::Check => CheckMode::Check,
         }
     }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "queued" => Some(CheckStatus::Queued),
-            "running" => Some(CheckStatus::Running),
-            "done" => Some(CheckStatus::Done),
-            "failed" => Some(CheckStatus::Failed),
-            _ => None,
+}
+
+impl From<CheckMode> for Mode {
+    fn from(m: CheckMode) -> Self {
+        match m {
+            CheckMode::Ask => Mode::Ask,
+            CheckMode::Check => Mode::Check,
         }
-    }
-    pub fn is_final(self) -> bool {
-        matches!(self, CheckStatus::Done | CheckStatus::Failed)
     }
 }
 
@@ -133,37 +104,24 @@ impl JobEvent {
 }
 
 /// The final event for a stored check that has finished.
-pub fn final_event(c: &StoredCheck) -> Option<JobEvent> {
-    match CheckStatus::parse(&c.status)? {
-        CheckStatus::Done => Some(JobEvent::Done { id: c.id.clone() }),
+pub fn final_event(c: &Check) -> Option<JobEvent> {
+    match c.status {
+        CheckStatus::Done => Some(JobEvent::Done {
+            id: c.id.to_string(),
+        }),
         CheckStatus::Failed => Some(JobEvent::Failed {
-            id: c.id.clone(),
+            id: c.id.to_string(),
             error: c.error.clone().unwrap_or_default(),
         }),
         _ => None,
     }
 }
 
-/// Runs one check. This is the only place that calls the engine's check pipeline; it
-/// returns the brief as JSON (the same JSON as `verity check --format json`).
-pub fn run_job(
-    lib: &Library,
-    request: &CheckInput,
-    progress: &dyn Progress,
-) -> Result<serde_json::Value, String> {
-    let req = verity_engine::CheckRequest {
-        input: request.input.clone(),
-        mode: match request.mode {
-            CheckMode::Ask => verity_compose::Mode::Ask,
-            CheckMode::Check => verity_compose::Mode::Check,
-        },
-        as_of: request.as_of,
-        show_unsupported: request.show_unsupported,
-        explain: false,
-    };
+/// Runs one check. This is the only place that calls the engine's check pipeline; a
+/// failure is answered as its message, with server paths cut out.
+pub fn run_job(lib: &Library, request: &Request, progress: &dyn Progress) -> Result<Brief, String> {
     let today = chrono::Local::now().date_naive();
-    lib.run_check(&req, today, progress)
-        .map(|brief| verity_render::render_json(&brief))
+    lib.run_check(request, today, progress)
         .map_err(|e| crate::error::redact_paths(&e.to_string()))
 }
 
@@ -277,8 +235,7 @@ impl Progress for LiveProgress {
 
 /// A queued check.
 pub(crate) struct Job {
-    record: StoredCheck,
-    input: CheckInput,
+    record: Check,
     live: Arc<Live>,
 }
 
@@ -291,7 +248,6 @@ pub(crate) struct Jobs {
     shutting_down: AtomicBool,
     capacity: usize,
     workers: usize,
-    counter: AtomicU64,
     handles: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
@@ -310,7 +266,6 @@ impl Jobs {
             shutting_down: AtomicBool::new(false),
             capacity,
             workers,
-            counter: AtomicU64::new(0),
             handles: Mutex::new(Vec::new()),
         });
         let rx = Arc::new(tokio::sync::Mutex::new(rx));
@@ -350,24 +305,13 @@ impl Jobs {
         self.paused.send_replace(paused);
     }
 
-    /// A new, unique, roughly time-ordered check id.
-    fn new_id(&self) -> String {
-        let nanos = chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default();
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        format!(
-            "{:013x}{:04x}",
-            nanos / 1000,
-            (n ^ u64::from(std::process::id())) & 0xffff
-        )
-    }
-
     /// Record a new check and queue it. The record is written only when the queue has
     /// room, so a refused check leaves no trace.
     pub(crate) async fn submit(
         &self,
-        input: CheckInput,
+        request: Request,
         retry_after: u64,
-    ) -> Result<StoredCheck, ApiError> {
+    ) -> Result<Check, ApiError> {
         let closing = || {
             ApiError::new(
                 Code::ShuttingDown,
@@ -396,26 +340,17 @@ impl Jobs {
             }
             Err(mpsc::error::TrySendError::Closed(())) => return Err(closing()),
         };
-        let record = StoredCheck {
-            id: self.new_id(),
-            created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            mode: input.mode.as_str().to_string(),
-            input: input.input.clone(),
-            status: CheckStatus::Queued.as_str().to_string(),
-            request: serde_json::to_string(&input).map_err(ApiError::internal)?,
-            brief: None,
-            error: None,
-        };
+        let record = Check::queued(request);
         // Live before stored, so that a subscriber never finds a queued check that is
         // not live.
         let live = Live::new();
         self.live
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(record.id.clone(), live.clone());
+            .insert(record.id.to_string(), live.clone());
         let lib = self.lib.clone();
         let r = record.clone();
-        let stored = tokio::task::spawn_blocking(move || lib.store().put_check(&r))
+        let stored = tokio::task::spawn_blocking(move || lib.put_check(&r))
             .await
             .map_err(ApiError::from)
             .and_then(|r| r.map_err(ApiError::from));
@@ -423,12 +358,11 @@ impl Jobs {
             self.live
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .remove(&record.id);
+                .remove(record.id.as_str());
             return Err(e);
         }
         permit.send(Job {
             record: record.clone(),
-            input,
             live,
         });
         Ok(record)
@@ -463,46 +397,32 @@ impl Jobs {
         }
     }
 
-    async fn finish(&self, job: &Job, outcome: Result<serde_json::Value, String>) {
+    async fn finish(&self, job: &Job, outcome: Result<Brief, String>) {
         let mut record = job.record.clone();
-        let ev = match outcome {
-            Ok(brief) => match serde_json::to_string(&brief) {
-                Ok(s) => {
-                    record.status = CheckStatus::Done.as_str().into();
-                    record.brief = Some(s);
-                    JobEvent::Done {
-                        id: record.id.clone(),
-                    }
-                }
-                Err(e) => fail(&mut record, format!("could not serialise the brief: {e}")),
-            },
-            Err(e) => fail(&mut record, e),
+        let id = record.id.to_string();
+        let ev = match outcome.and_then(|brief| record.finish(&brief).map_err(|e| e.to_string())) {
+            Ok(()) => JobEvent::Done { id },
+            Err(error) => {
+                record.fail(error.clone());
+                JobEvent::Failed { id, error }
+            }
         };
         self.store(record).await;
         job.live.emit(ev);
         self.live
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .remove(&job.record.id);
+            .remove(job.record.id.as_str());
     }
 
-    async fn store(&self, record: StoredCheck) {
+    async fn store(&self, record: Check) {
         let lib = self.lib.clone();
         let id = record.id.clone();
-        match tokio::task::spawn_blocking(move || lib.store().put_check(&record)).await {
+        match tokio::task::spawn_blocking(move || lib.put_check(&record)).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::error!(check = %id, error = %e, "could not store a check"),
             Err(e) => tracing::error!(check = %id, error = %e, "could not store a check"),
         }
-    }
-}
-
-fn fail(record: &mut StoredCheck, error: String) -> JobEvent {
-    record.status = CheckStatus::Failed.as_str().into();
-    record.error = Some(error.clone());
-    JobEvent::Failed {
-        id: record.id.clone(),
-        error,
     }
 }
 
@@ -526,7 +446,7 @@ async fn worker(jobs: Arc<Jobs>, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>
             continue;
         }
         let mut record = job.record.clone();
-        record.status = CheckStatus::Running.as_str().into();
+        record.status = CheckStatus::Running;
         jobs.store(record).await;
         job.live.emit(JobEvent::Status {
             status: CheckStatus::Running,
@@ -535,9 +455,9 @@ async fn worker(jobs: Arc<Jobs>, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>
             total: None,
         });
         let lib = jobs.lib.clone();
-        let input = job.input.clone();
+        let request = job.record.request.clone();
         let progress = LiveProgress(job.live.clone());
-        let outcome = tokio::task::spawn_blocking(move || run_job(&lib, &input, &progress))
+        let outcome = tokio::task::spawn_blocking(move || run_job(&lib, &request, &progress))
             .await
             .unwrap_or_else(|e| Err(format!("the check crashed: {e}")));
         jobs.finish(&job, outcome).await;
@@ -545,30 +465,8 @@ async fn worker(jobs: Arc<Jobs>, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>
 }
 
 /// Mark checks that a previous process left `queued` or `running` as failed.
-pub(crate) fn fail_interrupted(lib: &Library) -> Result<usize, verity_store::StoreError> {
-    const PAGE: usize = 500;
-    let mut stale = Vec::new();
-    let mut offset = 0;
-    loop {
-        let page = lib.store().list_checks(offset, PAGE)?;
-        let n = page.len();
-        stale.extend(page.into_iter().filter(|c| {
-            matches!(
-                CheckStatus::parse(&c.status),
-                Some(CheckStatus::Queued | CheckStatus::Running)
-            )
-        }));
-        if n < PAGE {
-            break;
-        }
-        offset += n;
-    }
-    for mut c in stale.iter().cloned() {
-        c.status = CheckStatus::Failed.as_str().into();
-        c.error = Some("the server stopped before this check finished; submit it again".into());
-        lib.store().put_check(&c)?;
-    }
-    Ok(stale.len())
+pub(crate) fn fail_interrupted(lib: &Library) -> Result<usize, verity_engine::EngineError> {
+    lib.fail_unfinished_checks("the server stopped before this check finished; submit it again")
 }
 
 #[cfg(test)]
@@ -627,14 +525,10 @@ mod tests {
 
     #[test]
     fn statuses_round_trip() {
-        for s in [
-            CheckStatus::Queued,
-            CheckStatus::Running,
-            CheckStatus::Done,
-            CheckStatus::Failed,
-        ] {
+        for s in CheckStatus::ALL {
             assert_eq!(CheckStatus::parse(s.as_str()), Some(s));
         }
         assert_eq!(CheckMode::parse("ask"), Some(CheckMode::Ask));
+        assert_eq!(Mode::from(CheckMode::Check), Mode::Check);
     }
 }

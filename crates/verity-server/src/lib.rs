@@ -34,7 +34,6 @@
 mod api;
 mod assets;
 mod conn;
-mod diff;
 mod error;
 mod jobs;
 mod openapi;
@@ -42,10 +41,10 @@ mod safety;
 mod views;
 
 pub use api::{sanitize_file_name, MAX_INPUT_CHARS};
-pub use diff::{diff as diff_briefs, BriefDiff, DiffSource};
-pub use error::{error_json, redact_paths, ApiError, Code, ErrorCode};
-pub use jobs::{run_job, CheckInput, CheckMode, CheckStatus, JobEvent};
+pub use error::{error_json, http_status, redact_paths, ApiError, Code, HasCode};
+pub use jobs::{run_job, CheckMode, JobEvent};
 pub use openapi::{document as openapi_document, ApiDoc};
+pub use verity_engine::{BriefDiff, CheckStatus, DiffSource};
 pub use views::*;
 
 use std::future::Future;
@@ -142,7 +141,7 @@ pub enum ServerError {
     #[error("could not start the async runtime: {0}")]
     Runtime(#[source] std::io::Error),
     #[error("could not read the check history: {0}")]
-    Store(#[from] verity_store::StoreError),
+    History(#[from] verity_engine::EngineError),
 }
 
 struct Inner {

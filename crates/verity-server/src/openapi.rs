@@ -4,17 +4,17 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::api;
-use crate::diff::{BriefDiff, DiffSource};
 use crate::error::{Code, ErrorBody, ErrorDetail};
-use crate::jobs::{CheckInput, CheckMode, CheckStatus, JobEvent};
+use crate::jobs::{CheckMode, JobEvent};
 use crate::views::*;
+use verity_engine::{BriefDiff, CheckStatus, DiffSource};
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Verity API",
         description = "Ask questions and check claims against your own sources; search them; manage them. \
-            Every error is `{\"error\": {\"code\", \"message\"}}` with a stable code. Writes need \
+            Every error is `{\"error\": {\"code\", \"message\", \"hint\"}}` with a stable code. Writes need \
             `Authorization: Bearer <token>` when the server has a token.",
         license(name = "Apache-2.0")
     ),
@@ -34,7 +34,7 @@ use crate::views::*;
     components(schemas(
         Code, ErrorBody, ErrorDetail, Health, QueueView, SearchHitView, SourceView, MetaView,
         SourceDetail, Removed, AddUrl, IngestReportView, IngestTimingsView, FailureView, NewCheck, CheckAccepted,
-        CheckView, CheckSummary, CheckPage, CheckInput, CheckMode, CheckStatus, JobEvent,
+        CheckView, CheckSummary, CheckPage, CheckMode, CheckStatus, JobEvent,
         BriefDiff, DiffSource,
     )),
     modifiers(&Bearer),
@@ -83,5 +83,14 @@ mod tests {
             assert!(paths.contains_key(p), "{p} missing");
         }
         assert!(doc["components"]["schemas"]["SearchHitView"].is_object());
+        // Every error code, as clients match on it, and the hint beside the message.
+        let codes = doc["components"]["schemas"]["Code"]["enum"].clone();
+        for c in verity_types::ErrorCode::ALL {
+            assert!(
+                codes.as_array().unwrap().contains(&c.as_str().into()),
+                "{c:?} missing from {codes}"
+            );
+        }
+        assert!(doc["components"]["schemas"]["ErrorDetail"]["properties"]["hint"].is_object());
     }
 }

@@ -7,9 +7,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use verity_engine::{Failure, IngestReport};
-use verity_types::{DocMeta, SearchHit, Source};
+use verity_types::{DocMeta, Source};
 
-use crate::jobs::{CheckMode, CheckStatus};
+use crate::jobs::CheckMode;
+use verity_engine::CheckStatus;
 
 /// Metadata of a source, as extracted at ingest.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -85,54 +86,8 @@ pub struct Removed {
     pub removed: SourceView,
 }
 
-/// One search hit (the same fields as `verity search --json`).
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct SearchHitView {
-    /// `<source-id>:<ordinal>`.
-    pub passage_id: String,
-    pub source_id: String,
-    pub title: Option<String>,
-    pub publisher: Option<String>,
-    pub published: Option<NaiveDate>,
-    pub kind: Option<String>,
-    pub url: Option<String>,
-    /// Where the source was read from.
-    pub path: String,
-    /// The passage text.
-    pub text: String,
-    /// Character offsets of the passage in the source text.
-    pub start: u64,
-    pub end: u64,
-    pub score: f32,
-    /// Character ranges within `text` that matched the query, as `[start, end]` pairs.
-    #[schema(value_type = Vec<Vec<u64>>)]
-    pub highlights: Vec<(u64, u64)>,
-    pub attribution: Option<String>,
-    pub duplicate_of: Option<String>,
-}
-
-impl From<&SearchHit> for SearchHitView {
-    fn from(h: &SearchHit) -> Self {
-        let s = &h.source;
-        SearchHitView {
-            passage_id: h.passage.id.to_string(),
-            source_id: s.id.to_string(),
-            title: s.meta.title.clone(),
-            publisher: s.meta.publisher.clone(),
-            published: s.meta.published,
-            kind: s.meta.kind.map(|k| k.as_str().to_string()),
-            url: s.meta.url.clone(),
-            path: s.location.clone(),
-            text: h.passage.text.clone(),
-            start: h.passage.start,
-            end: h.passage.end,
-            score: h.score,
-            highlights: h.highlights.clone(),
-            attribution: s.meta.attribution.clone(),
-            duplicate_of: s.duplicate_of.as_ref().map(|d| d.to_string()),
-        }
-    }
-}
+/// One search hit: the one shape shared with `verity search --json`.
+pub use verity_types::SearchHitJson as SearchHitView;
 
 /// Query parameters of `GET /api/search`.
 #[derive(Debug, Deserialize, IntoParams)]

@@ -361,6 +361,27 @@ async fn malformed_requests_unknown_ids_and_routes() {
     let (st, b) = s.get("/api/checks/nope").await;
     assert_eq!(st, 404);
     assert_eq!(code(&b), "check_not_found");
+    // Every error says what to do next.
+    assert!(
+        b["error"]["hint"]
+            .as_str()
+            .unwrap()
+            .contains("GET /api/checks"),
+        "{b}"
+    );
+    let (st, b) = s.get("/api/sources/zzzzzzzz").await;
+    assert_eq!(st, 404);
+    assert_eq!(code(&b), "source_not_found");
+    assert!(
+        b["error"]["hint"]
+            .as_str()
+            .unwrap()
+            .contains("verity sources"),
+        "{b}"
+    );
+    let (_, b) = s.post_json("/api/checks", &json!({"claim": " "})).await;
+    assert_eq!(b["error"]["message"], "the question or claim is empty");
+    assert!(!b["error"]["hint"].as_str().unwrap().is_empty(), "{b}");
     let (st, b) = s.get("/api/checks/nope/events").await;
     assert_eq!(st, 404);
     assert_eq!(code(&b), "check_not_found");
@@ -770,8 +791,8 @@ async fn shutdown_refuses_new_checks_and_fails_queued_ones() {
     })
     .await
     .unwrap();
-    let c = lib.store().check(&id).unwrap().unwrap();
-    assert_eq!(c.status, "failed");
+    let c = lib.check(&id).unwrap();
+    assert_eq!(c.status, verity_engine::CheckStatus::Failed);
     assert!(c.error.unwrap().contains("shut down"));
 }
 
@@ -865,18 +886,15 @@ async fn a_check_on_an_empty_library_fails_with_the_reason() {
 #[tokio::test]
 async fn slow_requests_time_out_but_event_streams_do_not() {
     let (dir, lib) = tokio::task::spawn_blocking(story_library).await.unwrap();
-    lib.store()
-        .put_check(&verity_store::StoredCheck {
-            id: "c-old".into(),
-            created_at: "2026-01-01T00:00:00.000000Z".into(),
-            mode: "ask".into(),
-            input: "Earlier question?".into(),
-            status: "failed".into(),
-            request: r#"{"input":"Earlier question?","mode":"ask"}"#.into(),
-            brief: None,
-            error: Some("test".into()),
-        })
-        .unwrap();
+    lib.put_check(&verity_engine::Check {
+        id: verity_engine::CheckId::new("c-old"),
+        created_at: "2026-01-01T00:00:00.000000Z".into(),
+        status: verity_engine::CheckStatus::Failed,
+        request: verity_engine::Request::new(verity_engine::Mode::Ask, "Earlier question?"),
+        brief: None,
+        error: Some("test".into()),
+    })
+    .unwrap();
     // An ingest (file write, SQLite and index commits) takes far longer than 1 ms.
     let cfg = ServerConfig {
         request_timeout: std::time::Duration::from_millis(1),

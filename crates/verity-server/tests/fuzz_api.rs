@@ -171,9 +171,10 @@ fn check_answer(status: u16, bytes: &[u8]) -> Result<(), String> {
     if status >= 400 {
         let code = v["error"]["code"].as_str().unwrap_or_default();
         let message = v["error"]["message"].as_str().unwrap_or_default();
-        if code.is_empty() || message.is_empty() {
+        let hint = v["error"]["hint"].as_str().unwrap_or_default();
+        if code.is_empty() || message.is_empty() || hint.is_empty() {
             return Err(format!(
-                "{status} without an error code and message: {shown}"
+                "{status} without an error code, message and hint: {shown}"
             ));
         }
     }

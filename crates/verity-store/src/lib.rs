@@ -59,6 +59,53 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl StoreError {
+    fn sqlite_code(&self) -> Option<rusqlite::ErrorCode> {
+        match self {
+            StoreError::Open { source, .. } | StoreError::Sqlite { source, .. } => {
+                source.sqlite_error_code()
+            }
+            _ => None,
+        }
+    }
+
+    /// The disk (or the file system's quota) is full.
+    pub fn is_disk_full(&self) -> bool {
+        self.sqlite_code() == Some(rusqlite::ErrorCode::DiskFull)
+    }
+
+    /// The database file is damaged or is not a database at all.
+    pub fn is_corrupt(&self) -> bool {
+        matches!(self, StoreError::Corrupt(_))
+            || matches!(
+                self.sqlite_code(),
+                Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+            )
+    }
+
+    /// Another process holds the database locked for longer than the busy timeout.
+    pub fn is_busy(&self) -> bool {
+        matches!(
+            self.sqlite_code(),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        )
+    }
+
+    /// The file could not be opened, read or written (permissions, a missing folder).
+    pub fn is_io(&self) -> bool {
+        matches!(self, StoreError::Open { .. })
+            || matches!(
+                self.sqlite_code(),
+                Some(
+                    rusqlite::ErrorCode::SystemIoFailure
+                        | rusqlite::ErrorCode::CannotOpen
+                        | rusqlite::ErrorCode::ReadOnly
+                        | rusqlite::ErrorCode::PermissionDenied
+                )
+            )
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// A source ready to be written: text, metadata and where its passages lie in the text.
@@ -93,7 +140,14 @@ impl SourceState {
     }
 }
 
-/// A stored check (a brief and its request), for history and re-checks.
+/// A check as the `checks` table holds it. The engine's `Check` is the typed record and
+/// the only writer of these rows (see `verity_engine::Check`); the columns `mode` and
+/// `input` repeat fields of `request` so that history lists without parsing JSON.
+///
+/// Since schema 5 every row has one shape: `request` is the engine's `Request` as JSON,
+/// `{"mode": "ask"|"check", "text": ..., "options": {"as_of", "show_unsupported",
+/// "explain"}}`, and `brief` is the brief's own JSON (no `format`/`version` header). Rows
+/// of earlier schemas are rewritten on open ([`upgrade_check_rows`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredCheck {
     pub id: String,
@@ -101,11 +155,50 @@ pub struct StoredCheck {
     pub mode: String,
     pub input: String,
     pub status: String,
-    /// Request options as JSON.
+    /// The request as JSON.
     pub request: String,
     /// The brief as JSON, once done.
     pub brief: Option<String>,
     pub error: Option<String>,
+}
+
+/// One check row of schema 4 or earlier in the schema-5 shape. Until schema 5 the server
+/// stored its `CheckInput` (`{"input", "mode", "as_of", "show_unsupported"}`) and the
+/// brief as `verity check --format json` renders it (with a `format`/`version` header),
+/// while the CLI stored the engine's `CheckRequest` (`{"input", "mode", "as_of",
+/// "show_unsupported", "explain"}`) and the bare brief. Unreadable JSON is kept as it is.
+pub fn upgrade_check_rows(
+    mode: &str,
+    input: &str,
+    request: &str,
+    brief: Option<&str>,
+) -> (String, Option<String>) {
+    use serde_json::{json, Value};
+    let old: Value = serde_json::from_str(request).unwrap_or(Value::Null);
+    let field = |k: &str| old.get(k).cloned().filter(|v| !v.is_null());
+    let request = if old.get("options").is_some() {
+        request.to_string()
+    } else {
+        json!({
+            "mode": field("mode").unwrap_or_else(|| json!(mode)),
+            "text": field("input").unwrap_or_else(|| json!(input)),
+            "options": {
+                "as_of": field("as_of"),
+                "show_unsupported": field("show_unsupported").unwrap_or(json!(false)),
+                "explain": field("explain").unwrap_or(json!(false)),
+            },
+        })
+        .to_string()
+    };
+    let brief = brief.map(|b| match serde_json::from_str::<Value>(b) {
+        Ok(Value::Object(mut fields)) if fields.get("format") == Some(&json!("verity.brief")) => {
+            fields.remove("format");
+            fields.remove("version");
+            Value::Object(fields).to_string()
+        }
+        _ => b.to_string(),
+    });
+    (request, brief)
 }
 
 /// The document store. Implementations must be safe to share between threads; the

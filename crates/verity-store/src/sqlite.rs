@@ -22,7 +22,10 @@ use verity_types::{
 /// 4: a source's passage spans live beside its text as one packed blob (see
 /// [`encode_spans`]) instead of one `passages` row each: ingest wrote ~3 rows and two
 /// B-tree entries per passage, keyed by a 64-character id, for what is 16 bytes of data.
-const SCHEMA_VERSION: i64 = 4;
+///
+/// 5: every `checks` row has the one shape of the engine's `Check` (see
+/// [`crate::StoredCheck`]); the server's and the CLI's rows of schema 4 differed.
+const SCHEMA_VERSION: i64 = 5;
 const READERS: usize = 4;
 
 const SCHEMA: &str = "
@@ -170,6 +173,43 @@ fn pack_passage_rows(conn: &Connection) -> Result<()> {
     pack().map_err(sql("packing passage spans"))
 }
 
+/// Version 4 → 5: rewrite every check row in the one shape (see
+/// [`crate::upgrade_check_rows`]); one transaction, so an interrupted upgrade leaves
+/// version 4 intact.
+fn upgrade_checks(conn: &Connection) -> Result<()> {
+    let upgrade = || -> rusqlite::Result<()> {
+        let tx = conn.unchecked_transaction()?;
+        // A version 1 library made before the history existed has no table yet.
+        tx.execute_batch(SCHEMA)?;
+        let mut rows = Vec::new();
+        {
+            let mut stmt = tx.prepare("SELECT id, mode, input, request, brief FROM checks")?;
+            let mut q = stmt.query([])?;
+            while let Some(r) = q.next()? {
+                let (id, mode, input, request, brief): (
+                    String,
+                    String,
+                    String,
+                    String,
+                    Option<String>,
+                ) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+                let (request, brief) =
+                    crate::upgrade_check_rows(&mode, &input, &request, brief.as_deref());
+                rows.push((id, request, brief));
+            }
+        }
+        {
+            let mut update = tx.prepare("UPDATE checks SET request=?2, brief=?3 WHERE id=?1")?;
+            for (id, request, brief) in &rows {
+                update.execute(params![id, request, brief])?;
+            }
+        }
+        tx.execute_batch("PRAGMA user_version=5;")?;
+        tx.commit()
+    };
+    upgrade().map_err(sql("upgrading the check history"))
+}
+
 /// Byte offsets of a set of character offsets into one text, found in a single pass, so
 /// slicing every passage of a large source stays linear in its length.
 struct CharIndex(std::collections::HashMap<u64, usize>);
@@ -288,6 +328,9 @@ impl SqliteStore {
         }
         if (1..=3).contains(&version) {
             pack_passage_rows(conn)?;
+        }
+        if (1..=4).contains(&version) {
+            upgrade_checks(conn)?;
         }
         conn.execute_batch(SCHEMA)
             .map_err(sql("creating the schema"))?;

@@ -13,6 +13,7 @@
 //! ```
 
 mod brief;
+mod error;
 mod mode;
 mod plan;
 mod search;
@@ -20,6 +21,7 @@ mod source;
 mod text;
 
 pub use brief::*;
+pub use error::{Category, ErrorCode, COMMANDS};
 pub use mode::*;
 pub use plan::*;
 pub use search::*;

@@ -109,3 +109,55 @@ impl Progress for NoProgress {
     fn advance(&self, _: u64) {}
     fn message(&self, _: &str) {}
 }
+
+/// A search hit as JSON: the one shape that `verity search --json` prints and
+/// `GET /api/search` answers with (the web page reads these field names).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = SearchHitView))]
+pub struct SearchHitJson {
+    /// `<source-id>:<ordinal>`.
+    pub passage_id: String,
+    pub source_id: String,
+    pub title: Option<String>,
+    pub publisher: Option<String>,
+    pub published: Option<NaiveDate>,
+    pub kind: Option<String>,
+    pub url: Option<String>,
+    /// Where the source was read from.
+    pub path: String,
+    /// The passage text.
+    pub text: String,
+    /// Character offsets of the passage in the source text.
+    pub start: u64,
+    pub end: u64,
+    pub score: f32,
+    /// Character ranges within `text` that matched the query, as `[start, end]` pairs.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Vec<u64>>))]
+    pub highlights: Vec<(u64, u64)>,
+    pub attribution: Option<String>,
+    pub duplicate_of: Option<String>,
+}
+
+impl From<&SearchHit> for SearchHitJson {
+    fn from(h: &SearchHit) -> Self {
+        let s = &h.source;
+        SearchHitJson {
+            passage_id: h.passage.id.to_string(),
+            source_id: s.id.to_string(),
+            title: s.meta.title.clone(),
+            publisher: s.meta.publisher.clone(),
+            published: s.meta.published,
+            kind: s.meta.kind.map(|k| k.as_str().to_string()),
+            url: s.meta.url.clone(),
+            path: s.location.clone(),
+            text: h.passage.text.clone(),
+            start: h.passage.start,
+            end: h.passage.end,
+            score: h.score,
+            highlights: h.highlights.clone(),
+            attribution: s.meta.attribution.clone(),
+            duplicate_of: s.duplicate_of.as_ref().map(|d| d.to_string()),
+        }
+    }
+}

@@ -85,7 +85,7 @@ pub enum VectorError {
     },
     #[error("vector for {what} contains a NaN or infinite value; the embedding model produced bad output for it")]
     NotFinite { what: String },
-    #[error("vectors in {path} were made by {stored}, not {wanted}; delete that directory and re-embed the library with the current model")]
+    #[error("vectors in {path} were made by {stored}, not {wanted}; delete that directory and ingest the sources again (`verity ingest`) with the current model")]
     ModelMismatch {
         path: PathBuf,
         stored: String,
@@ -93,7 +93,7 @@ pub enum VectorError {
     },
     #[error("no vector index in {path}; it is created when passages are first embedded")]
     NotFound { path: PathBuf },
-    #[error("vector index {path} is damaged ({reason}); delete that directory and re-embed the library to rebuild it")]
+    #[error("vector index {path} is damaged ({reason}); delete that directory and ingest the sources again (`verity ingest`) to rebuild it")]
     Corrupt { path: PathBuf, reason: String },
     #[error("vector index {path}: {op} failed: {source}")]
     Io {

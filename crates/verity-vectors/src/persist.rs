@@ -274,6 +274,6 @@ mod tests {
         fs::write(tmp.path().join(CURRENT), "gen-00000009\n").unwrap();
         let err = current_generation(tmp.path()).unwrap_err().to_string();
         assert!(err.contains("damaged"), "{err}");
-        assert!(err.contains("re-embed"), "{err}");
+        assert!(err.contains("verity ingest"), "{err}");
     }
 }

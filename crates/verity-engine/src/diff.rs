@@ -1,20 +1,21 @@
 //! What changed between two briefs ("check again"): the verdict, the sources, the
 //! sentences. Works on the brief JSON, so stored briefs of any age can be compared.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashSet;
-use utoipa::ToSchema;
 
 /// A source named in a diff.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DiffSource {
     pub id: String,
     pub title: String,
 }
 
 /// Differences from an earlier brief (`from`) to a later one (`to`).
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BriefDiff {
     /// The earlier check.
     pub from: String,
@@ -73,7 +74,7 @@ fn sentences(b: &Value) -> Vec<String> {
 }
 
 /// Compare two briefs.
-pub fn diff(from_id: &str, before: &Value, to_id: &str, after: &Value) -> BriefDiff {
+pub(crate) fn diff(from_id: &str, before: &Value, to_id: &str, after: &Value) -> BriefDiff {
     let (vb, va) = (verdict(before), verdict(after));
     let (sb, sa) = (sources(before), sources(after));
     let ids_b: HashSet<&str> = sb.iter().map(|s| s.id.as_str()).collect();
