@@ -18,7 +18,7 @@
 //!
 //! Throughput comes from four things: texts are sorted by length and batched; a batch
 //! concatenates its sequences instead of padding them, so no work is spent on padding;
-//! batches run on all cores at once (each batch single-threaded, which beats splitting
+//! batches run on all cores at once (each batch on its own thread, which beats splitting
 //! small matrix products across threads); and the crate is meant to be built with
 //! `-C target-cpu=native` (the workspace's `.cargo/config.toml`) for AVX2/FMA kernels.
 //!
