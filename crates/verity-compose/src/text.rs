@@ -5,20 +5,9 @@ use std::collections::BTreeSet;
 use once_cell::sync::Lazy;
 use regex::Regex;
 
-/// Function words and question words that never make a term.
-const STOPWORDS: &[&str] = &[
-    "a", "an", "the", "and", "or", "but", "of", "to", "in", "on", "at", "by", "for", "with",
-    "from", "as", "is", "are", "was", "were", "be", "been", "being", "it", "its", "this", "that",
-    "these", "those", "has", "have", "had", "do", "does", "did", "will", "would", "can", "could",
-    "should", "may", "might", "must", "shall", "than", "then", "there", "their", "they", "them",
-    "he", "she", "his", "her", "we", "our", "you", "your", "i", "which", "who", "whom", "what",
-    "when", "where", "why", "how", "also", "after", "before", "into", "about", "over", "under",
-    "said", "says", "so", "such", "if", "some", "any", "all", "more", "most", "other", "up", "out",
-    "only", "very", "per", "via", "not", "no", "yes", "fact", "check", "many", "much", "whether",
-    "between", "because", "since", "while", "during", "against", "each", "every", "both", "own",
-    "same", "just", "get", "got", "make", "made", "use", "used", "one", "two", "three", "four",
-    "five", "six", "seven", "eight", "nine", "ten",
-];
+/// The stemmer and stop-word list every stage shares (`verity-text`), re-exported so
+/// `text::stem` and `text::is_stopword` keep their names here.
+pub use verity_text::{is_stopword, stem};
 
 /// Words that start a question and go when it is turned into a statement.
 const QUESTION_LEADS: &[&str] = &[
@@ -29,22 +18,6 @@ const QUESTION_LEADS: &[&str] = &[
 
 /// Words that may sit inside a capitalised name ("University of Lowmere").
 const NAME_CONNECTORS: &[&str] = &["of", "for", "de", "la", "von", "van"];
-
-/// A crude English suffix stripper, shared by every term comparison in this crate.
-pub fn stem(w: &str) -> String {
-    for suf in ["ingly", "edly", "ing", "ed", "es", "s", "ly"] {
-        if let Some(base) = w.strip_suffix(suf) {
-            if base.chars().count() >= 3 {
-                return base.to_string();
-            }
-        }
-    }
-    w.to_string()
-}
-
-pub fn is_stopword(w: &str) -> bool {
-    STOPWORDS.contains(&w)
-}
 
 /// Content terms of a text: lower-cased, stemmed words without stop words; numbers are
 /// kept with thousands separators removed ("1,200" → "1200", "$22" → "22").

@@ -3,9 +3,9 @@
 //! [`Embedder`] is the trait the rest of Verity talks to: texts in, unit-length vectors out,
 //! so that a dot product is the cosine similarity. [`MiniLmEmbedder`] implements it with
 //! all-MiniLM-L6-v2 running locally (pure Rust, f32 safetensors weights, no network):
-//! WordPiece tokenisation truncated to 256 tokens, a 6-layer BERT encoder ([`BertEncoder`],
-//! also usable for other BERT-family models such as a cross-encoder), mean pooling over
-//! real tokens, L2 normalisation.
+//! WordPiece tokenisation truncated to 256 tokens, a 6-layer BERT encoder
+//! ([`verity_models::bert::BertEncoder`], which the stance cross-encoder runs too), mean
+//! pooling over real tokens, L2 normalisation.
 //!
 //! ```no_run
 //! use std::path::Path;
@@ -18,14 +18,13 @@
 //!
 //! Throughput comes from four things: texts are sorted by length and batched; a batch
 //! concatenates its sequences instead of padding them, so no work is spent on padding;
-//! batches run on all cores at once (each batch single-threaded, which beats splitting
+//! batches run on all cores at once (each batch on its own thread, which beats splitting
 //! small matrix products across threads); and the crate is meant to be built with
 //! `-C target-cpu=native` (the workspace's `.cargo/config.toml`) for AVX2/FMA kernels.
 //!
 //! With the `candle` feature, [`candle_ref::CandleBert`] runs the same weights through
 //! candle-transformers' `BertModel`; the tests use it to cross-check this implementation.
 
-mod bert;
 #[cfg(feature = "candle")]
 pub mod candle_ref;
 
@@ -34,7 +33,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
-pub use bert::{f16_to_f32, read_safetensors, BertConfig, BertEncoder, F32Tensor, Sequence};
+pub use verity_models::bert::{read_safetensors, BertConfig, BertEncoder, BertError, Sequence};
 
 /// Turns texts into unit-length vectors (cosine similarity = dot product).
 pub trait Embedder: Send + Sync {
@@ -60,6 +59,16 @@ pub enum EmbedError {
     Tokenize(String),
     #[error("running the embedding model failed: {0}")]
     Inference(String),
+}
+
+impl From<BertError> for EmbedError {
+    fn from(e: BertError) -> Self {
+        match e {
+            BertError::Read { path, reason } => EmbedError::Read { path, reason },
+            BertError::Model { path, reason } => EmbedError::Model { path, reason },
+            BertError::Inference(m) => EmbedError::Inference(m),
+        }
+    }
 }
 
 /// Cosine similarity of two vectors; 0 when either is all zeros or lengths differ.
@@ -91,7 +100,7 @@ pub fn l2_normalize(v: &mut [f32]) {
 /// Name under which MiniLM vectors are stored.
 pub const MINILM_MODEL_NAME: &str = "all-MiniLM-L6-v2";
 
-/// all-MiniLM-L6-v2 on candle.
+/// all-MiniLM-L6-v2 on the shared BERT encoder.
 pub struct MiniLmEmbedder {
     encoder: BertEncoder,
     tokenizer: Tokenizer,

@@ -185,11 +185,11 @@ impl Input {
     }
 }
 
-fn is_url(s: &str) -> bool {
-    let l = s.trim_start().to_ascii_lowercase();
-    l.starts_with("http://")
-        || l.starts_with("https://")
-        || (l.contains("://") && !Path::new(s).exists())
+/// Whether an ingest input names a URL rather than a path: an http(s) URL, or any other
+/// `scheme://` that is not an existing file (so the fetcher can say the scheme is not
+/// supported, rather than the walker saying no such file).
+fn is_url_input(s: &str) -> bool {
+    verity_ingest::is_url(s) || (s.contains("://") && !Path::new(s).exists())
 }
 
 fn failure(e: &IngestError) -> Failure {
@@ -374,7 +374,7 @@ impl Library {
         // 1. Expand inputs into files and URLs.
         let mut work = Vec::new();
         for raw in inputs {
-            if is_url(raw) {
+            if is_url_input(raw) {
                 work.push(Input::Url(raw.trim().to_string()));
                 continue;
             }
@@ -868,10 +868,10 @@ mod tests {
 
     #[test]
     fn urls_are_told_from_paths() {
-        assert!(is_url("https://example.org/a"));
-        assert!(is_url("HTTP://example.org"));
-        assert!(is_url("ftp://example.org/file"));
-        assert!(!is_url("notes/report.md"));
+        assert!(is_url_input("https://example.org/a"));
+        assert!(is_url_input("HTTP://example.org"));
+        assert!(is_url_input("ftp://example.org/file"));
+        assert!(!is_url_input("notes/report.md"));
     }
 
     #[test]

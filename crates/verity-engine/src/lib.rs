@@ -344,10 +344,7 @@ impl Library {
 
     /// The mode a search with `requested` will run in.
     pub fn effective_mode(&self, requested: SearchMode) -> SearchMode {
-        match (requested, self.has_vectors()) {
-            (SearchMode::Hybrid, false) => SearchMode::Bm25,
-            (m, _) => m,
-        }
+        verity_retrieve::effective_mode(requested, self.has_vectors())
     }
 
     /// Every indexed source, newest first.

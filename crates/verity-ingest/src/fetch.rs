@@ -74,6 +74,16 @@ pub struct Fetched {
     pub body: Vec<u8>,
 }
 
+/// Whether `s` is an http(s) URL: the scheme, in any case, after leading white space.
+/// The one test of "is this a web address" for the readers (a page's metadata) and the
+/// engine (an ingest input).
+pub fn is_url(s: &str) -> bool {
+    let s = s.trim_start().as_bytes();
+    let has =
+        |scheme: &[u8]| s.len() >= scheme.len() && s[..scheme.len()].eq_ignore_ascii_case(scheme);
+    has(b"http://") || has(b"https://")
+}
+
 /// Is this address outside the public internet?
 pub fn is_non_public(ip: IpAddr) -> bool {
     match ip {
@@ -433,6 +443,16 @@ fn read_body(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_are_http_or_https_in_any_case() {
+        assert!(is_url("https://example.org/a"));
+        assert!(is_url("  HTTP://example.org"));
+        assert!(!is_url("ftp://example.org/file"));
+        assert!(!is_url("notes/report.md"));
+        assert!(!is_url("http:/"));
+        assert!(!is_url("Jane Doe"));
+    }
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()

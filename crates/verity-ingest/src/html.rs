@@ -20,6 +20,7 @@
 //! first `<h1>`.
 
 use crate::date::parse_date;
+use crate::fetch::is_url;
 use ego_tree::NodeId;
 use once_cell::sync::Lazy;
 use regex::Regex;
@@ -880,10 +881,6 @@ fn strip_by(s: String) -> String {
     } else {
         t.to_string()
     }
-}
-
-fn is_url(s: &str) -> bool {
-    s.starts_with("http://") || s.starts_with("https://")
 }
 
 fn extract_meta(doc: &Html, base: Option<&str>) -> DocMeta {

@@ -86,16 +86,17 @@ mod pdf_inflate;
 mod pdf_tree;
 mod plaintext;
 
-pub use chunk::{chunk, sentences, Chunk, MAX_WORDS, MIN_WORDS, TARGET_WORDS};
+pub use chunk::{chunk, Chunk, MAX_WORDS, MIN_WORDS, TARGET_WORDS};
 pub use date::parse_date;
 pub use error::IngestError;
-pub use fetch::{fetch_bytes, is_non_public, FetchOptions, Fetched};
+pub use fetch::{fetch_bytes, is_non_public, is_url, FetchOptions, Fetched};
 pub use fingerprint::{fingerprint, Fingerprint, NEAR_DUP_THRESHOLD};
 pub use isolate::{
     serve_worker, Isolation, IsolationScope, WorkerError, DEFAULT_PARSE_MEMORY,
     DEFAULT_PARSE_TIMEOUT,
 };
 pub use kind::KindRules;
+pub use verity_text::sentences;
 
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};

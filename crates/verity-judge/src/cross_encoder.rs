@@ -1,18 +1,19 @@
-//! Verity's neural stance model: a MiniLM-L6 cross-encoder run with candle.
+//! Verity's neural stance model: a MiniLM-L6 cross-encoder on the shared BERT encoder.
 
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use candle_core::{DType, Device};
 use rayon::prelude::*;
 use serde::Deserialize;
 use tokenizers::Tokenizer;
 use verity_types::StanceScores;
 
-use crate::encoder::{BertConfig, BertEncoder, Sequence};
 use crate::windows::{plan_windows, sentence_spans};
 use crate::{JudgeError, StanceModel};
+use verity_models::bert::{
+    read_safetensors, tensor_f32, BertConfig, BertEncoder, BertError, Sequence,
+};
 
 /// The Verity-specific part of the model's `config.json` (the rest is a BERT config).
 #[derive(Debug, Clone, Deserialize)]
@@ -53,7 +54,8 @@ pub struct ScoredPair {
     pub windows: usize,
 }
 
-/// Verity's cross-encoder stance model (MiniLM-L6, 3 labels), run on the CPU with candle.
+/// Verity's cross-encoder stance model (MiniLM-L6, 3 labels), run on the CPU by the
+/// BERT encoder the embedder also uses ([`verity_models::bert`]).
 ///
 /// Input is `[CLS] claim [SEP] evidence [SEP]` with token type 0 for the claim part and 1
 /// for the evidence part; the last hidden states are mean-pooled over real tokens, a
@@ -70,7 +72,7 @@ pub struct ScoredPair {
 ///
 /// **Speed.** All windows of a call are tokenized up front and packed end to end into
 /// batches of about [`CrossEncoderStance::with_batch_tokens`] tokens (no padding at all,
-/// see [`crate::encoder`]); batches run in parallel on the rayon pool, one per core.
+/// see [`verity_models::bert`]); batches run in parallel on the rayon pool, one per core.
 pub struct CrossEncoderStance {
     encoder: BertEncoder,
     /// Head weights `[3, hidden]` and bias `[3]`.
@@ -143,33 +145,22 @@ impl CrossEncoderStance {
         }
         let order = label_order(&config.id2label).map_err(config_err)?;
 
-        let bytes = std::fs::read(&weights_path).map_err(|source| JudgeError::Io {
-            path: weights_path.clone(),
-            source,
-        })?;
+        bert_config.validate().map_err(config_err)?;
         let weights_err = |source| JudgeError::Weights {
             path: weights_path.clone(),
             source,
         };
-        let tensors =
-            candle_core::safetensors::load_buffer(&bytes, &Device::Cpu).map_err(weights_err)?;
-        drop(bytes);
-        let encoder = BertEncoder::from_tensors(&tensors, &bert_config).map_err(weights_err)?;
-        let h = bert_config.hidden_size;
-        let head = |name: &str, shape: &[usize]| -> candle_core::Result<Vec<f32>> {
-            let t = tensors
-                .get(name)
-                .ok_or_else(|| candle_core::Error::Msg(format!("tensor `{name}` is missing")))?;
-            if t.dims() != shape {
-                return Err(candle_core::Error::Msg(format!(
-                    "tensor `{name}` has shape {:?}, expected {shape:?}",
-                    t.dims()
-                )));
-            }
-            t.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()
+        let bad_weights = |reason: String| {
+            weights_err(BertError::Model {
+                path: weights_path.clone(),
+                reason,
+            })
         };
-        let head_w = head("classifier.weight", &[3, h]).map_err(weights_err)?;
-        let head_b = head("classifier.bias", &[3]).map_err(weights_err)?;
+        let tensors = read_safetensors(&weights_path).map_err(weights_err)?;
+        let h = bert_config.hidden_size;
+        let encoder = BertEncoder::from_tensors(&tensors, &bert_config).map_err(bad_weights)?;
+        let head_w = tensor_f32(&tensors, "classifier.weight", &[3, h]).map_err(bad_weights)?;
+        let head_b = tensor_f32(&tensors, "classifier.bias", &[3]).map_err(bad_weights)?;
         drop(tensors);
 
         let mut tokenizer =
@@ -394,7 +385,7 @@ impl CrossEncoderStance {
         let h = self.encoder.hidden_size();
         let inv_t = 1.0 / self.config.temperature;
         Ok(pooled
-            .chunks(h)
+            .iter()
             .map(|x| {
                 let mut logits = [0f32; 3];
                 for (c, l) in logits.iter_mut().enumerate() {

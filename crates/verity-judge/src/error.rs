@@ -32,7 +32,7 @@ pub enum JudgeError {
     Weights {
         path: PathBuf,
         #[source]
-        source: candle_core::Error,
+        source: verity_models::bert::BertError,
     },
 
     /// Tokenizing an input failed.
@@ -41,5 +41,5 @@ pub enum JudgeError {
 
     /// The forward pass failed (a bug or an exhausted resource, not bad input).
     #[error("stance model inference failed: {0}")]
-    Inference(#[from] candle_core::Error),
+    Inference(#[from] verity_models::bert::BertError),
 }

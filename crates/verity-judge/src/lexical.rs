@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 
+use verity_text::{is_stopword, stem};
 use verity_types::StanceScores;
 
 use crate::{JudgeError, StanceModel};
@@ -21,17 +22,6 @@ use crate::{JudgeError, StanceModel};
 /// scores as a rough ranking signal, never as a verdict on their own.
 #[derive(Debug, Clone, Default)]
 pub struct LexicalStance;
-
-const STOPWORDS: &[&str] = &[
-    "a", "an", "the", "and", "or", "but", "of", "to", "in", "on", "at", "by", "for", "with",
-    "from", "as", "is", "are", "was", "were", "be", "been", "being", "it", "its", "this", "that",
-    "these", "those", "has", "have", "had", "do", "does", "did", "will", "would", "can", "could",
-    "should", "may", "might", "must", "shall", "than", "then", "there", "their", "they", "them",
-    "he", "she", "his", "her", "we", "our", "you", "your", "i", "which", "who", "whom", "what",
-    "when", "where", "why", "how", "also", "after", "before", "into", "about", "over", "under",
-    "said", "says", "so", "such", "if", "some", "any", "all", "more", "most", "other", "up", "out",
-    "only", "very", "per", "via", "after",
-];
 
 /// Words whose presence on one side only suggests the two sides disagree.
 const NEGATION_CUES: &[&str] = &[
@@ -155,7 +145,7 @@ impl Words {
             for part in w.split(['.', ',']).filter(|p| !p.is_empty()) {
                 if NEGATION_CUES.contains(&part) {
                     negations += 1;
-                } else if part.chars().count() > 1 && !STOPWORDS.contains(&part) {
+                } else if part.chars().count() > 1 && !is_stopword(part) {
                     content.insert(stem(part));
                 }
             }
@@ -166,18 +156,6 @@ impl Words {
             negations,
         }
     }
-}
-
-/// A crude English suffix stripper: "reopened", "reopens", "reopening" → "reopen".
-fn stem(w: &str) -> String {
-    for suf in ["ingly", "edly", "ing", "ed", "es", "s", "ly"] {
-        if let Some(base) = w.strip_suffix(suf) {
-            if base.chars().count() >= 3 {
-                return base.to_string();
-            }
-        }
-    }
-    w.to_string()
 }
 
 #[cfg(test)]

@@ -4,8 +4,8 @@
 //! Two implementations sit behind one trait, [`StanceModel`]:
 //!
 //! - [`CrossEncoderStance`]: Verity's own MiniLM-L6 cross-encoder (trained by
-//!   `training/train_stance.py`, shipped under `models/verity-stance/`), run with candle on
-//!   the CPU. It reads `[CLS] claim [SEP] evidence [SEP]`, mean-pools the last hidden states,
+//!   `training/train_stance.py`, shipped under `models/verity-stance/`), run on the CPU by
+//!   the BERT encoder it shares with the embedder (`verity_models::bert`). It reads `[CLS] claim [SEP] evidence [SEP]`, mean-pools the last hidden states,
 //!   applies a linear head and a calibrated temperature. Evidence longer than the model's
 //!   window is split into overlapping sentence windows; see [`CrossEncoderStance`] for the
 //!   aggregation rule.
@@ -31,7 +31,6 @@
 
 mod context;
 mod cross_encoder;
-pub mod encoder;
 mod error;
 mod lexical;
 mod windows;

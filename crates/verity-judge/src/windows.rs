@@ -2,20 +2,14 @@
 
 use std::ops::Range;
 
-use unicode_segmentation::UnicodeSegmentation;
+/// Byte ranges of the sentences of `text`, by the splitter every stage shares
+/// (`verity_text`), so a window is made of the same sentences compose quotes. The ranges
+/// are in order, trimmed, and do not overlap.
+pub use verity_text::sentence_spans;
 
 /// Most sentences in one window. Three sentences keep a claim's subject, the statement and
 /// a qualifier ("however, ...") together without diluting the statement in a long passage.
 pub const MAX_WINDOW_SENTENCES: usize = 3;
-
-/// Byte ranges of the sentences of `text` (UAX #29 sentence boundaries). Whitespace-only
-/// pieces are dropped; the ranges are in order and do not overlap.
-pub fn sentence_spans(text: &str) -> Vec<Range<usize>> {
-    text.split_sentence_bound_indices()
-        .filter(|(_, s)| !s.trim().is_empty())
-        .map(|(start, s)| start..start + s.len())
-        .collect()
-}
 
 /// Plans windows over sentences with the given token counts: each window holds up to
 /// [`MAX_WINDOW_SENTENCES`] consecutive sentences whose tokens fit in `budget` (a single
@@ -54,7 +48,7 @@ mod tests {
         let t = "The mill at Varrow closed in 1931. It reopened later. Nobody knows why.";
         let s = sentence_spans(t);
         assert_eq!(s.len(), 3);
-        assert_eq!(&t[s[0].clone()], "The mill at Varrow closed in 1931. ");
+        assert_eq!(&t[s[0].clone()], "The mill at Varrow closed in 1931.");
         assert_eq!(&t[s[2].clone()], "Nobody knows why.");
     }
 

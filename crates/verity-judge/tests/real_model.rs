@@ -150,3 +150,47 @@ fn long_evidence_is_scored_by_its_strongest_window() {
     assert_eq!(s[0], r.scores);
     assert!(model.score(&[]).unwrap().is_empty());
 }
+
+/// Probabilities pinned when the stance model moved onto the shared encoder
+/// (`verity_models::bert`); any change to the encoder's arithmetic shows up here.
+#[test]
+fn shared_encoder_keeps_the_pinned_scores() {
+    let Some((dir, tok)) = model_paths() else {
+        return;
+    };
+    let model = CrossEncoderStance::load(&dir, &tok).unwrap();
+    let pairs = [
+        (
+            CLAIM,
+            "The Dunmore bridge reopened to traffic on 3 May after repairs.",
+        ),
+        (
+            CLAIM,
+            "The Dunmore bridge remains closed; officials said it will not reopen this year.",
+        ),
+        (
+            CLAIM,
+            "A bakery on Fenwick Street won a prize for its rye loaves.",
+        ),
+    ];
+    let got = model.score(&pairs).unwrap();
+    let pinned: [[f32; 3]; 3] = PINNED;
+    for s in &got {
+        eprintln!(
+            "[{:.6}, {:.6}, {:.6}]",
+            s.supports, s.contradicts, s.neutral
+        );
+    }
+    for (s, want) in got.iter().zip(pinned) {
+        for (a, b) in [s.supports, s.contradicts, s.neutral].iter().zip(want) {
+            assert!((a - b).abs() < 1e-4, "{s:?} vs pinned {want:?}");
+        }
+    }
+}
+
+/// (supports, contradicts, neutral) of the three pairs above, as scored without context.
+const PINNED: [[f32; 3]; 3] = [
+    [0.780_644, 0.146_644, 0.072_713],
+    [0.276_229, 0.585_163, 0.138_608],
+    [0.066_784, 0.845_623, 0.087_593],
+];

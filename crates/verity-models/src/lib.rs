@@ -7,12 +7,17 @@
 //!
 //! The models directory is `$VERITY_MODELS` when set, else `<data dir>/models`.
 //!
+//! [`bert`] is the one BERT encoder both model-backed stages run (the MiniLM embedder and the
+//! stance cross-encoder): weights from safetensors, packed batches without padding.
+//!
 //! ```
 //! use verity_models::ModelDir;
 //! let dir = ModelDir::at("/nonexistent/models", "/nonexistent");
 //! let err = dir.minilm().unwrap_err();
 //! assert!(err.to_string().contains("bash scripts/setup-models.sh"));
 //! ```
+
+pub mod bert;
 
 use std::fs;
 use std::io::Read;

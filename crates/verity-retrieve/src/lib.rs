@@ -54,17 +54,22 @@ pub struct Retriever<'a> {
     pub dense_weight: f32,
 }
 
+/// The mode a search asked for as `requested` runs in: hybrid falls back to BM25 when
+/// there are no vectors (`has_vectors` false); every other mode runs as asked.
+pub fn effective_mode(requested: SearchMode, has_vectors: bool) -> SearchMode {
+    match (requested, has_vectors) {
+        (SearchMode::Hybrid, false) => SearchMode::Bm25,
+        (m, _) => m,
+    }
+}
+
 /// How many candidates each ranker contributes per requested hit.
 const OVERFETCH: usize = 4;
 
 impl Retriever<'_> {
-    /// The mode that will actually run for `requested`: hybrid falls back to BM25 when
-    /// there are no vectors.
+    /// The mode that will actually run for `requested` (see [`effective_mode`]).
     pub fn effective_mode(&self, requested: SearchMode) -> SearchMode {
-        match (requested, &self.dense) {
-            (SearchMode::Hybrid, None) => SearchMode::Bm25,
-            (m, _) => m,
-        }
+        effective_mode(requested, self.dense.is_some())
     }
 
     /// Ranked passage ids with fused scores (no hydration).
