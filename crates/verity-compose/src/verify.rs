@@ -177,23 +177,17 @@ mod tests {
     }
 
     fn sentence(text: &str, p: &Passage) -> Sentence {
-        Sentence {
-            text: text.into(),
-            citations: vec![Citation {
+        crate::pipeline::testing::cited_sentence(
+            text,
+            Citation {
                 n: 1,
                 source_id: p.id.source.clone(),
                 passage_id: p.id.clone(),
                 start: p.start,
                 end: p.start + 52,
                 quote: p.text.chars().take(52).collect(),
-            }],
-            attribution: None,
-            stance: None,
-            stance_scores: None,
-            support: None,
-            model_support: None,
-            flagged: false,
-        }
+            },
+        )
     }
 
     #[test]

@@ -12,6 +12,7 @@ use verity_types::{
 
 use crate::gather::{self, Cand};
 use crate::{text, BriefRequest, Evidence};
+use crate::{Citation, Sentence};
 
 /// The claim the fixture library is about. Everything in it is invented.
 pub(crate) const RESERVOIR_CLAIM: &str =
@@ -231,5 +232,19 @@ pub(crate) fn stance_model() -> Option<verity_judge::CrossEncoderStance> {
             eprintln!("NOTICE: no stance model at {dir:?}; skipping the real-model check");
             None
         }
+    }
+}
+
+/// A brief sentence with one citation and nothing judged yet.
+pub(crate) fn cited_sentence(text: &str, citation: Citation) -> Sentence {
+    Sentence {
+        text: text.into(),
+        citations: vec![citation],
+        attribution: None,
+        stance: None,
+        stance_scores: None,
+        support: None,
+        model_support: None,
+        flagged: false,
     }
 }

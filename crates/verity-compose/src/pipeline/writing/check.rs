@@ -164,9 +164,9 @@ mod tests {
     use crate::pipeline::testing;
 
     fn sentence(text: &str) -> Sentence {
-        Sentence {
-            text: text.into(),
-            citations: vec![Citation {
+        testing::cited_sentence(
+            text,
+            Citation {
                 n: 0,
                 source_id: SourceId::new("0123456789abcdef"),
                 passage_id: PassageId {
@@ -176,14 +176,8 @@ mod tests {
                 start: 0,
                 end: 10,
                 quote: text.into(),
-            }],
-            attribution: None,
-            stance: None,
-            stance_scores: None,
-            support: None,
-            model_support: None,
-            flagged: false,
-        }
+            },
+        )
     }
 
     fn scored() -> Vec<((usize, Sentence), (f32, f32))> {

@@ -108,26 +108,21 @@ mod tests {
 
     fn cited(text: &str) -> Sentence {
         let id = SourceId::new("0123456789abcdef");
-        Sentence {
-            text: text.into(),
-            citations: vec![Citation {
+        let passage_id = PassageId {
+            source: id.clone(),
+            ordinal: 0,
+        };
+        crate::pipeline::testing::cited_sentence(
+            text,
+            Citation {
                 n: 1,
-                source_id: id.clone(),
-                passage_id: PassageId {
-                    source: id,
-                    ordinal: 0,
-                },
+                source_id: id,
+                passage_id,
                 start: 0,
                 end: 4,
                 quote: text.into(),
-            }],
-            attribution: None,
-            stance: None,
-            stance_scores: None,
-            support: None,
-            model_support: None,
-            flagged: false,
-        }
+            },
+        )
     }
 
     fn source() -> BriefSource {
