@@ -340,20 +340,25 @@ impl Library {
     /// that ran them stopped); returns how many.
     pub fn fail_unfinished_checks(&self, reason: &str) -> Result<usize> {
         const PAGE: usize = 500;
+        // Rows are read by their status column; only the unfinished ones are decoded
+        // (a finished check's brief JSON is not parsed at start-up).
+        let unfinished =
+            |row: &StoredCheck| CheckStatus::parse(&row.status).is_none_or(|s| !s.is_final());
         let mut stale = Vec::new();
         let mut offset = 0;
         loop {
-            let page = self.checks(offset, PAGE)?;
+            let page = self.store.list_checks(offset, PAGE)?;
             let n = page.len();
-            stale.extend(page.into_iter().filter(|c| !c.status.is_final()));
+            stale.extend(page.into_iter().filter(unfinished));
             if n < PAGE {
                 break;
             }
             offset += n;
         }
-        for c in &mut stale {
+        for row in stale.iter().cloned() {
+            let mut c = Check::from_stored(row)?;
             c.fail(reason);
-            self.put_check(c)?;
+            self.put_check(&c)?;
         }
         Ok(stale.len())
     }
