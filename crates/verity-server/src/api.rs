@@ -573,7 +573,7 @@ async fn load_check(st: &AppState, id: String) -> Result<Check, ApiError> {
 fn check_view(c: Check) -> CheckView {
     CheckView {
         status: c.status,
-        mode: c.request.mode.into(),
+        mode: c.request.mode,
         as_of: c.request.options.as_of,
         show_unsupported: c.request.options.show_unsupported,
         // The same JSON as `verity check --format json`.
@@ -620,7 +620,7 @@ pub async fn list_checks(
         .into_iter()
         .map(|c| CheckSummary {
             status: c.status,
-            mode: c.request.mode.into(),
+            mode: c.request.mode,
             verdict: c.verdict().map(str::to_string),
             sources: c.source_count(),
             id: c.id.to_string(),

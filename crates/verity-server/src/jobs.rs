@@ -10,55 +10,17 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, watch};
 use utoipa::ToSchema;
-use verity_engine::{Brief, Check, CheckStatus, Library, Mode, Request};
+use verity_engine::{Brief, Check, CheckStatus, Library, Request};
 use verity_types::Progress;
 
 use crate::error::{ApiError, Code};
 
-/// Question (`ask`) or claim (`check`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum CheckMode {
-    Ask,
-    Check,
-}
-
-impl CheckMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CheckMode::Ask => "ask",
-            CheckMode::Check => "check",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "ask" => Some(CheckMode::Ask),
-            "check" => Some(CheckMode::Check),
-            _ => None,
-        }
-    }
-}
-
-impl From<Mode> for CheckMode {
-    fn from(m: Mode) -> Self {
-        match m {
-            Mode::Ask => CheckMode::Ask,
-            Mode::Check => CheckMode::Check,
-        }
-    }
-}
-
-impl From<CheckMode> for Mode {
-    fn from(m: CheckMode) -> Self {
-        match m {
-            CheckMode::Ask => Mode::Ask,
-            CheckMode::Check => Mode::Check,
-        }
-    }
-}
+/// Question (`ask`) or claim (`check`): the engine's `Mode`, under the name the API's
+/// schema gives it.
+pub use verity_engine::Mode as CheckMode;
 
 /// One progress event, sent as a server-sent event whose `event:` is the `type` field.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -529,6 +491,6 @@ mod tests {
             assert_eq!(CheckStatus::parse(s.as_str()), Some(s));
         }
         assert_eq!(CheckMode::parse("ask"), Some(CheckMode::Ask));
-        assert_eq!(Mode::from(CheckMode::Check), Mode::Check);
+        assert_eq!(CheckMode::parse("check"), Some(verity_engine::Mode::Check));
     }
 }
