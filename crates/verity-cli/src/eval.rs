@@ -138,7 +138,9 @@ pub fn run(cmd: &EvalCommand, data: &std::path::Path, no_models: bool, quiet: bo
                 eprintln!(
                     "note: {shared} not_enough_evidence claims repeat the text of a supported or \
                      contradicted claim (Check-COVID labels a claim against one abstract's \
-                     sentences); against the whole corpus at most one of each pair can be right"
+                     sentences); against the whole corpus at most one of each pair can be right. \
+                     `{}` lists each claim once, labelled as the whole corpus settles it",
+                    s.claims_resolved.display()
                 );
             }
         }

@@ -39,6 +39,8 @@ pub(crate) struct Sent {
     pub relevant: bool,
     /// IDF-weighted share of the hypothesis terms this sentence holds.
     pub coverage: f32,
+    /// The same share over the sentence's context terms (`context_terms`).
+    pub context_coverage: f32,
     /// What the stance model reads: the sentence with its source title and the sentence
     /// before it ([`verity_judge::in_context`]).
     pub context: String,
@@ -267,6 +269,7 @@ pub(crate) fn candidate(hit: SearchHit, fused: f32) -> Cand {
             scores: None,
             relevant: false,
             coverage: 0.0,
+            context_coverage: 0.0,
             on_subject: true,
             mismatches: Vec::new(),
         });

@@ -101,6 +101,7 @@ pub(crate) fn cover(
         c.topical = idf.coverage(hyp, named, &c.terms);
         for s in &mut c.sents {
             s.coverage = idf.coverage(hyp, named, &s.terms);
+            s.context_coverage = idf.coverage(hyp, named, &s.context_terms);
         }
     }
 }
@@ -261,6 +262,13 @@ pub(crate) fn judge_sentences(
 /// 2023" says nothing of when a *contractor strike delayed* it.
 pub const MISMATCH_MIN_RELATION: f32 = 0.66;
 
+/// A figure with its unit or counted noun ("thirty bones") names its own slot, so a
+/// sentence whose context (title, the sentence before, the sentence) holds this share of
+/// the claim's predicate terms is enough for a figure mismatch: "There are thirty bones in
+/// each leg." under the title "Human leg" gives the figure of "A human leg is made up of
+/// twenty-two bones in total.".
+pub const MISMATCH_MIN_FIGURE_RELATION: f32 = 0.34;
+
 /// How strongly a named mismatch counts against the claim.
 const MISMATCH_CONTRADICTS: f32 = 0.9;
 
@@ -276,11 +284,37 @@ pub(crate) fn relation_terms(claim: &str, named: &BTreeSet<String>) -> BTreeSet<
 /// Whether a sentence with terms `have` states the relation whose predicate terms are
 /// `relation` (see [`MISMATCH_MIN_RELATION`]).
 pub(crate) fn states_claim_relation(relation: &BTreeSet<String>, have: &BTreeSet<String>) -> bool {
+    relation_share(relation, have) >= MISMATCH_MIN_RELATION
+}
+
+/// Share of the relation's terms in `have` (1 for a claim without predicate terms).
+fn relation_share(relation: &BTreeSet<String>, have: &BTreeSet<String>) -> f32 {
     if relation.is_empty() {
-        return true;
+        return 1.0;
     }
     let got = relation.iter().filter(|t| have.contains(*t)).count();
-    got as f32 / relation.len() as f32 >= MISMATCH_MIN_RELATION
+    got as f32 / relation.len() as f32
+}
+
+/// The mismatches of a sentence with the claim, as far as the sentence states the claim's
+/// relation: all of them when the sentence itself does (see [`MISMATCH_MIN_RELATION`]),
+/// only figure mismatches when its context does (see [`MISMATCH_MIN_FIGURE_RELATION`]),
+/// none otherwise.
+pub(crate) fn related_mismatches(
+    claim: &str,
+    relation: &BTreeSet<String>,
+    s: &crate::gather::Sent,
+) -> Vec<crate::mismatch::Mismatch> {
+    if states_claim_relation(relation, &s.terms) {
+        return crate::mismatch::mismatches(claim, &s.text);
+    }
+    if relation_share(relation, &s.context_terms) < MISMATCH_MIN_FIGURE_RELATION {
+        return Vec::new();
+    }
+    crate::mismatch::mismatches(claim, &s.text)
+        .into_iter()
+        .filter(|m| m.kind == crate::mismatch::ValueKind::Number)
+        .collect()
 }
 
 /// Scores that count a named mismatch as strong contradiction.
@@ -309,15 +343,11 @@ pub(crate) fn apply_mismatches(cands: &mut [Cand], claim: &str, named: &BTreeSet
         .collect();
     let mut found = 0;
     for s in cands.iter_mut().flat_map(|c| c.sents.iter_mut()) {
-        if !s.on_subject
-            || !s.quotable
-            || !states_claim_relation(&relation, &s.terms)
-            || !states_claim_relation(&names, &s.context_terms)
-        {
+        if !s.on_subject || !s.quotable || !states_claim_relation(&names, &s.context_terms) {
             s.mismatches.clear();
             continue;
         }
-        s.mismatches = crate::mismatch::mismatches(claim, &s.text);
+        s.mismatches = related_mismatches(claim, &relation, s);
         if !s.mismatches.is_empty() {
             found += 1;
             s.scores = Some(mismatch_scores(s.scores));
@@ -370,11 +400,16 @@ pub(crate) fn mark_relevant(
                 Mode::Check if !s.on_subject => false,
                 // A value the claim states, given differently by a passage on its subject.
                 Mode::Check if !s.mismatches.is_empty() => true,
+                // On the subject is not yet on the claim: "Beijing is the capital city of
+                // China" is about China but says nothing of its wheat. A sentence counts
+                // when it (in its context) holds one of the claim's distinctive terms, or
+                // when the model is sure.
                 Mode::Check if neural => {
                     let peak = sc.supports.max(sc.contradicts);
+                    let focus_near = focus.iter().any(|f| s.context_terms.contains(f));
                     related
                         && (sc.supports - sc.contradicts).abs() >= NEURAL_MIN_LEAN
-                        && (gated || focus.iter().any(|f| s.terms.contains(f)) || peak >= 0.85)
+                        && (focus_near || peak >= 0.85)
                         && (!rarest_missing || gated || peak >= 0.9)
                 }
                 Mode::Check => {
@@ -515,6 +550,36 @@ pub(crate) fn deciding_sentence(c: &Cand) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_on_subject_sentence_counts_with_a_distinctive_term_or_a_sure_model() {
+        use crate::pipeline::testing::{self, RESERVOIR_DOCS};
+        let relevant = |focus: &str, contradicts: f32| {
+            let mut cands = testing::cands(&RESERVOIR_DOCS[..1]);
+            let s = &mut cands[0].sents[0];
+            s.on_subject = true;
+            s.context_terms = crate::text::term_set("Ashby reservoir: The reservoir closed.");
+            s.scores = Some(StanceScores {
+                supports: 0.05,
+                contradicts,
+                neutral: 0.95 - contradicts,
+            });
+            mark_relevant(
+                &mut cands,
+                Mode::Check,
+                true,
+                true,
+                &[focus.to_string()],
+                &[],
+                &BTreeSet::new(),
+            );
+            cands[0].sents[0].relevant
+        };
+        // About the reservoir, but not about the claim's wheat: not evidence on it.
+        assert!(!relevant("wheat", 0.75));
+        assert!(relevant("reservoir", 0.75));
+        assert!(relevant("wheat", 0.9), "a sure model counts");
+    }
 
     fn item(voice: &str, rank: usize, s: f32, c: f32) -> EvidenceItem {
         EvidenceItem {

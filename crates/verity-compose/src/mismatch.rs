@@ -896,6 +896,23 @@ fn temporal_before(toks: &[Tok], start: usize) -> bool {
     k > 0 && TEMPORAL.contains(&lower_at(toks, k - 1).as_str())
 }
 
+/// A year used as an adjective: a determiner before it and one singular noun after it
+/// ("his 1697 book", "the 2010 census"), where a count would take a plural ("its 1500
+/// employees").
+fn attributive_year(toks: &[Tok], start: usize, next: usize) -> bool {
+    const DETERMINERS: &[&str] = &["the", "a", "an", "his", "her", "its", "their", "our"];
+    const PLURALS: &[&str] = &[
+        "people", "men", "women", "children", "staff", "sheep", "cattle",
+    ];
+    let noun = lower_at(toks, next);
+    let det = start > 0 && DETERMINERS.contains(&lower_at(toks, start - 1).as_str());
+    let singular = !noun.ends_with('s') && !PLURALS.contains(&noun.as_str());
+    det && singular
+        && toks
+            .get(next)
+            .is_some_and(|t| t.is_word() && !t.is_capitalised())
+}
+
 fn span_text(text: &str, toks: &[Tok], from: usize, to: usize) -> String {
     text[toks[from].start..toks[to - 1].end].to_string()
 }
@@ -916,7 +933,7 @@ fn year_at(
     let next = if decade { i + 2 } else { i + 1 };
     if !decade {
         if let Some((_, _, measure)) = unit_after(toks, next) {
-            if measure || !temporal_before(toks, start) {
+            if measure || !(temporal_before(toks, start) || attributive_year(toks, start, next)) {
                 return None;
             }
         }
@@ -932,8 +949,36 @@ fn year_at(
     Some((v, next))
 }
 
+/// A century at token `i` ("the 13th century"): a year value standing for its hundred
+/// years. Centuries BC are left alone.
+fn century_at(text: &str, toks: &[Tok], i: usize) -> Option<(Value, usize)> {
+    let t = toks[i];
+    let n: i64 = t.s.parse().ok().filter(|_| t.kind == TokKind::Num)?;
+    let ordinal = adjacent(toks, i, i + 1)
+        && matches!(lower_at(toks, i + 1).as_str(), "st" | "nd" | "rd" | "th");
+    if !ordinal || lower_at(toks, i + 2) != "century" || !(1..=21).contains(&n) {
+        return None;
+    }
+    let next = i + 3;
+    if matches!(lower_at(toks, next).as_str(), "bc" | "bce" | "b") {
+        return None;
+    }
+    let v = Value {
+        kind: ValueKind::Year,
+        text: span_text(text, toks, i, next),
+        number: Some(((n - 1) * 100 + 1) as f64),
+        approx: false,
+        unit: None,
+        anchor: anchor_before(toks, i, next),
+    };
+    Some((v, next))
+}
+
 /// A figure or year at token `i`, with the token after it.
 fn number_at(text: &str, toks: &[Tok], i: usize) -> Option<(Value, usize)> {
+    if let Some(found) = century_at(text, toks, i) {
+        return Some(found);
+    }
     let (value, next, year_like) = core_at(toks, i)?;
     if is_not_quantity(toks, i, next) {
         return None;
@@ -1227,7 +1272,9 @@ fn when_of(v: &Value) -> Option<When> {
     match v.kind {
         ValueKind::Year => {
             let n = v.number? as i64;
-            let years = if v.text.ends_with('s') {
+            let years = if v.text.ends_with("century") {
+                (n, n + 99)
+            } else if v.text.ends_with('s') {
                 (n, n + 9)
             } else if v.approx {
                 (n - 5, n + 5)
@@ -1445,7 +1492,38 @@ pub fn mismatches(claim: &str, evidence: &str) -> Vec<Mismatch> {
             out.push(m);
         }
     }
+    if out.is_empty() {
+        out.extend(lone_time_mismatch(&cv, &ev, evidence));
+    }
     out
+}
+
+/// The claim's one year or date against the evidence's one year or date, when no slot
+/// pairs them ("published X in 1667" / "published in his 1697 book X"). Callers ask only
+/// of sentences that state the claim's relation (see `judge::states_claim_relation`), so
+/// a sentence that tells the same event with one other time gives the event differently.
+/// With two times on either side the slot is unknown and nothing is named.
+fn lone_time_mismatch(cv: &[Value], ev: &[Value], evidence: &str) -> Option<Mismatch> {
+    let times =
+        |vs: &[Value]| -> Vec<Value> { vs.iter().filter(|v| is_time(v.kind)).cloned().collect() };
+    let (ct, et) = (times(cv), times(ev));
+    let ([c], [e]) = (ct.as_slice(), et.as_slice()) else {
+        return None;
+    };
+    // "built in 1887" / "renovated in 1990" name two different events: a slot whose verbs
+    // both sides give is known, not unknown.
+    let has_verb = |v: &Value| {
+        v.anchor
+            .as_deref()
+            .is_some_and(|a| split_anchor(a).0.is_some())
+    };
+    let unpaired = slot_values(c, ev).is_empty() && !(has_verb(c) && has_verb(e));
+    let differs = !mentioned(c, ev, evidence) && !equivalent(c, e);
+    (unpaired && differs).then(|| Mismatch {
+        kind: c.kind,
+        claim: c.text.clone(),
+        evidence: e.text.clone(),
+    })
 }
 
 #[cfg(test)]
@@ -1478,6 +1556,60 @@ mod tests {
             ("1887", "1889")
         );
         assert_eq!(one("built in 1887").kind, ValueKind::Year);
+    }
+
+    #[test]
+    fn a_lone_year_in_another_slot_is_named() {
+        assert_eq!(
+            mismatches(
+                "Edda Marrow published the song cycle Vell Airs in 1667.",
+                "Edda Marrow published her 1697 song cycle Vell Airs in Kellbridge.",
+            ),
+            named(ValueKind::Year, "1667", "1697")
+        );
+        // The same year, or a decade or century that holds it, is no mismatch.
+        for evidence in [
+            "Edda Marrow published her 1667 song cycle Vell Airs in Kellbridge.",
+            "Edda Marrow published her song cycles of the 1660s, Vell Airs among them.",
+            "In the 17th century Edda Marrow published the song cycle Vell Airs.",
+        ] {
+            assert!(
+                mismatches(
+                    "Edda Marrow published the song cycle Vell Airs in 1667.",
+                    evidence
+                )
+                .is_empty(),
+                "{evidence}"
+            );
+        }
+        // Two times in the evidence: which one is the claim's is unknown.
+        assert!(mismatches(
+            "Edda Marrow published the song cycle Vell Airs in 1667.",
+            "Edda Marrow published her 1697 song cycle Vell Airs and its 1702 sequel.",
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn centuries_are_years_that_span_a_hundred() {
+        assert_eq!(
+            mismatches(
+                "The Vell loom was introduced in the 16th century.",
+                "The Vell loom was introduced in the 13th century.",
+            ),
+            named(ValueKind::Year, "16th century", "13th century")
+        );
+        assert!(mismatches(
+            "The Vell loom was introduced in the 16th century.",
+            "The Vell loom was introduced in 1540.",
+        )
+        .is_empty());
+        assert!(mismatches(
+            "The Vell loom was introduced in 1540.",
+            "The Vell loom was introduced in the 16th century.",
+        )
+        .is_empty());
+        assert!(values("The Vell shrine dates from the 5th century BC.").is_empty());
     }
 
     #[test]

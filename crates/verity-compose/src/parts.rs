@@ -13,7 +13,6 @@ use crate::compose::{Composer, Pick};
 use crate::error::ComposeError;
 use crate::gather::{Cand, Sent};
 use crate::judge::{self, Aggregate, EvidenceItem, Idf};
-use crate::mismatch::mismatches;
 use crate::text;
 
 use once_cell::sync::Lazy;
@@ -180,7 +179,7 @@ fn first_verb(words: &[&str]) -> Option<usize> {
         }
         let aside = prev.ends_with(',') && is_participle(words[i]);
         let after_det = DETERMINERS.contains(&clean(prev).as_str());
-        if aside || after_det || is_capitalised(words[i]) {
+        if aside || after_det || is_capitalised(words[i]) || in_prep_phrase(words, i) {
             return false;
         }
         let next = words.get(i + 1).copied();
@@ -188,6 +187,15 @@ fn first_verb(words: &[&str]) -> Option<usize> {
             || verb_shaped(words[i], next)
             || base_form(prev, &w, next)
     })
+}
+
+/// Whether the word at `i` closes a short phrase opened by a preposition ("movement *of*
+/// spiritual practices"): a noun, not the clause's verb. Only guessed verbs are at stake;
+/// auxiliaries and known verbs are found before this is asked.
+fn in_prep_phrase(words: &[&str], i: usize) -> bool {
+    let prep = |k: usize| PREPS.contains(&clean(words[k]).as_str());
+    let open_word = |k: usize| !words[k].ends_with([',', ';', ':']) && !is_capitalised(words[k]);
+    prep(i - 1) || (i >= 2 && prep(i - 2) && open_word(i - 1))
 }
 
 /// A plain verb after a plural or pronoun subject ("Vaccines cause autism").
@@ -599,6 +607,44 @@ mod tests {
     }
 
     #[test]
+    fn a_noun_in_a_prepositional_phrase_is_not_a_verb() {
+        for claim in [
+            "The Vell guild of master weavers and dyers grew rapidly during the 1850s.",
+            "The Kellbridge festival of spring songs and dances moved to Dunmore in 1902.",
+        ] {
+            assert_eq!(parts(claim), [claim], "{claim}");
+        }
+        // A verb after a prepositional phrase still splits the claim.
+        assert_eq!(
+            parts("The mill in Kellbridge closed in 1902 and reopened in 1920."),
+            [
+                "The mill in Kellbridge closed in 1902.",
+                "The mill in Kellbridge reopened in 1920."
+            ]
+        );
+    }
+
+    #[test]
+    fn one_contradicted_part_makes_the_claim_contradicted() {
+        use Verdict::*;
+        assert_eq!(combine(&[Supported, Contradicted]), Contradicted);
+        assert_eq!(
+            combine(&[Contradicted, MostlySupported, Supported]),
+            Contradicted
+        );
+        // A part the evidence only leans against, or is divided on, leaves it Mixed.
+        assert_eq!(combine(&[Supported, MostlyUnsupported]), Mixed);
+        assert_eq!(combine(&[Supported, Mixed]), Mixed);
+        assert_eq!(combine(&[Supported, Supported]), Supported);
+        assert_eq!(combine(&[Supported, NotEnoughEvidence]), MostlySupported);
+        assert_eq!(combine(&[Contradicted, Contradicted]), Contradicted);
+        assert_eq!(
+            combine(&[NotEnoughEvidence, NotEnoughEvidence]),
+            NotEnoughEvidence
+        );
+    }
+
+    #[test]
     fn at_most_four_parts() {
         let got = parts("Kellbridge is old, is small, has a mill, has a port and has a school.");
         assert_eq!(got.len(), MAX_PARTS);
@@ -737,9 +783,8 @@ fn part_candidates(part: &Part<'_>, cands: &[Cand], pairs: usize) -> Vec<(usize,
 /// as a contradiction; otherwise the same relevance rule as for a whole claim.
 fn part_stance(part: &Part<'_>, s: &Sent, sc: StanceScores, neural: bool) -> (StanceScores, bool) {
     let names: BTreeSet<String> = part.terms.intersection(part.named).cloned().collect();
-    if judge::states_claim_relation(&part.relation, &s.terms)
-        && judge::states_claim_relation(&names, &s.context_terms)
-        && !mismatches(part.text, &s.text).is_empty()
+    if judge::states_claim_relation(&names, &s.context_terms)
+        && !judge::related_mismatches(part.text, &part.relation, s).is_empty()
     {
         return (judge::mismatch_scores(Some(sc)), true);
     }
@@ -756,11 +801,14 @@ fn part_stance(part: &Part<'_>, s: &Sent, sc: StanceScores, neural: bool) -> (St
     (sc, counts)
 }
 
-/// The verdict of a compound claim from its parts' verdicts: all parts on one side give
-/// that side (Supported only when every part is); parts on both sides, or a Mixed part,
-/// give Mixed; supported parts with parts the sources do not settle give Mostly
-/// supported when at least half the parts are supported, else Not enough evidence (and
-/// likewise Mostly unsupported on the other side).
+/// The verdict of a compound claim from its parts' verdicts. A claim states all of its
+/// parts, so one part the evidence contradicts outright makes the claim as stated
+/// Contradicted, whatever its other parts' support ("founded in 1850 and the largest city"
+/// is false when it was founded in 1870). Otherwise: all parts on one side give that side
+/// (Supported only when every part is); parts on both sides, or a Mixed part, give Mixed;
+/// supported parts with parts the sources do not settle give Mostly supported when at least
+/// half the parts are supported, else Not enough evidence (and likewise Mostly unsupported
+/// on the other side).
 pub(crate) fn combine(parts: &[Verdict]) -> Verdict {
     use Verdict::*;
     let n = parts.len();
@@ -774,6 +822,9 @@ pub(crate) fn combine(parts: &[Verdict]) -> Verdict {
         .count();
     if n == 0 || parts.iter().all(|v| *v == NotEnoughEvidence) {
         return NotEnoughEvidence;
+    }
+    if sup > 0 && parts.contains(&Contradicted) {
+        return Contradicted;
     }
     if parts.contains(&Mixed) || (sup > 0 && con > 0) {
         return Mixed;

@@ -10,7 +10,8 @@
 //!   claims: "*Colombo* lies on the west coast of Sri Lanka"), or, for a claim without
 //!   a name, the head noun phrase it opens with ("*Face masks* reduce ...");
 //! - whether the sentence **in its context** (source title, the sentence before, the
-//!   sentence) holds that subject: at least three quarters of the subject's IDF weight
+//!   sentence) holds that subject: for a described subject, its head noun ("patients" for
+//!   "Young patients"); else at least three quarters of the subject's IDF weight
 //!   over the candidate passages, including its most distinctive word ("Herod the Great"
 //!   and "Defensive wall" are not the Great Wall of China); a named subject must be named,
 //!   its words capitalised ("the largest moon of Saturn" is not about the Moon);
@@ -38,6 +39,10 @@ use crate::{text, Evidence};
 /// A sentence covering at least this IDF-weighted share of the claim's terms is about the
 /// claim, whatever subject it names.
 pub const RESTATES_CLAIM: f32 = 0.6;
+
+/// IDF-weighted share of the claim's terms that a sentence holding a described subject's
+/// head noun must also cover, in its context, to count as about the subject.
+pub const HEAD_COVERAGE: f32 = 0.35;
 
 /// Share of the subject's IDF weight the context must hold.
 pub const SUBJECT_SHARE: f32 = 0.75;
@@ -107,6 +112,9 @@ pub struct Subject {
     pub terms: BTreeSet<String>,
     /// A name (a capitalised entity), which a passage must name as one.
     pub named: bool,
+    /// For a described subject, its head noun's term: the last word of the phrase
+    /// ("patients" in "Young patients"). Its modifiers narrow the claim, not its topic.
+    pub head: Option<String>,
 }
 
 /// The subject of a claim: its first named entity that is not a date, else the words it
@@ -123,10 +131,15 @@ pub fn subject(plan: &Plan) -> Option<Subject> {
         None => (opening_phrase(&plan.statement)?, false),
     };
     let terms = text::term_set(&label);
+    let head = (!is_name)
+        .then(|| label.split_whitespace().last())
+        .flatten()
+        .and_then(|w| text::term_set(w).into_iter().next());
     (!terms.is_empty()).then_some(Subject {
         label,
         terms,
         named: is_name,
+        head,
     })
 }
 
@@ -149,12 +162,30 @@ fn opens_with_name(statement: &str, entity: &str) -> bool {
 /// A single capitalised word that only opens the claim ("Young patients with ...") is a
 /// capital of position, not a name: the opening phrase describes the subject better.
 fn is_lone_common_opening(statement: &str, entity: &str) -> bool {
+    let words: Vec<&str> = statement.split_whitespace().collect();
     !entity.contains(' ')
         && statement.trim_start().starts_with(entity)
-        && statement
-            .split_whitespace()
-            .nth(1)
-            .is_some_and(|w| w.chars().next().is_some_and(|c| c.is_lowercase()) && !is_verb(w))
+        && words.get(1).is_some_and(|w| {
+            w.chars().next().is_some_and(|c| c.is_lowercase())
+                && !is_verb(w)
+                && !verb_before_determiner(w, words.get(2).copied())
+        })
+}
+
+/// Words that open a noun phrase: after an -s word, they make it a verb ("China
+/// *produces* more wheat", "Kellbridge *holds* the record"), where a noun is followed by a
+/// preposition or a verb ("Young swimmers in ...", "Face masks reduce ...").
+const PHRASE_OPENERS: &[&str] = &[
+    "the", "a", "an", "more", "most", "many", "much", "few", "fewer", "less", "some", "no", "its",
+    "their", "his", "her", "all", "every", "several",
+];
+
+fn verb_before_determiner(w: &str, next: Option<&str>) -> bool {
+    let lower = w.to_lowercase();
+    let s_shaped = lower.len() > 3
+        && lower.ends_with('s')
+        && !["ss", "us", "is"].iter().any(|e| lower.ends_with(e));
+    s_shaped && next.is_some_and(|n| PHRASE_OPENERS.contains(&n.to_lowercase().as_str()))
 }
 
 fn is_verb(w: &str) -> bool {
@@ -240,6 +271,8 @@ pub struct GateInput<'a> {
     pub context_names: &'a BTreeSet<String>,
     /// IDF-weighted coverage of the claim's terms by the sentence itself.
     pub coverage: f32,
+    /// The same coverage by the sentence in its context (title, the sentence before).
+    pub context_coverage: f32,
     /// Embedding similarity of the source title to the subject, when measured.
     pub title_similarity: Option<f32>,
     /// Terms of the source's title, disambiguation dropped (see [`bare_title`]).
@@ -279,6 +312,15 @@ pub fn on_subject(subject: &Subject, idf: &Idf, input: &GateInput<'_>) -> bool {
     } else {
         input.context_terms
     };
+    // A described subject is the thing its head noun names: a sentence about patients is
+    // about "young patients" (whether it settles the "young" is the stance's question),
+    // when it also shares a good part of the claim; a head noun alone ("the *right* of
+    // women to vote" for "An affirmative right to appeal ...") is a shared word, not a
+    // shared subject.
+    let head_held = subject.head.as_ref().is_some_and(|h| have.contains(h));
+    if head_held && input.context_coverage >= HEAD_COVERAGE {
+        return true;
+    }
     subject_share(subject, idf, have) >= SUBJECT_SHARE
         && rarest(subject, idf).is_none_or(|t| have.contains(t))
 }
@@ -299,6 +341,7 @@ pub(crate) fn gate(cands: &mut [Cand], subject: &Subject, idf: &Idf, ev: &dyn Ev
                     context_terms: &s.context_terms,
                     context_names: &s.context_names,
                     coverage: s.coverage,
+                    context_coverage: s.context_coverage,
                     title_similarity: sim,
                     title_terms: &title_terms,
                     sentence_subject: about.as_ref(),
@@ -391,6 +434,9 @@ mod tests {
             subj("Young swimmers in Port Vellan train at dawn.").label,
             "Young swimmers"
         );
+        // A lone name before its verb is a name ("produces more" is a verb phrase).
+        let s = subj("Varrow produces more wool than any other county.");
+        assert_eq!((s.label.as_str(), s.named), ("Varrow", true));
         assert_eq!(
             subj("In 1850, Port Vellan was a village.").label,
             "Port Vellan"
@@ -420,6 +466,7 @@ mod tests {
                     context_terms: &text::term_set(t),
                     context_names: &text::name_terms(t),
                     coverage,
+                    context_coverage: coverage,
                     title_similarity: None,
                     title_terms: &text::term_set(t.split(':').next().unwrap_or("")),
                     sentence_subject: sentence_subject(t.split(": ").nth(1).unwrap_or(t)).as_ref(),
@@ -448,6 +495,44 @@ mod tests {
     }
 
     #[test]
+    fn a_described_subject_is_its_head_noun() {
+        let texts = [
+            "Stroke in Varrow: Patients with marsh fever had strokes at any age.",
+            "Varrow clinics: Young swimmers train at dawn.",
+            "Varrow clinics: Clinic staff recorded 40 strokes.",
+        ];
+        let idf = idf_of(&texts);
+        let s = subj("Young patients with marsh fever can have sudden strokes.");
+        assert_eq!(s.label, "Young patients");
+        assert_eq!(s.head.as_deref(), Some("patient"));
+        let gate_at = |t: &str, coverage: f32| {
+            on_subject(
+                &s,
+                &idf,
+                &GateInput {
+                    context_terms: &text::term_set(t),
+                    context_names: &text::name_terms(t),
+                    coverage,
+                    context_coverage: coverage,
+                    title_similarity: None,
+                    title_terms: &text::term_set(t.split(':').next().unwrap_or("")),
+                    sentence_subject: None,
+                },
+            )
+        };
+        let gate = |t: &str| gate_at(t, 0.4);
+        // About patients, though not about young ones: the stance decides the "young".
+        assert!(gate(texts[0]));
+        // The head noun with little else of the claim is a shared word.
+        assert!(!gate_at(texts[0], 0.2));
+        // "Young" alone is not the subject, nor is the claim's other topic.
+        assert!(!gate(texts[1]));
+        assert!(!gate(texts[2]));
+        // A named subject has no head noun: it must be named.
+        assert_eq!(subj("Port Vellan lies on the west coast.").head, None);
+    }
+
+    #[test]
     fn a_sentence_about_another_named_thing_is_off_subject() {
         let texts = [
             "Kestrel Barrier: The Kestrel Barrier is the only tidal wall in Port Vellan.",
@@ -466,6 +551,7 @@ mod tests {
                     context_terms: &text::term_set(t),
                     context_names: &text::name_terms(t),
                     coverage: 0.3,
+                    context_coverage: 0.3,
                     title_similarity: None,
                     title_terms: &text::term_set(bare_title(title)),
                     sentence_subject: sentence_subject(sentence).as_ref(),
@@ -492,6 +578,7 @@ mod tests {
             context_terms: &none,
             context_names: &none,
             coverage: 0.0,
+            context_coverage: 0.0,
             title_similarity: sim,
             title_terms: &none,
             sentence_subject: None,

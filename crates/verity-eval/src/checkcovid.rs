@@ -33,6 +33,10 @@ pub struct CheckCovidSummary {
     pub corpus: PathBuf,
     pub claims: PathBuf,
     pub claims_dev: PathBuf,
+    /// The test claims resolved to one line per distinct claim (see [`resolve_claims`]).
+    pub claims_resolved: PathBuf,
+    /// The dev claims resolved the same way.
+    pub claims_dev_resolved: PathBuf,
     /// Abstracts written (one document each).
     pub documents: usize,
     /// Abstracts left out: no sentences, or a repeated `cord_id`.
@@ -51,6 +55,13 @@ pub struct CheckCovidSummary {
     pub dev_nei_sharing_a_claim: usize,
     /// Claims (test and dev) whose `cord_id` is not in the corpus.
     pub claims_without_abstract: usize,
+    /// Distinct test claims after resolution, per label.
+    pub resolved_test_labels: BTreeMap<String, usize>,
+    /// Distinct dev claims after resolution.
+    pub resolved_dev_claims: usize,
+    /// Distinct claims (test and dev) left out of the resolved files because one row
+    /// supports them and another refutes them.
+    pub resolved_conflicts: usize,
 }
 
 /// A document of `corpus.jsonl`, in the shape `verity ingest` reads.
@@ -79,7 +90,9 @@ struct ClaimLine {
 /// - `claims.jsonl`: the test claims, labels SUPPORT / REFUTE / NOTENOUGHINFO mapped to
 ///   supported / contradicted / not_enough_evidence, `kind` = `composed` or `extracted`
 ///   (plus `-auth` when `is_auth`), with their `id` and `cord_id`;
-/// - `claims-dev.jsonl`: the dev claims the same way (kind `composed+extracted`).
+/// - `claims-dev.jsonl`: the dev claims the same way (kind `composed+extracted`);
+/// - `claims-resolved.jsonl` and `claims-dev-resolved.jsonl`: the same claims, one line per
+///   distinct claim text, labelled as the whole corpus settles it (see [`resolve_claims`]).
 pub fn build_checkcovid(dir: &Path, out_dir: &Path) -> Result<CheckCovidSummary, EvalError> {
     let (docs, skipped_documents) = read_corpus(&dir.join(CHECKCOVID_CORPUS))?;
     let cord_ids: HashSet<&str> = docs
@@ -110,10 +123,24 @@ pub fn build_checkcovid(dir: &Path, out_dir: &Path) -> Result<CheckCovidSummary,
     write_jsonl(&corpus, &docs)?;
     write_jsonl(&claims, &test)?;
     write_jsonl(&claims_dev, &dev)?;
+    let (test_resolved, test_conflicts) = resolve_claims(&test);
+    let (dev_resolved, dev_conflicts) = resolve_claims(&dev);
+    let claims_resolved = out_dir.join("claims-resolved.jsonl");
+    let claims_dev_resolved = out_dir.join("claims-dev-resolved.jsonl");
+    write_jsonl(&claims_resolved, &test_resolved)?;
+    write_jsonl(&claims_dev_resolved, &dev_resolved)?;
+    let mut resolved_test_labels = BTreeMap::new();
+    for c in &test_resolved {
+        *resolved_test_labels
+            .entry(c.label.as_str().to_string())
+            .or_insert(0) += 1;
+    }
     Ok(CheckCovidSummary {
         corpus,
         claims,
         claims_dev,
+        claims_resolved,
+        claims_dev_resolved,
         documents: docs.len(),
         skipped_documents,
         test_claims: test.len(),
@@ -123,7 +150,60 @@ pub fn build_checkcovid(dir: &Path, out_dir: &Path) -> Result<CheckCovidSummary,
         test_nei_sharing_a_claim: nei_sharing_a_claim(&test),
         dev_nei_sharing_a_claim: nei_sharing_a_claim(&dev),
         claims_without_abstract,
+        resolved_test_labels,
+        resolved_dev_claims: dev_resolved.len(),
+        resolved_conflicts: test_conflicts + dev_conflicts,
     })
+}
+
+/// One line per distinct claim text, labelled as the whole corpus settles it.
+///
+/// Check-COVID labels a claim against the sentences of one abstract, and its
+/// NOTENOUGHINFO rows point at a sentence that does not settle a claim which another row
+/// supports or refutes. Checked against the whole corpus, that claim is settled: a claim
+/// with a SUPPORT row is supported, one with a REFUTE row is contradicted, and only a claim
+/// whose every row is NOTENOUGHINFO stays `not_enough_evidence`. A claim that one row
+/// supports and another refutes has no single answer and is left out (counted). The first
+/// row's id, kind and cord_id are kept. Returns the claims and the number left out.
+pub(crate) fn resolve_claims(rows: &[ClaimLine]) -> (Vec<ClaimLine>, usize) {
+    let mut order: Vec<&str> = Vec::new();
+    let mut labels: HashMap<&str, HashSet<ClaimClass>> = HashMap::new();
+    for r in rows {
+        let seen = labels.entry(r.claim.as_str()).or_default();
+        if seen.is_empty() {
+            order.push(r.claim.as_str());
+        }
+        seen.insert(r.label);
+    }
+    let mut out = Vec::new();
+    let mut conflicts = 0;
+    for claim in order {
+        let set = &labels[claim];
+        let (sup, con) = (
+            set.contains(&ClaimClass::Supported),
+            set.contains(&ClaimClass::Contradicted),
+        );
+        let label = match (sup, con) {
+            (true, true) => {
+                conflicts += 1;
+                continue;
+            }
+            (true, false) => ClaimClass::Supported,
+            (false, true) => ClaimClass::Contradicted,
+            (false, false) => ClaimClass::NotEnoughEvidence,
+        };
+        let Some(first) = rows.iter().find(|r| r.claim == claim) else {
+            continue;
+        };
+        out.push(ClaimLine {
+            claim: first.claim.clone(),
+            label,
+            kind: first.kind.clone(),
+            id: first.id.clone(),
+            cord_id: first.cord_id.clone(),
+        });
+    }
+    (out, conflicts)
 }
 
 fn lines(path: &Path) -> Result<impl Iterator<Item = (usize, std::io::Result<String>)>, EvalError> {
@@ -334,6 +414,21 @@ mod tests {
         assert_eq!(s.test_nei_sharing_a_claim, 1);
         assert_eq!(s.dev_nei_sharing_a_claim, 0);
         assert_eq!(s.claims_without_abstract, 1);
+        // "Tonic X shortens colds." is SUPPORT for one sentence and NOTENOUGHINFO for
+        // another: against the whole corpus it is supported, and listed once.
+        let resolved = load_claims(&s.claims_resolved, Limit::All).unwrap();
+        assert_eq!(resolved.claims.len(), 4, "{:?}", resolved.claims);
+        assert_eq!(s.resolved_test_labels["supported"], 2);
+        assert_eq!(s.resolved_test_labels["not_enough_evidence"], 1);
+        let tonic: Vec<_> = resolved
+            .claims
+            .iter()
+            .filter(|c| c.claim == "Tonic X shortens colds.")
+            .collect();
+        assert_eq!(tonic.len(), 1);
+        assert_eq!(tonic[0].label, ClaimClass::Supported);
+        assert_eq!(s.resolved_dev_claims, 1);
+        assert_eq!(s.resolved_conflicts, 0);
 
         let corpus: Vec<serde_json::Value> = std::fs::read_to_string(&s.corpus)
             .unwrap()
