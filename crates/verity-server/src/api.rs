@@ -616,19 +616,7 @@ pub async fn list_checks(
     let mut rows = blocking(move || Ok(lib.checks(offset, limit.saturating_add(1))?)).await?;
     let more = rows.len() > limit;
     rows.truncate(limit);
-    let items = rows
-        .into_iter()
-        .map(|c| CheckSummary {
-            status: c.status,
-            mode: c.request.mode,
-            verdict: c.verdict().map(str::to_string),
-            sources: c.source_count(),
-            id: c.id.to_string(),
-            input: c.request.text,
-            created_at: c.created_at,
-            error: c.error,
-        })
-        .collect();
+    let items = rows.into_iter().map(|c| c.summary()).collect();
     Ok(Json(CheckPage {
         items,
         offset,
