@@ -19,6 +19,7 @@
 mod brief;
 mod checks;
 mod diff;
+pub mod eval;
 mod ingest;
 mod models;
 mod recover;
