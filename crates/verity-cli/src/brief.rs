@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use verity_engine::{CheckOptions, Library, Mode, Request};
+use verity_engine::{Brief, CheckOptions, Library, Mode, Request};
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum BriefFormat {
@@ -21,13 +21,24 @@ pub enum BriefFormat {
     Claimreview,
 }
 
+/// How and where a brief is printed: shared by `ask`, `check` and `verity checks`.
+#[derive(Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = BriefFormat::Terminal)]
+    pub format: BriefFormat,
+    /// Write the brief to this file instead of standard output.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// URL the published review will live at (ClaimReview `url`).
+    #[arg(long)]
+    pub review_url: Option<String>,
+}
+
 #[derive(Args)]
 pub struct BriefArgs {
     /// The question to answer, or the claim to check.
     pub input: String,
-    /// Output format.
-    #[arg(long, short, value_enum, default_value_t = BriefFormat::Terminal)]
-    pub format: BriefFormat,
     /// Only use evidence published on or before this date (YYYY-MM-DD). Undated sources
     /// are kept (their date is unknown) and the brief says how many it cites.
     #[arg(long)]
@@ -38,15 +49,11 @@ pub struct BriefArgs {
     /// Also print the plan, sub-queries and candidate scores (to stderr).
     #[arg(long)]
     pub explain: bool,
-    /// Write the brief to this file instead of standard output.
-    #[arg(long, short)]
-    pub out: Option<PathBuf>,
     /// The "checked on" date (default: today).
     #[arg(long, hide = true)]
     pub today: Option<NaiveDate>,
-    /// URL the published review will live at (ClaimReview `url`).
-    #[arg(long)]
-    pub review_url: Option<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 pub fn run(lib: &Library, a: &BriefArgs, mode: Mode, quiet: bool) -> Result<()> {
@@ -71,20 +78,25 @@ pub fn run(lib: &Library, a: &BriefArgs, mode: Mode, quiet: bool) -> Result<()> 
             eprintln!("{}", serde_json::to_string_pretty(x)?);
         }
     }
-    let text = match a.format {
+    print(&brief, &a.output, quiet)
+}
+
+/// The one render path: `brief` in the chosen format, to `--out` or standard output.
+pub fn print(brief: &Brief, o: &OutputArgs, quiet: bool) -> Result<()> {
+    let text = match o.format {
         BriefFormat::Terminal => {
-            let to_tty = a.out.is_none() && std::io::stdout().is_terminal();
+            let to_tty = o.out.is_none() && std::io::stdout().is_terminal();
             let width = console::Term::stdout().size().1.clamp(50, 100) as usize;
-            verity_render::render_terminal(&brief, width, to_tty)
+            verity_render::render_terminal(brief, width, to_tty)
         }
-        BriefFormat::Md => verity_render::render_markdown(&brief),
-        BriefFormat::Html => verity_render::render_html(&brief),
-        BriefFormat::Json => serde_json::to_string_pretty(&verity_render::render_json(&brief))?,
+        BriefFormat::Md => verity_render::render_markdown(brief),
+        BriefFormat::Html => verity_render::render_html(brief),
+        BriefFormat::Json => serde_json::to_string_pretty(&verity_render::render_json(brief))?,
         BriefFormat::Claimreview => serde_json::to_string_pretty(
-            &verity_render::render_claimreview(&brief, a.review_url.as_deref()),
+            &verity_render::render_claimreview(brief, o.review_url.as_deref()),
         )?,
     };
-    match &a.out {
+    match &o.out {
         Some(path) => {
             std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
             if !quiet {

@@ -6,9 +6,9 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
 use std::io::Write;
 use std::path::PathBuf;
-use verity_engine::{IngestOptions, Library, LibraryOptions, Mode, ModelsMode, Request};
-use verity_eval::{ClaimPrediction, Limit, PairFormat};
-use verity_types::{NoProgress, SearchMode, SearchRequest};
+use verity_engine::eval::{self, Limit, PairFormat};
+use verity_engine::{IngestOptions, Library, LibraryOptions, ModelsMode};
+use verity_types::{SearchMode, SearchRequest};
 
 #[derive(Subcommand)]
 pub enum EvalCommand {
@@ -113,8 +113,8 @@ pub fn run(cmd: &EvalCommand, data: &std::path::Path, no_models: bool, quiet: bo
                 FormatArg::Rte => PairFormat::Rte,
             };
             let limit = a.limit.map(Limit::First).unwrap_or(Limit::All);
-            let set = verity_eval::load_pairs(&a.pairs, format, limit)?;
-            let report = verity_eval::eval_pair_set(&set, lib.stance_model(), &bars)?;
+            let set = eval::load_pairs(&a.pairs, format, limit)?;
+            let report = lib.eval_stance(&set, &bars)?;
             bars.finish();
             if a.json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
@@ -125,11 +125,11 @@ pub fn run(cmd: &EvalCommand, data: &std::path::Path, no_models: bool, quiet: bo
         EvalCommand::Retrieval(a) => retrieval(a, no_models, &bars)?,
         EvalCommand::Claims(a) => claims(a, data, no_models, quiet, &bars)?,
         EvalCommand::BuildHealthver { csv, out } => {
-            let s = verity_eval::build_healthver_retrieval(csv, out)?;
+            let s = eval::build_healthver_retrieval(csv, out)?;
             println!("{}", serde_json::to_string_pretty(&s)?);
         }
         EvalCommand::BuildCheckcovid { dir, out } => {
-            let s = verity_eval::build_checkcovid(dir, out).with_context(|| {
+            let s = eval::build_checkcovid(dir, out).with_context(|| {
                 format!("building the Check-COVID task from `{}`", dir.display())
             })?;
             println!("{}", serde_json::to_string_pretty(&s)?);
@@ -149,7 +149,7 @@ pub fn run(cmd: &EvalCommand, data: &std::path::Path, no_models: bool, quiet: bo
 }
 
 /// `verity eval claims`: every claim through the same check as `verity check` (default
-/// options, the installed models unless --no-models), scored by verity-eval.
+/// options, the installed models unless --no-models), scored by the engine's eval.
 fn claims(
     a: &ClaimsArgs,
     data: &std::path::Path,
@@ -158,7 +158,7 @@ fn claims(
     bars: &crate::progress::Bars,
 ) -> Result<()> {
     let limit = a.limit.map(Limit::First).unwrap_or(Limit::All);
-    let set = verity_eval::load_claims(&a.claims, limit)?;
+    let set = eval::load_claims(&a.claims, limit)?;
     // Read-only: an evaluation neither recovers, ingests nor saves checks to the history.
     let lib = Library::open(LibraryOptions {
         models: ModelsMode::from_no_models(no_models),
@@ -181,13 +181,7 @@ fn claims(
         );
     }
     let today = chrono::Local::now().date_naive();
-    let mut check =
-        |claim: &str| -> Result<ClaimPrediction, Box<dyn std::error::Error + Send + Sync>> {
-            let req = Request::new(Mode::Check, claim);
-            let brief = lib.run_check(&req, today, &NoProgress)?;
-            Ok(ClaimPrediction::from_brief(&brief).ok_or("the brief has no verdict")?)
-        };
-    let report = verity_eval::eval_claims(&set, &mut check, a.out.as_deref(), bars)?;
+    let report = lib.eval_claims(&set, today, a.out.as_deref(), bars)?;
     bars.finish();
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -201,9 +195,9 @@ fn claims(
 }
 
 fn retrieval(a: &RetrievalArgs, no_models: bool, bars: &crate::progress::Bars) -> Result<()> {
-    let corpus = verity_eval::load_corpus(&a.corpus)?;
-    let queries = verity_eval::load_queries(&a.queries)?;
-    let qrels = verity_eval::load_qrels(&a.qrels)?;
+    let corpus = eval::load_corpus(&a.corpus)?;
+    let queries = eval::load_queries(&a.queries)?;
+    let qrels = eval::load_qrels(&a.qrels)?;
     let dir = a.dir.clone().unwrap_or_else(|| {
         std::env::temp_dir().join(format!("verity-eval-{}", std::process::id()))
     });
@@ -273,7 +267,7 @@ fn retrieval(a: &RetrievalArgs, no_models: bool, bars: &crate::progress::Bars) -
                 .filter(|id| seen.insert(id.clone()))
                 .collect()
         };
-        let report = verity_eval::eval_retrieval(&queries, &qrels, &mut search, bars);
+        let report = eval::eval_retrieval(&queries, &qrels, &mut search, bars);
         if !a.json {
             println!("{}", report.render_line(&label));
         }

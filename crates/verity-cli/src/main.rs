@@ -9,6 +9,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod bench;
 mod brief;
+mod checks;
 mod eval;
 mod progress;
 mod show;
@@ -50,6 +51,8 @@ enum Command {
     Ask(brief::BriefArgs),
     /// Check a claim: a verdict on a fixed scale and a cited brief.
     Check(brief::BriefArgs),
+    /// Past checks, newest first; `show`, `recheck` or `diff` them.
+    Checks(checks::ChecksArgs),
     /// Add files, folders or http(s) URLs to the library.
     Ingest(IngestArgs),
     /// Search passages.
@@ -441,6 +444,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Ask(a) => brief::run(&open(&cli)?, a, verity_engine::Mode::Ask, cli.quiet)?,
         Command::Check(a) => brief::run(&open(&cli)?, a, verity_engine::Mode::Check, cli.quiet)?,
+        Command::Checks(a) => checks::run(&open(&cli)?, a, cli.quiet)?,
         Command::ParseWorker => return Ok(parse_worker()),
     }
     Ok(ExitCode::SUCCESS)

@@ -144,6 +144,22 @@ impl std::fmt::Display for CheckId {
     }
 }
 
+/// One line of the history: what `verity checks` and `GET /api/checks` list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CheckSummary {
+    pub id: String,
+    pub status: CheckStatus,
+    pub mode: Mode,
+    pub input: String,
+    pub created_at: String,
+    /// The verdict label (claims, once done).
+    pub verdict: Option<String>,
+    /// Number of sources the brief cites (once done).
+    pub sources: Option<usize>,
+    pub error: Option<String>,
+}
+
 /// One check in the history.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Check {
@@ -194,6 +210,39 @@ impl Check {
     /// The verdict's label, for checks of claims that are done.
     pub fn verdict(&self) -> Option<&str> {
         self.brief.as_ref()?.pointer("/verdict/label")?.as_str()
+    }
+
+    /// The brief as a typed [`Brief`], to render it again: an
+    /// [`EngineError::CheckNotDone`] unless done, and a [`EngineError::BadRecord`] when
+    /// this version cannot read the stored brief.
+    pub fn done_brief(&self) -> Result<Brief> {
+        match (&self.brief, self.status) {
+            (Some(v), CheckStatus::Done) => {
+                serde_json::from_value(v.clone()).map_err(|e| EngineError::BadRecord {
+                    what: "check",
+                    id: self.id.to_string(),
+                    detail: format!("brief: {e}"),
+                })
+            }
+            _ => Err(EngineError::CheckNotDone {
+                id: self.id.to_string(),
+                status: self.status,
+            }),
+        }
+    }
+
+    /// The check as one line of the history.
+    pub fn summary(&self) -> CheckSummary {
+        CheckSummary {
+            id: self.id.to_string(),
+            status: self.status,
+            mode: self.request.mode,
+            input: self.request.text.clone(),
+            created_at: self.created_at.clone(),
+            verdict: self.verdict().map(str::to_string),
+            sources: self.source_count(),
+            error: self.error.clone(),
+        }
     }
 
     /// How many sources the brief cites.
@@ -295,6 +344,18 @@ impl Library {
         match self.store.check(id)? {
             Some(row) => Check::from_stored(row),
             None => Err(EngineError::UnknownCheck(id.to_string())),
+        }
+    }
+
+    /// Resolve a full check id or a unique prefix (the rule of [`Library::resolve_id`]).
+    pub fn resolve_check_id(&self, raw: &str) -> Result<CheckId> {
+        if self.store.check(raw)?.is_some() {
+            return Ok(CheckId::new(raw));
+        }
+        let ids = self.store.check_ids()?;
+        match crate::unique_prefix(raw, ids.iter().map(String::as_str), "checks")? {
+            Some(id) => Ok(CheckId::new(id)),
+            None => Err(EngineError::UnknownCheck(raw.trim().to_string())),
         }
     }
 

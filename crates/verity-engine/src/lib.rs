@@ -19,11 +19,14 @@
 mod brief;
 mod checks;
 mod diff;
+pub mod eval;
 mod ingest;
 mod models;
 mod recover;
 
-pub use checks::{Check, CheckId, CheckOptions, CheckStatus, Request, MAX_INPUT_CHARS};
+pub use checks::{
+    Check, CheckId, CheckOptions, CheckStatus, CheckSummary, Request, MAX_INPUT_CHARS,
+};
 pub use diff::{BriefDiff, DiffSource};
 pub use ingest::{Failure, IngestOptions, IngestReport, IngestTimings, EMBED_BATCH_DOCS};
 pub use models::ModelsMode;
@@ -79,11 +82,18 @@ pub enum EngineError {
     Compose(#[from] verity_compose::ComposeError),
     #[error("no source with id `{0}` in this library; `verity sources` lists them")]
     UnknownSource(String),
-    #[error("`{prefix}` matches {matches} sources; give more of the id")]
-    AmbiguousId { prefix: String, matches: usize },
+    #[error("`{prefix}` matches {matches} {what}; give more of the id")]
+    AmbiguousId {
+        prefix: String,
+        matches: usize,
+        /// What the ids name: `sources` or `checks`.
+        what: &'static str,
+    },
     #[error("no check with id `{0}` in this library's history")]
     UnknownCheck(String),
-    #[error("check `{id}` is {status}, not done; diffs need two finished checks")]
+    #[error(
+        "check `{id}` is {status}, not done; only a finished check has a brief to show or compare"
+    )]
     CheckNotDone { id: String, status: CheckStatus },
     #[error("the question or claim is empty")]
     EmptyInput,
@@ -203,6 +213,40 @@ impl EngineError {
 }
 
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+/// Fewest characters of an id that [`Library::resolve_id`] and
+/// [`Library::resolve_check_id`] take as a prefix.
+pub const MIN_ID_PREFIX: usize = 4;
+
+/// The one rule for ids typed by hand (`verity remove`, `verity checks show`): the full
+/// id, else the one id that starts with `raw` when `raw` has at least [`MIN_ID_PREFIX`]
+/// characters. `Ok(None)`: nothing matches; several matches are an
+/// [`EngineError::AmbiguousId`] over `what`.
+fn unique_prefix<'a>(
+    raw: &str,
+    ids: impl Iterator<Item = &'a str>,
+    what: &'static str,
+) -> Result<Option<String>> {
+    let raw = raw.trim();
+    let mut matches = Vec::new();
+    for id in ids {
+        if id == raw {
+            return Ok(Some(id.to_string()));
+        }
+        if raw.len() >= MIN_ID_PREFIX && id.starts_with(raw) {
+            matches.push(id);
+        }
+    }
+    match matches.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(one.to_string())),
+        many => Err(EngineError::AmbiguousId {
+            prefix: raw.to_string(),
+            matches: many.len(),
+            what,
+        }),
+    }
+}
 
 /// How to open a library.
 #[derive(Debug, Clone)]
@@ -372,27 +416,15 @@ impl Library {
         Ok(self.store.stats()?)
     }
 
-    /// Resolve a full id or a unique prefix (at least 4 characters) to a source id.
+    /// Resolve a full id or a unique prefix (at least [`MIN_ID_PREFIX`] characters) to a
+    /// source id.
     pub fn resolve_id(&self, raw: &str) -> Result<SourceId> {
-        let raw = raw.trim();
-        if raw.len() >= 4 {
-            let matches: Vec<Source> = self
-                .store
-                .list_sources()?
-                .into_iter()
-                .filter(|s| s.id.as_str().starts_with(raw))
-                .collect();
-            if matches.len() == 1 {
-                return Ok(matches[0].id.clone());
-            }
-            if matches.len() > 1 {
-                return Err(EngineError::AmbiguousId {
-                    prefix: raw.to_string(),
-                    matches: matches.len(),
-                });
-            }
+        let sources = self.store.list_sources()?;
+        let ids = sources.iter().map(|s| s.id.as_str());
+        match unique_prefix(raw, ids, "sources")? {
+            Some(id) => Ok(SourceId::new(id)),
+            None => Err(EngineError::UnknownSource(raw.trim().to_string())),
         }
-        Err(EngineError::UnknownSource(raw.to_string()))
     }
 
     /// Take a source out of the store and every index.
@@ -426,5 +458,38 @@ impl Library {
                 .map_err(EngineError::from)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_resolve_by_full_id_or_unique_prefix() {
+        let ids = ["0193c2aa00011", "0193c2ab00022", "77aa"];
+        let find = |raw: &str| unique_prefix(raw, ids.into_iter(), "checks");
+        assert_eq!(find("0193c2aa").unwrap().as_deref(), Some("0193c2aa00011"));
+        assert_eq!(
+            find(" 0193c2ab ").unwrap().as_deref(),
+            Some("0193c2ab00022")
+        );
+        // A full id matches itself, however short.
+        assert_eq!(find("77aa").unwrap().as_deref(), Some("77aa"));
+        assert_eq!(
+            find("0193").map_err(|e| e.code()),
+            Err(ErrorCode::AmbiguousId)
+        );
+        assert!(matches!(
+            find("0193"),
+            Err(EngineError::AmbiguousId {
+                matches: 2,
+                what: "checks",
+                ..
+            })
+        ));
+        // Too short to be a prefix, and no match at all.
+        assert_eq!(find("019").unwrap(), None);
+        assert_eq!(find("ffff").unwrap(), None);
     }
 }

@@ -260,3 +260,27 @@ fn a_saved_check_can_be_checked_again_and_compared() {
     );
     assert_eq!(lib.checks(0, 10).unwrap().len(), 2);
 }
+
+#[test]
+fn check_ids_resolve_by_unique_prefix_in_either_id_scheme() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    write_v4_library(&dir);
+    let lib = open(&dir);
+    let id = |raw: &str| lib.resolve_check_id(raw).map(|c| c.to_string());
+    assert_eq!(id("19a3f2b7c1d2e0a4f").unwrap(), "19a3f2b7c1d2e0a4f");
+    assert_eq!(id("19a3f2b7c1d2e0b").unwrap(), "19a3f2b7c1d2e0b01");
+    assert_eq!(id("2026").unwrap(), "20261101T081500123-1a2b3c");
+    let e = id("19a3f2b7").unwrap_err();
+    assert_eq!(e.code(), ErrorCode::AmbiguousId);
+    assert!(e.to_string().contains("matches 2 checks"), "{e}");
+    assert_eq!(id("19a").unwrap_err().code(), ErrorCode::CheckNotFound);
+    assert_eq!(id("ffff").unwrap_err().code(), ErrorCode::CheckNotFound);
+    // A stored brief decodes for rendering only when done.
+    let failed = lib.check("19a3f2b7c1d2e0b01").unwrap();
+    assert_eq!(
+        failed.done_brief().unwrap_err().code(),
+        ErrorCode::CheckNotDone
+    );
+    assert_eq!(failed.summary().status, CheckStatus::Failed);
+}

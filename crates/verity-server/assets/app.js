@@ -70,11 +70,11 @@ function route() {
 
 let stream = null;
 
-async function submitCheck(input, mode, asOf, showUnsupported, against) {
+async function submitCheck(input, mode, asOf, showUnsupported) {
   const body = { [mode === "claim" ? "claim" : "question"]: input, show_unsupported: showUnsupported };
   if (asOf) body.as_of = asOf;
   const r = await api("/api/checks", { method: "POST", json: body });
-  location.hash = "#/check/" + r.id + (against ? "/against/" + against : "");
+  location.hash = "#/check/" + r.id;
 }
 
 function fillForm(check) {
@@ -261,9 +261,11 @@ function renderDiff(d) {
   box.hidden = false;
 }
 
+// The server runs the stored request again (question or claim, with its options).
 async function recheck(check) {
   try {
-    await submitCheck(check.input, check.mode === "check" ? "claim" : "question", check.as_of, check.show_unsupported, check.id);
+    const r = await api(`/api/checks/${encodeURIComponent(check.id)}/recheck`, { method: "POST", json: {} });
+    location.hash = "#/check/" + r.id + "/against/" + check.id;
   } catch (e) {
     flash(e.message);
   }
@@ -370,9 +372,7 @@ async function loadHistory(offset) {
     el("td", {}, el("a", { href: "#/check/" + c.id }, (c.mode === "check" ? "Claim: " : "") + c.input)),
     el("td", { class: "status-" + c.status, title: c.error || "" }, c.status),
     el("td", {}, c.verdict || ""),
-    el("td", { class: "no-print" }, el("button", { type: "button", onclick: async () => {
-      try { recheck(await api("/api/checks/" + encodeURIComponent(c.id))); } catch (e) { flash(e.message); }
-    } }, "Check again")))));
+    el("td", { class: "no-print" }, el("button", { type: "button", onclick: () => recheck(c) }, "Check again")))));
 }
 
 // ── Wiring ───────────────────────────────────────────────────────────────────────────
@@ -382,7 +382,7 @@ async function init() {
     e.preventDefault();
     const mode = document.querySelector("input[name=mode]:checked").value;
     try {
-      await submitCheck($("#ask-input").value.trim(), mode, $("#ask-asof").value, $("#ask-unsupported").checked, null);
+      await submitCheck($("#ask-input").value.trim(), mode, $("#ask-asof").value, $("#ask-unsupported").checked);
     } catch (err) {
       flash(err.message);
     }

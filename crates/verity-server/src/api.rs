@@ -550,6 +550,14 @@ pub async fn create_check(
 ) -> Result<(StatusCode, Json<CheckAccepted>), ApiError> {
     let Json(body) = body?;
     let request = check_input(body)?;
+    submit_check(&st, request).await
+}
+
+/// Queue `request` on the job machinery; 202 with where to follow it.
+async fn submit_check(
+    st: &AppState,
+    request: verity_engine::Request,
+) -> Result<(StatusCode, Json<CheckAccepted>), ApiError> {
     let record = st
         .jobs()
         .submit(request, st.config().retry_after_secs)
@@ -563,6 +571,28 @@ pub async fn create_check(
             status: CheckStatus::Queued,
         }),
     ))
+}
+
+/// Check again: queue a stored check's request (question or claim, with its options)
+/// as a new check against the library as it is now. Compare the two with
+/// `GET /api/checks/{new}/diff?against={id}` once both are done.
+#[utoipa::path(post, path = "/api/checks/{id}/recheck", tag = "checks",
+    params(("id" = String, Path, description = "The check to run again")),
+    security(("bearer" = [])),
+    responses(
+        (status = 202, body = CheckAccepted),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody, description = "`cross_origin` or `host_not_allowed`"),
+        (status = 404, body = ErrorBody, description = "`check_not_found`"),
+        (status = 429, body = ErrorBody, description = "`queue_full`; see `Retry-After`"),
+        (status = 503, body = ErrorBody, description = "`shutting_down`")))]
+pub async fn recheck(
+    State(st): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<(StatusCode, Json<CheckAccepted>), ApiError> {
+    let Path(id) = id?;
+    let earlier = load_check(&st, id).await?;
+    submit_check(&st, earlier.request).await
 }
 
 async fn load_check(st: &AppState, id: String) -> Result<Check, ApiError> {
@@ -616,19 +646,7 @@ pub async fn list_checks(
     let mut rows = blocking(move || Ok(lib.checks(offset, limit.saturating_add(1))?)).await?;
     let more = rows.len() > limit;
     rows.truncate(limit);
-    let items = rows
-        .into_iter()
-        .map(|c| CheckSummary {
-            status: c.status,
-            mode: c.request.mode,
-            verdict: c.verdict().map(str::to_string),
-            sources: c.source_count(),
-            id: c.id.to_string(),
-            input: c.request.text,
-            created_at: c.created_at,
-            error: c.error,
-        })
-        .collect();
+    let items = rows.into_iter().map(|c| c.summary()).collect();
     Ok(Json(CheckPage {
         items,
         offset,

@@ -309,6 +309,7 @@ pub fn router_for(state: AppState, bound: SocketAddr) -> Router {
         .route("/api/checks", get(api::list_checks).post(api::create_check))
         .route("/api/checks/{id}", get(api::get_check))
         .route("/api/checks/{id}/diff", get(api::diff_checks))
+        .route("/api/checks/{id}/recheck", post(api::recheck))
         .layer(short);
     let ingest = Router::new()
         .route("/api/sources", post(api::add_sources))

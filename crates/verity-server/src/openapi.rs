@@ -30,6 +30,7 @@ use verity_engine::{BriefDiff, CheckStatus, DiffSource};
         api::get_check,
         api::check_events,
         api::diff_checks,
+        api::recheck,
     ),
     components(schemas(
         Code, ErrorBody, ErrorDetail, Health, QueueView, SearchHitView, SourceView, MetaView,
@@ -79,6 +80,7 @@ mod tests {
             "/api/checks/{id}",
             "/api/checks/{id}/events",
             "/api/checks/{id}/diff",
+            "/api/checks/{id}/recheck",
         ] {
             assert!(paths.contains_key(p), "{p} missing");
         }

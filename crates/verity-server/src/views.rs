@@ -247,20 +247,8 @@ pub struct CheckView {
     pub error: Option<String>,
 }
 
-/// One line of the history.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CheckSummary {
-    pub id: String,
-    pub status: CheckStatus,
-    pub mode: CheckMode,
-    pub input: String,
-    pub created_at: String,
-    /// The verdict label (claims, once done).
-    pub verdict: Option<String>,
-    /// Number of sources the brief cites (once done).
-    pub sources: Option<usize>,
-    pub error: Option<String>,
-}
+/// One line of the history: the engine's, so `verity checks --json` lists the same.
+pub use verity_engine::CheckSummary;
 
 /// A page of the history, newest first.
 #[derive(Debug, Serialize, ToSchema)]

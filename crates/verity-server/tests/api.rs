@@ -35,6 +35,7 @@ async fn health_and_openapi() {
         ("/api/checks/{id}", "get"),
         ("/api/checks/{id}/events", "get"),
         ("/api/checks/{id}/diff", "get"),
+        ("/api/checks/{id}/recheck", "post"),
     ] {
         assert!(paths[p][m].is_object(), "{m} {p} missing from openapi.json");
     }
@@ -859,6 +860,86 @@ async fn check_again_shows_what_changed() {
     assert_eq!(st, 409);
     assert_eq!(code(&b), "check_not_done");
     s.state.resume_workers();
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_recheck_queues_the_same_request_as_a_new_check() {
+    let s = TestServer::start(config()).await;
+    let claim = "Replacing Port Vellan's lead service lines will cost $38 million.";
+    let (_, first) = s
+        .post_json(
+            "/api/checks",
+            &json!({"claim": claim, "as_of": "2024-06-30", "show_unsupported": true}),
+        )
+        .await;
+    let old = first["id"].as_str().unwrap().to_string();
+    wait_final(&s, &old).await;
+    let (st, acc) = s
+        .post_json(&format!("/api/checks/{old}/recheck"), &json!({}))
+        .await;
+    assert_eq!(st, 202, "{acc}");
+    assert_eq!(acc["status"], "queued");
+    let new = acc["id"].as_str().unwrap().to_string();
+    assert_ne!(new, old);
+    assert_eq!(acc["status_url"], format!("/api/checks/{new}"));
+    assert_eq!(acc["events_url"], format!("/api/checks/{new}/events"));
+    let c = wait_final(&s, &new).await;
+    assert_lifecycle_end(&c);
+    // The stored request, options and all, ran again.
+    assert_eq!(c["input"], claim);
+    assert_eq!(c["mode"], "check");
+    assert_eq!(c["as_of"], "2024-06-30");
+    assert_eq!(c["show_unsupported"], true);
+    let (_, page) = s.get("/api/checks?limit=1").await;
+    assert_eq!(page["items"][0]["id"], new.as_str());
+    // Same library, same request: nothing changed.
+    let (st, d) = s
+        .get(&format!("/api/checks/{new}/diff?against={old}"))
+        .await;
+    assert_eq!(st, 200, "{d}");
+    assert_eq!(d["verdict_changed"], false, "{d}");
+    assert!(d["sources_added"].as_array().unwrap().is_empty(), "{d}");
+
+    let (st, b) = s
+        .post_json("/api/checks/0123456789abcdef0/recheck", &json!({}))
+        .await;
+    assert_eq!(st, 404, "{b}");
+    assert_eq!(code(&b), "check_not_found");
+    // A re-check is a write: another site may not ask for one.
+    forbidden(
+        &s,
+        reqwest::Method::POST,
+        &format!("/api/checks/{old}/recheck"),
+        &[("origin", "http://evil.example")],
+        Some(("application/json", "{}")),
+        "cross_origin",
+    )
+    .await;
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_recheck_needs_the_token_when_one_is_set() {
+    let cfg = ServerConfig {
+        token: Some("s3cret-token".into()),
+        ..config()
+    };
+    let s = TestServer::start(cfg).await;
+    let (st, b) = s
+        .post_json("/api/checks/0123456789abcdef0/recheck", &json!({}))
+        .await;
+    assert_eq!(st, 401);
+    assert_eq!(code(&b), "missing_token");
+    let r = s
+        .client
+        .post(s.url("/api/checks/0123456789abcdef0/recheck"))
+        .bearer_auth("s3cret-token")
+        .send()
+        .await
+        .unwrap();
+    // Past the token check, an unknown id is not found.
+    assert_eq!(r.status(), 404);
     s.stop().await;
 }
 

@@ -237,4 +237,6 @@ pub trait Store: Send + Sync {
     fn check(&self, id: &str) -> Result<Option<StoredCheck>>;
     /// Checks, newest first.
     fn list_checks(&self, offset: usize, limit: usize) -> Result<Vec<StoredCheck>>;
+    /// Every check's id (to resolve an id prefix), in no particular order.
+    fn check_ids(&self) -> Result<Vec<String>>;
 }

@@ -797,6 +797,18 @@ impl Store for SqliteStore {
         rows.collect::<rusqlite::Result<_>>()
             .map_err(sql("listing checks"))
     }
+
+    fn check_ids(&self) -> Result<Vec<String>> {
+        let conn = self.read();
+        let mut stmt = conn
+            .prepare_cached("SELECT id FROM checks")
+            .map_err(sql("listing check ids"))?;
+        let rows = stmt
+            .query_map([], |r| r.get(0))
+            .map_err(sql("listing check ids"))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(sql("listing check ids"))
+    }
 }
 
 #[cfg(test)]
@@ -964,6 +976,9 @@ mod tests {
         c.brief = Some("{}".into());
         s.put_check(&c).unwrap();
         assert_eq!(s.check("c0").unwrap().unwrap().status, "done");
+        let mut ids = s.check_ids().unwrap();
+        ids.sort_unstable();
+        assert_eq!(ids, ["c0", "c1"]);
     }
 
     #[test]

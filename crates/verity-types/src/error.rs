@@ -97,9 +97,9 @@ error_codes! {
     /// A parameter or field is missing, has the wrong type, or is out of range.
     InvalidRequest = ("invalid_request", 400, BadInput,
         "fix the input named in the message; `verity --help` and GET /api/openapi.json list the options"),
-    /// A source id prefix matches more than one source.
+    /// A source or check id prefix matches more than one of them.
     AmbiguousId = ("ambiguous_id", 400, BadInput,
-        "give more characters of the id; `verity sources` lists the full ids"),
+        "give more characters of the id; `verity sources` and `verity checks` list the full ids"),
     /// Nothing was given to ingest.
     NothingToIngest = ("nothing_to_ingest", 400, BadInput,
         "name files, folders or http(s) URLs: `verity ingest PATH`"),
@@ -126,7 +126,7 @@ error_codes! {
         "GET /api/openapi.json lists the endpoints"),
     /// No check with that id.
     CheckNotFound = ("check_not_found", 404, NotFound,
-        "GET /api/checks lists the stored checks and their ids"),
+        "`verity checks` (or GET /api/checks) lists the stored checks and their ids"),
     /// No source with that id.
     SourceNotFound = ("source_not_found", 404, NotFound,
         "`verity sources` (or GET /api/sources) lists the sources and their ids"),
@@ -136,9 +136,9 @@ error_codes! {
     /// The request took longer than the server's timeout.
     RequestTimeout = ("request_timeout", 408, TryLater,
         "send less at once (fewer or smaller files), or raise the server's timeout"),
-    /// The check has not finished (diffs need two finished checks).
+    /// The check has not finished (showing or diffing a brief needs a finished check).
     CheckNotDone = ("check_not_done", 409, TryLater,
-        "wait until both checks are done (GET /api/checks/{id}/events), then ask again"),
+        "wait until the check is done (`verity checks` lists each status; GET /api/checks/{id}/events follows one), then ask again; a failed check can be run again with `verity checks recheck ID`"),
     /// The library holds no sources yet.
     EmptyLibrary = ("empty_library", 409, NotFound,
         "add sources first: `verity ingest PATH` (or POST /api/sources)"),
@@ -219,7 +219,8 @@ impl Serialize for ErrorCode {
 
 /// Commands of the `verity` binary; a hint may name no other.
 pub const COMMANDS: &[&str] = &[
-    "ask", "check", "ingest", "search", "sources", "remove", "models", "bench", "eval", "serve",
+    "ask", "check", "checks", "ingest", "search", "sources", "remove", "models", "bench", "eval",
+    "serve",
 ];
 
 #[cfg(test)]
