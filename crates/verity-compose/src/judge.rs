@@ -256,10 +256,10 @@ pub(crate) fn judge_sentences(
 }
 
 /// A sentence's values are compared with the claim's only when it states the claim's own
-/// relation: it holds at least this share of the claim's predicate terms (its content
-/// words outside names, figures and dates), and with its context (title, the sentence
-/// before) at least this share of the words of the names the claim gives. "The council *approved* the programme in April
-/// 2023" says nothing of when a *contractor strike delayed* it.
+/// relation: in its context (title, the sentence before) it holds at least this share of
+/// the claim's predicate terms (its content words outside names, figures and dates) and
+/// of the words of the names the claim gives. "The council *approved* the programme in
+/// April 2023" says nothing of when a *contractor strike delayed* it.
 pub const MISMATCH_MIN_RELATION: f32 = 0.66;
 
 /// A figure with its unit or counted noun ("thirty bones") names its own slot, so a
@@ -297,15 +297,15 @@ fn relation_share(relation: &BTreeSet<String>, have: &BTreeSet<String>) -> f32 {
 }
 
 /// The mismatches of a sentence with the claim, as far as the sentence states the claim's
-/// relation: all of them when the sentence itself does (see [`MISMATCH_MIN_RELATION`]),
-/// only figure mismatches when its context does (see [`MISMATCH_MIN_FIGURE_RELATION`]),
-/// none otherwise.
+/// relation: all of them when it does in its context (see [`MISMATCH_MIN_RELATION`]),
+/// only figure mismatches when its context holds a third of it (see
+/// [`MISMATCH_MIN_FIGURE_RELATION`]), none otherwise.
 pub(crate) fn related_mismatches(
     claim: &str,
     relation: &BTreeSet<String>,
     s: &crate::gather::Sent,
 ) -> Vec<crate::mismatch::Mismatch> {
-    if states_claim_relation(relation, &s.terms) {
+    if states_claim_relation(relation, &s.context_terms) {
         return crate::mismatch::mismatches(claim, &s.text);
     }
     if relation_share(relation, &s.context_terms) < MISMATCH_MIN_FIGURE_RELATION {
@@ -579,6 +579,28 @@ mod tests {
         assert!(!relevant("wheat", 0.75));
         assert!(relevant("reservoir", 0.75));
         assert!(relevant("wheat", 0.9), "a sure model counts");
+    }
+
+    #[test]
+    fn the_title_completes_the_claims_relation_for_a_mismatch() {
+        use crate::pipeline::testing::{self, RESERVOIR_DOCS};
+        let claim = "The Vell loom was introduced in the 16th century, raising hand output.";
+        let relation = relation_terms(claim, &BTreeSet::new());
+        let mut cands = testing::cands(&RESERVOIR_DOCS[..1]);
+        let s = &mut cands[0].sents[0];
+        s.text = "The Vell loom was introduced in the 13th century, raising output.".into();
+        s.terms = crate::text::term_set(&s.text);
+        s.context_terms = s.terms.clone();
+        let found = |s: &crate::gather::Sent| related_mismatches(claim, &relation, s).len();
+        assert_eq!(found(s), 1, "the sentence states the relation");
+        // Without "hand" and "raising" the sentence alone falls short ...
+        s.text = "The Vell loom was introduced in the 13th century.".into();
+        s.terms = crate::text::term_set(&s.text);
+        s.context_terms = s.terms.clone();
+        assert_eq!(found(s), 0);
+        // ... and its title and the sentence before complete it.
+        s.context_terms = crate::text::term_set(&format!("Hand looms: Raising output. {}", s.text));
+        assert_eq!(found(s), 1);
     }
 
     fn item(voice: &str, rank: usize, s: f32, c: f32) -> EvidenceItem {
