@@ -30,8 +30,13 @@
 //! assert_eq!(store.list_sources().unwrap().len(), 1);
 //! ```
 
+mod postgres;
+mod shared;
 mod sqlite;
+#[doc(hidden)]
+pub mod testing;
 
+pub use crate::postgres::{is_postgres_url, redact_url, PgStore};
 pub use sqlite::SqliteStore;
 
 use std::collections::HashSet;
@@ -57,6 +62,22 @@ pub enum StoreError {
     SchemaTooNew { found: i64, known: i64 },
     #[error("corrupt record in the library database: {0}")]
     Corrupt(String),
+    #[error("`{url}` is not a usable PostgreSQL URL: {detail}")]
+    BadUrl { url: String, detail: String },
+    #[error("could not connect to PostgreSQL at `{url}`: {source}")]
+    Connect {
+        url: String,
+        #[source]
+        source: ::postgres::Error,
+    },
+    #[error("PostgreSQL error while {action}: {source}")]
+    Postgres {
+        action: &'static str,
+        #[source]
+        source: ::postgres::Error,
+    },
+    #[error("the PostgreSQL store stopped: {0}")]
+    PoolStopped(&'static str),
 }
 
 impl StoreError {
@@ -69,14 +90,40 @@ impl StoreError {
         }
     }
 
+    fn pg_state(&self) -> Option<&::postgres::error::SqlState> {
+        match self {
+            StoreError::Postgres { source, .. } => source.code(),
+            _ => None,
+        }
+    }
+
     /// The disk (or the file system's quota) is full.
     pub fn is_disk_full(&self) -> bool {
+        use ::postgres::error::SqlState;
         self.sqlite_code() == Some(rusqlite::ErrorCode::DiskFull)
+            || self.pg_state() == Some(&SqlState::DISK_FULL)
+    }
+
+    /// The store's URL (`--store`, `VERITY_STORE`) cannot be used.
+    pub fn is_bad_url(&self) -> bool {
+        matches!(self, StoreError::BadUrl { .. })
+    }
+
+    /// The database server cannot be reached, or the connection to it broke.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Connect { .. } => true,
+            StoreError::Postgres { source, .. } => source.is_closed() || source.code().is_none(),
+            _ => false,
+        }
     }
 
     /// The database file is damaged or is not a database at all.
     pub fn is_corrupt(&self) -> bool {
+        use ::postgres::error::SqlState;
         matches!(self, StoreError::Corrupt(_))
+            || self.pg_state() == Some(&SqlState::DATA_CORRUPTED)
+            || self.pg_state() == Some(&SqlState::INDEX_CORRUPTED)
             || matches!(
                 self.sqlite_code(),
                 Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
@@ -85,10 +132,11 @@ impl StoreError {
 
     /// Another process holds the database locked for longer than the busy timeout.
     pub fn is_busy(&self) -> bool {
-        matches!(
-            self.sqlite_code(),
-            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-        )
+        self.pg_state() == Some(&::postgres::error::SqlState::LOCK_NOT_AVAILABLE)
+            || matches!(
+                self.sqlite_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            )
     }
 
     /// The file could not be opened, read or written (permissions, a missing folder).
@@ -201,8 +249,9 @@ pub fn upgrade_check_rows(
     (request, brief)
 }
 
-/// The document store. Implementations must be safe to share between threads; the
-/// embedded one is SQLite, a server one would be PostgreSQL.
+/// The document store. Implementations must be safe to share between threads: SQLite
+/// ([`SqliteStore`], embedded, the default) and PostgreSQL ([`PgStore`], shared by
+/// several nodes). `tests/store_suite.rs` runs the same tests against both.
 pub trait Store: Send + Sync {
     /// Ids among `ids` that are already stored (in any state).
     fn existing(&self, ids: &[SourceId]) -> Result<HashSet<SourceId>>;
