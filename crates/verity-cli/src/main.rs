@@ -34,6 +34,11 @@ struct Cli {
     /// Library directory (created if missing).
     #[arg(long, global = true, env = "VERITY_DATA", default_value = verity_engine::DEFAULT_DATA_DIR)]
     data: PathBuf,
+    /// Keep the library (sources, passages, check history) in PostgreSQL:
+    /// `postgres://USER:PASSWORD@HOST:PORT/DATABASE`. Unset: SQLite in `--data`, which
+    /// holds the search indexes either way.
+    #[arg(long, global = true, env = verity_engine::STORE_ENV, hide_env_values = true)]
+    store: Option<String>,
     /// Use BM25 and the lexical stance judge only, even when models are installed.
     #[arg(long, global = true)]
     no_models: bool,
@@ -311,6 +316,7 @@ fn open(cli: &Cli) -> Result<Library> {
         models: ModelsMode::from_no_models(cli.no_models),
         read_only: false,
         models_dir: None,
+        store: cli.store.clone(),
     })
     .with_context(|| format!("could not open the library in `{}`", cli.data.display()))?;
     if !cli.quiet {
@@ -417,7 +423,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 show::models(&dir, &list);
             }
         }
-        Command::Bench(a) => bench::run(a, &cli.data, cli.no_models, cli.quiet)?,
+        Command::Bench(a) => {
+            bench::run(a, &cli.data, cli.store.as_deref(), cli.no_models, cli.quiet)?
+        }
         Command::Eval(e) => eval::run(e, &cli.data, cli.no_models, cli.quiet)?,
         Command::Serve(a) => {
             let lib = Library::open(LibraryOptions {
@@ -425,6 +433,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 models: ModelsMode::from_no_models(cli.no_models),
                 read_only: a.read_only,
                 models_dir: None,
+                store: cli.store.clone(),
             })
             .with_context(|| format!("could not open the library in `{}`", cli.data.display()))?;
             let cfg = verity_server::ServerConfig {

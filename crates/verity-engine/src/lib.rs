@@ -43,12 +43,14 @@ use verity_embed::Embedder;
 use verity_index::{LexicalIndex, TantivyIndex};
 use verity_judge::StanceModel;
 use verity_retrieve::{Dense, Retriever};
-use verity_store::{SqliteStore, Store};
+use verity_store::{Store, StoreLocation};
 use verity_types::{SearchHit, SearchMode, SearchRequest, Source, SourceId};
 use verity_vectors::VectorIndex;
 
 /// Environment variable naming the data directory.
 pub const DATA_ENV: &str = "VERITY_DATA";
+/// Environment variable naming the store (a `postgres://` URL); unset: SQLite.
+pub const STORE_ENV: &str = "VERITY_STORE";
 /// Default data directory, relative to the working directory.
 pub const DEFAULT_DATA_DIR: &str = "verity-data";
 
@@ -119,7 +121,11 @@ fn io_code(e: &std::io::Error) -> ErrorCode {
 
 fn store_code(e: &verity_store::StoreError) -> ErrorCode {
     use verity_store::StoreError;
-    if e.is_disk_full() {
+    if e.is_bad_url() {
+        ErrorCode::StoreUrlInvalid
+    } else if e.is_unavailable() {
+        ErrorCode::StoreUnavailable
+    } else if e.is_disk_full() {
         ErrorCode::DiskFull
     } else if e.is_corrupt() {
         ErrorCode::StoreCorrupt
@@ -213,6 +219,9 @@ pub struct LibraryOptions {
     pub read_only: bool,
     /// Where the models are; `None`: `$VERITY_MODELS`, else `<data_dir>/models`.
     pub models_dir: Option<PathBuf>,
+    /// The store: a `postgres://` URL ([`STORE_ENV`], `--store`); `None`: the SQLite
+    /// file `library.sqlite` in `data_dir`. Indexes and vectors stay in `data_dir`.
+    pub store: Option<String>,
 }
 
 impl LibraryOptions {
@@ -222,6 +231,7 @@ impl LibraryOptions {
             models: ModelsMode::Auto,
             read_only: false,
             models_dir: None,
+            store: None,
         }
     }
 }
@@ -251,7 +261,7 @@ impl Library {
             path: dir.display().to_string(),
             source,
         })?;
-        let store = SqliteStore::open(&dir.join("library.sqlite"))?;
+        let store = StoreLocation::new(opts.store.as_deref(), &dir)?.open()?;
         let lexical = TantivyIndex::open(&dir.join("bm25"))?;
         let loaded = models::load(&dir, opts.models_dir.as_deref(), opts.models);
         let vectors = match &loaded.embedder {
@@ -261,7 +271,7 @@ impl Library {
         let lib = Library {
             dir,
             read_only: opts.read_only,
-            store: Box::new(store),
+            store,
             lexical: Box::new(lexical),
             vectors,
             embedder: loaded.embedder,

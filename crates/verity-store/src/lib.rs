@@ -40,6 +40,7 @@ pub use crate::postgres::{is_postgres_url, redact_url, PgStore};
 pub use sqlite::SqliteStore;
 
 use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 use verity_types::{
     DocMeta, Format, Passage, PassageId, PassageSpan, SearchFilters, Source, SourceId,
 };
@@ -155,6 +156,47 @@ impl StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Where a library's store lives: `--store` (or `VERITY_STORE`) names a PostgreSQL
+/// database; unset, the library is the SQLite file in its data directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreLocation {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl StoreLocation {
+    /// The store named by `store` (empty counts as unset), else `library.sqlite` in
+    /// `data_dir`. Anything but a `postgres://` or `postgresql://` URL is refused.
+    pub fn new(store: Option<&str>, data_dir: &Path) -> Result<Self> {
+        match store.map(str::trim).filter(|s| !s.is_empty()) {
+            None => Ok(StoreLocation::Sqlite(data_dir.join("library.sqlite"))),
+            Some(url) if is_postgres_url(url) => Ok(StoreLocation::Postgres(url.to_string())),
+            Some(other) => Err(StoreError::BadUrl {
+                url: redact_url(other),
+                detail: "a store is a postgres:// or postgresql:// URL (leave it unset for \
+                         the SQLite library in the data directory)"
+                    .into(),
+            }),
+        }
+    }
+
+    /// Open (creating or upgrading as needed) the store.
+    pub fn open(&self) -> Result<Box<dyn Store>> {
+        Ok(match self {
+            StoreLocation::Sqlite(path) => Box::new(SqliteStore::open(path)?),
+            StoreLocation::Postgres(url) => Box::new(PgStore::open(url)?),
+        })
+    }
+
+    /// The file, or the URL without its password, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            StoreLocation::Sqlite(path) => path.display().to_string(),
+            StoreLocation::Postgres(url) => redact_url(url),
+        }
+    }
+}
 
 /// A source ready to be written: text, metadata and where its passages lie in the text.
 #[derive(Debug, Clone)]
