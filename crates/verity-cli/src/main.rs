@@ -84,6 +84,9 @@ enum Command {
     Eval(eval::EvalCommand),
     /// Serve the JSON API and the web page.
     Serve(ServeArgs),
+    /// Copy a SQLite library (sources, passages, check history) into PostgreSQL; running
+    /// it again adds nothing twice.
+    Migrate(MigrateArgs),
     /// Parse one file from stdin in a capped worker process (run by `ingest` and
     /// `serve` themselves; see `--parse-isolation`).
     #[command(hide = true)]
@@ -133,6 +136,19 @@ impl ParseArgs {
         iso.max_memory = self.parse_memory_mb.saturating_mul(1024 * 1024);
         Ok(Some(iso))
     }
+}
+
+#[derive(Args)]
+struct MigrateArgs {
+    /// The library directory to copy from (its `library.sqlite`).
+    #[arg(long)]
+    from: PathBuf,
+    /// The store to copy into: `postgres://USER:PASSWORD@HOST:PORT/DATABASE`.
+    #[arg(long)]
+    to: String,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -327,6 +343,32 @@ fn open(cli: &Cli) -> Result<Library> {
     Ok(lib)
 }
 
+/// `verity migrate`: copy the library at `--from` into the store at `--to`.
+fn migrate(a: &MigrateArgs, quiet: bool) -> Result<()> {
+    let bars = progress::Bars::new(quiet);
+    let report = verity_engine::copy_library(&a.from, &a.to, &bars)?;
+    bars.finish();
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    println!(
+        "copied {} of {} sources ({} already there) and {} checks to {}",
+        report.copied,
+        report.sources,
+        report.sources.saturating_sub(report.copied),
+        report.checks,
+        report.to
+    );
+    if !quiet {
+        eprintln!(
+            "note: `verity --data {} --store URL ...` uses the copy with the indexes already built in that directory",
+            a.from.display()
+        );
+    }
+    Ok(())
+}
+
 fn run(cli: Cli) -> Result<ExitCode> {
     match &cli.command {
         Command::Ingest(a) => {
@@ -450,6 +492,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Ask(a) => brief::run(&open(&cli)?, a, verity_engine::Mode::Ask, cli.quiet)?,
         Command::Check(a) => brief::run(&open(&cli)?, a, verity_engine::Mode::Check, cli.quiet)?,
+        Command::Migrate(a) => migrate(a, cli.quiet)?,
         Command::ParseWorker => return Ok(parse_worker()),
     }
     Ok(ExitCode::SUCCESS)

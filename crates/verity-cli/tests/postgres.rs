@@ -86,3 +86,57 @@ fn an_unreachable_store_exits_75_with_a_hint_and_no_password() {
     assert_eq!(out.status.code(), Some(78), "{stderr}");
     assert!(!stderr.contains("s3cret"), "{stderr}");
 }
+
+#[test]
+fn migrate_copies_a_sqlite_library_once() {
+    let Some(db) = verity_store::testing::fresh_pg("cli_migrate_copies_once") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("lib");
+    run_ok(verity(&data).args(["ingest"]).arg(story()));
+    run_ok(verity(&data).args([
+        "check",
+        "--today",
+        "2025-01-01",
+        "The Vellan water utility replaced lead pipes.",
+    ]));
+    let before = json(verity(&data).args(["sources", "--json"]));
+    let migrate = || {
+        json(
+            verity(&data)
+                .args(["migrate", "--json", "--to", &db.url, "--from"])
+                .arg(&data),
+        )
+    };
+    let first = migrate();
+    assert_eq!(first["sources"], 47, "{first:#}");
+    assert_eq!(first["copied"], 47, "{first:#}");
+    assert_eq!(first["checks"], 1, "{first:#}");
+    let again = migrate();
+    assert_eq!(again["copied"], 0, "{again:#}");
+    assert_eq!(again["checks"], 1, "{again:#}");
+    // The copy is the same library: every field of every source, in the same order.
+    let after =
+        json(verity(&tmp.path().join("elsewhere")).args(["--store", &db.url, "sources", "--json"]));
+    assert_eq!(after, before);
+    // With the directory's own indexes it searches at once.
+    let hits = json(verity(&data).args([
+        "--store",
+        &db.url,
+        "search",
+        "--json",
+        "--mode",
+        "bm25",
+        "lead pipes",
+    ]));
+    assert!(!hits.as_array().unwrap().is_empty());
+    // A directory without a library is refused, and nothing is created there.
+    let out = verity(&data)
+        .args(["migrate", "--to", &db.url, "--from"])
+        .arg(tmp.path().join("nothing"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(66));
+    assert!(!tmp.path().join("nothing").exists());
+}

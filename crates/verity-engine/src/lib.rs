@@ -20,12 +20,14 @@ mod brief;
 mod checks;
 mod diff;
 mod ingest;
+mod migrate;
 mod models;
 mod recover;
 
 pub use checks::{Check, CheckId, CheckOptions, CheckStatus, Request, MAX_INPUT_CHARS};
 pub use diff::{BriefDiff, DiffSource};
 pub use ingest::{Failure, IngestOptions, IngestReport, IngestTimings, EMBED_BATCH_DOCS};
+pub use migrate::{copy_library, CopyReport};
 pub use models::ModelsMode;
 pub use verity_compose::{Brief, Mode};
 pub use verity_ingest::PdfLimits;
@@ -95,6 +97,8 @@ pub enum EngineError {
     NothingToIngest,
     #[error("the library is empty: ingest some sources first (`verity ingest PATH`)")]
     EmptyLibrary,
+    #[error("no library in `{0}` (it holds no library.sqlite); give the --data directory of an existing library")]
+    NoLibrary(String),
     #[error("this library is open read-only")]
     ReadOnly,
     #[error("the stored {what} `{id}` is unreadable: {detail}")]
@@ -195,7 +199,7 @@ impl EngineError {
             EngineError::CheckNotDone { .. } => ErrorCode::CheckNotDone,
             EngineError::EmptyInput | EngineError::InputTooLong { .. } => ErrorCode::InvalidRequest,
             EngineError::NothingToIngest => ErrorCode::NothingToIngest,
-            EngineError::EmptyLibrary => ErrorCode::EmptyLibrary,
+            EngineError::EmptyLibrary | EngineError::NoLibrary(_) => ErrorCode::EmptyLibrary,
             EngineError::ReadOnly => ErrorCode::ReadOnly,
             EngineError::BadRecord { .. } => ErrorCode::StoreCorrupt,
             EngineError::Serialize { .. } => ErrorCode::Internal,

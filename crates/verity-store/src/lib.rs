@@ -24,7 +24,7 @@
 //!     id: id.clone(), location: "notes.txt".into(), format: Format::Text,
 //!     meta: DocMeta::default(), text: text.clone(),
 //!     passages: vec![PassageSpan::whole(&text)],
-//!     fingerprint: vec![], duplicate_of: None,
+//!     fingerprint: vec![], duplicate_of: None, ingested_at: None,
 //! }]).unwrap();
 //! store.mark_indexed(&[id.clone()]).unwrap();
 //! assert_eq!(store.list_sources().unwrap().len(), 1);
@@ -210,6 +210,8 @@ pub struct NewSource {
     /// Near-duplicate fingerprint bytes (opaque to the store).
     pub fingerprint: Vec<u8>,
     pub duplicate_of: Option<SourceId>,
+    /// When it was first ingested (RFC 3339); `None`: now. Set when copying a library.
+    pub ingested_at: Option<String>,
 }
 
 /// Lifecycle state of a stored source; see the crate docs.
@@ -323,6 +325,9 @@ pub trait Store: Send + Sync {
     fn fingerprints(&self) -> Result<Vec<(SourceId, Vec<u8>)>>;
     /// Counts: (sources, passages, characters) over indexed sources.
     fn stats(&self) -> Result<(u64, u64, u64)>;
+    /// A stored source (in any state) as [`Store::put_sources`] took it, with its ingest
+    /// time: what copying a library into another store needs.
+    fn export_source(&self, id: &SourceId) -> Result<Option<NewSource>>;
     /// Store or update a check.
     fn put_check(&self, check: &StoredCheck) -> Result<()>;
     fn check(&self, id: &str) -> Result<Option<StoredCheck>>;

@@ -13,8 +13,8 @@
 //! `source_texts` (text and packed passage spans), `checks`.
 
 use crate::shared::{
-    bad_span, corrupt_spans, decode_spans, encode_spans, filter_condition, slice_passages,
-    sql_count, Spans,
+    bad_span, corrupt_spans, decode_spans, encode_spans, exported, filter_condition,
+    slice_passages, sql_count, Spans,
 };
 use crate::{NewSource, Result, SourceState, Store, StoreError, StoredCheck};
 use chrono::NaiveDate;
@@ -400,7 +400,7 @@ fn put_sources_on(c: &mut Client, items: &[NewSource]) -> Result<()> {
             &pg_opt(&m.url),
             &m.kind.map(|k| k.as_str()),
             &pg_opt(&m.attribution),
-            &now,
+            &s.ingested_at.as_deref().unwrap_or(&now),
             &(s.text.chars().count() as i64),
             &(s.passages.len() as i64),
             &s.duplicate_of.as_ref().map(|d| d.as_str()),
@@ -654,6 +654,25 @@ impl Store for PgStore {
                     .map_err(pg("counting sources"))
             };
             Ok((get(0)?, get(1)?, get(2)?))
+        })
+    }
+
+    fn export_source(&self, id: &SourceId) -> Result<Option<NewSource>> {
+        let id = id.as_str().to_string();
+        self.run(move |c| {
+            let act = "reading a source to copy";
+            let q = format!(
+                "SELECT {SOURCE_COLS}, fingerprint, text, spans FROM sources \
+                 JOIN source_texts USING (id) WHERE id=$1"
+            );
+            let Some(r) = c.query_opt(&q, &[&id]).map_err(pg(act))? else {
+                return Ok(None);
+            };
+            let source = source_from_row(&r).map_err(pg(act))?;
+            let fingerprint: Option<Vec<u8>> = r.try_get(14).map_err(pg(act))?;
+            let text: String = r.try_get(15).map_err(pg(act))?;
+            let spans: Vec<u8> = r.try_get(16).map_err(pg(act))?;
+            exported(source, text, &spans, fingerprint).map(Some)
         })
     }
 

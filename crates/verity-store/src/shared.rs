@@ -1,8 +1,8 @@
 //! What both backends share: passage spans packed as one blob per source, slicing
 //! passages from a source's text, search filters as SQL, and page counts.
 
-use crate::StoreError;
-use verity_types::{Passage, PassageId, SearchFilters, SourceId};
+use crate::{NewSource, StoreError};
+use verity_types::{Passage, PassageId, PassageSpan, SearchFilters, Source, SourceId};
 
 pub(crate) fn bad_span(pid: &PassageId) -> StoreError {
     StoreError::Corrupt(format!(
@@ -71,8 +71,12 @@ impl CharIndex {
     }
 
     pub(crate) fn slice<'t>(&self, text: &'t str, start: u64, end: u64) -> Option<&'t str> {
-        let (b0, b1) = (*self.0.get(&start)?, *self.0.get(&end)?);
+        let (b0, b1) = self.bytes(start, end)?;
         text.get(b0..b1)
+    }
+
+    fn bytes(&self, start: u64, end: u64) -> Option<(usize, usize)> {
+        Some((*self.0.get(&start)?, *self.0.get(&end)?)).filter(|(b0, b1)| b0 <= b1)
     }
 }
 
@@ -109,6 +113,41 @@ pub(crate) fn slice_passages(
             })
         })
         .collect()
+}
+
+/// A stored source as it was written (see `Store::export_source`): its row, text, spans
+/// (with their byte offsets again) and fingerprint.
+pub(crate) fn exported(
+    source: Source,
+    text: String,
+    spans: &[u8],
+    fingerprint: Option<Vec<u8>>,
+) -> Result<NewSource, StoreError> {
+    let spans = decode_spans(spans).ok_or_else(|| corrupt_spans(&source.id))?;
+    let bytes = CharIndex::new(&text, spans.iter().flat_map(|s| [s.0, s.1]));
+    let passages = spans
+        .iter()
+        .enumerate()
+        .map(|(ordinal, &(start, end))| {
+            let pid = PassageId {
+                source: source.id.clone(),
+                ordinal: ordinal as u32,
+            };
+            let bytes = bytes.bytes(start, end).ok_or_else(|| bad_span(&pid))?;
+            Ok(PassageSpan { start, end, bytes })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok(NewSource {
+        id: source.id,
+        location: source.location,
+        format: source.format,
+        meta: source.meta,
+        text,
+        passages,
+        fingerprint: fingerprint.unwrap_or_default(),
+        duplicate_of: source.duplicate_of,
+        ingested_at: Some(source.ingested_at),
+    })
 }
 
 /// Search filters as a SQL condition on `sources` and its arguments, in order; `None`

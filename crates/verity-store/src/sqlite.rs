@@ -2,8 +2,8 @@
 //! pool of readers so that concurrent searches do not queue behind each other.
 
 use crate::shared::{
-    bad_span, corrupt_spans, decode_spans, encode_spans, filter_condition, slice_passages,
-    sql_count, Spans,
+    bad_span, corrupt_spans, decode_spans, encode_spans, exported, filter_condition,
+    slice_passages, sql_count, Spans,
 };
 use crate::{NewSource, Result, SourceState, Store, StoreError, StoredCheck};
 use chrono::NaiveDate;
@@ -392,7 +392,7 @@ impl Store for SqliteStore {
                         m.url,
                         m.kind.map(|k| k.as_str()),
                         m.attribution,
-                        now,
+                        s.ingested_at.as_deref().unwrap_or(&now),
                         s.text.chars().count() as i64,
                         s.passages.len() as i64,
                         s.duplicate_of.as_ref().map(|d| d.as_str()),
@@ -622,6 +622,25 @@ impl Store for SqliteStore {
         .map_err(sql("counting sources"))
     }
 
+    fn export_source(&self, id: &SourceId) -> Result<Option<NewSource>> {
+        let conn = self.read();
+        let q = format!(
+            "SELECT {SOURCE_COLS}, fingerprint, text, spans FROM sources \
+             JOIN source_texts USING (id) WHERE id=?1"
+        );
+        let row = conn
+            .query_row(&q, [id.as_str()], |r| {
+                Ok((source_from_row(r)?, r.get(14)?, r.get(15)?, r.get(16)?))
+            })
+            .optional()
+            .map_err(sql("reading a source to copy"))?;
+        let Some((source, fingerprint, text, spans)) = row else {
+            return Ok(None);
+        };
+        let spans: Vec<u8> = spans;
+        exported(source, text, &spans, fingerprint).map(Some)
+    }
+
     fn put_check(&self, c: &StoredCheck) -> Result<()> {
         let conn = self.write();
         conn.execute(
@@ -818,6 +837,7 @@ mod span_tests {
             passages: vec![verity_types::PassageSpan::whole(text)],
             fingerprint: Vec::new(),
             duplicate_of: None,
+            ingested_at: None,
         };
         s.put_sources(std::slice::from_ref(&src)).unwrap();
         s.mark_indexed(std::slice::from_ref(&src.id)).unwrap();

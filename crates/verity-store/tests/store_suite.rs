@@ -66,6 +66,7 @@ suite!(
     library_survives_reopen,
     many_threads_share_one_store,
     calls_work_inside_an_async_runtime,
+    exported_sources_are_what_was_put,
 );
 
 fn new_source(text: &str, publisher: &str, date: &str, kind: SourceKind) -> NewSource {
@@ -84,6 +85,7 @@ fn new_source(text: &str, publisher: &str, date: &str, kind: SourceKind) -> NewS
         passages: vec![PassageSpan::whole(text)],
         fingerprint: vec![1, 2, 3],
         duplicate_of: None,
+        ingested_at: None,
     }
 }
 
@@ -471,4 +473,45 @@ fn postgres_is_used_when_configured() {
         .unwrap()
         .get(0);
     assert_eq!(n, 1);
+}
+
+/// `export_source` gives back what `put_sources` took (byte offsets recomputed), with
+/// the ingest time, which `put_sources` keeps when given: copying a library loses nothing.
+fn exported_sources_are_what_was_put(b: &dyn Backend) {
+    let s = b.open();
+    let text = "Ösel harbour reopened. The ferry runs again.";
+    let mut a = new_source(text, "Ledger", "2024-01-02", SourceKind::News);
+    a.passages = vec![
+        PassageSpan {
+            start: 0,
+            end: 22,
+            bytes: (0, 23),
+        },
+        PassageSpan {
+            start: 23,
+            end: 44,
+            bytes: (24, 45),
+        },
+    ];
+    a.meta.author = Some("R. Imber".into());
+    a.meta.url = Some("https://ledger.example/osel".into());
+    a.meta.attribution = Some("Staff".into());
+    let mut dup = new_source("copy", "Echo", "", SourceKind::Other);
+    dup.duplicate_of = Some(a.id.clone());
+    dup.ingested_at = Some("2020-02-02T02:02:02Z".into());
+    s.put_sources(&[a.clone(), dup.clone()]).unwrap();
+    let mut got = s.export_source(&a.id).unwrap().unwrap();
+    assert!(got.ingested_at.take().is_some());
+    assert_eq!(format!("{got:?}"), format!("{a:?}"));
+    let got = s.export_source(&dup.id).unwrap().unwrap();
+    assert_eq!(format!("{got:?}"), format!("{dup:?}"));
+    assert!(s
+        .export_source(&SourceId::from_content("nowhere"))
+        .unwrap()
+        .is_none());
+    s.mark_indexed(std::slice::from_ref(&dup.id)).unwrap();
+    assert_eq!(
+        s.source(&dup.id).unwrap().unwrap().ingested_at,
+        "2020-02-02T02:02:02Z"
+    );
 }
