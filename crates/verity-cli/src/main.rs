@@ -87,6 +87,9 @@ enum Command {
     /// Copy a SQLite library (sources, passages, check history) into PostgreSQL; running
     /// it again adds nothing twice.
     Migrate(MigrateArgs),
+    /// Rebuild this node's search indexes from the store (sources dropped and indexed
+    /// again), e.g. after moving to `--store` with an empty data directory.
+    Reindex,
     /// Parse one file from stdin in a capped worker process (run by `ingest` and
     /// `serve` themselves; see `--parse-isolation`).
     #[command(hide = true)]
@@ -493,6 +496,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Ask(a) => brief::run(&open(&cli)?, a, verity_engine::Mode::Ask, cli.quiet)?,
         Command::Check(a) => brief::run(&open(&cli)?, a, verity_engine::Mode::Check, cli.quiet)?,
         Command::Migrate(a) => migrate(a, cli.quiet)?,
+        Command::Reindex => {
+            let lib = open(&cli)?;
+            let bars = progress::Bars::new(cli.quiet);
+            let n = lib.reindex(&bars)?;
+            bars.finish();
+            println!("reindexed {n} sources");
+        }
         Command::ParseWorker => return Ok(parse_worker()),
     }
     Ok(ExitCode::SUCCESS)

@@ -19,6 +19,7 @@
 mod brief;
 mod checks;
 mod diff;
+mod follow;
 mod ingest;
 mod migrate;
 mod models;
@@ -287,6 +288,7 @@ impl Library {
         };
         if !lib.read_only {
             lib.recover()?;
+            lib.catch_up()?;
         }
         Ok(lib)
     }
@@ -294,6 +296,11 @@ impl Library {
     /// The data directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Whether writes (ingest, remove, following the store's changes) are refused.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
     }
 
     /// Lines to show the user once: models that are missing and what that turns off.
@@ -420,19 +427,23 @@ impl Library {
             .source(id)?
             .ok_or_else(|| EngineError::UnknownSource(id.to_string()))?;
         self.store.begin_remove(id)?;
-        self.drop_from_indexes(id)?;
+        self.drop_from_indexes(std::slice::from_ref(id))?;
         self.store.finish_remove(id)?;
         Ok(source)
     }
 
-    fn drop_from_indexes(&self, id: &SourceId) -> Result<()> {
-        self.lexical.delete_source(id)?;
+    /// Take sources out of every index (committed and saved).
+    fn drop_from_indexes(&self, ids: &[SourceId]) -> Result<()> {
+        for id in ids {
+            self.lexical.delete_source(id)?;
+        }
         self.lexical.commit()?;
         if let Some(v) = &self.vectors {
-            v.write()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove_source(id)
-                .map_err(EngineError::from)?;
+            let mut w = v.write().unwrap_or_else(|e| e.into_inner());
+            for id in ids {
+                w.remove_source(id).map_err(EngineError::from)?;
+            }
+            drop(w);
             // Saved under a read lock, so searches go on meanwhile (see `embed_passages`).
             v.read()
                 .unwrap_or_else(|e| e.into_inner())

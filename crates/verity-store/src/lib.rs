@@ -232,6 +232,24 @@ impl SourceState {
     }
 }
 
+/// What a change-log entry says happened to a source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// It became `indexed` (visible): index its passages.
+    Indexed,
+    /// Its removal began: drop it from the indexes.
+    Removed,
+}
+
+/// One entry of a shared store's change log (see [`Store::changes_since`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// Increases with every entry, in commit order.
+    pub seq: i64,
+    pub source: SourceId,
+    pub kind: ChangeKind,
+}
+
 /// A check as the `checks` table holds it. The engine's `Check` is the typed record and
 /// the only writer of these rows (see `verity_engine::Check`); the columns `mode` and
 /// `input` repeat fields of `request` so that history lists without parsing JSON.
@@ -328,6 +346,13 @@ pub trait Store: Send + Sync {
     /// A stored source (in any state) as [`Store::put_sources`] took it, with its ingest
     /// time: what copying a library into another store needs.
     fn export_source(&self, id: &SourceId) -> Result<Option<NewSource>>;
+    /// Change-log entries after `seq`, oldest first, at most `limit`: what a node applies
+    /// to its own indexes to follow the writes made through other nodes. A store that
+    /// only one node uses (SQLite, whose indexes are written with it) keeps no log.
+    fn changes_since(&self, seq: i64, limit: usize) -> Result<Vec<Change>> {
+        let _ = (seq, limit);
+        Ok(Vec::new())
+    }
     /// Store or update a check.
     fn put_check(&self, check: &StoredCheck) -> Result<()>;
     fn check(&self, id: &str) -> Result<Option<StoredCheck>>;

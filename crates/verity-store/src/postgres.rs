@@ -10,13 +10,17 @@
 //! The schema is versioned: [`MIGRATIONS`] are applied at open, each recorded in
 //! `verity_migrations`, under an advisory lock so that nodes starting together apply
 //! each one once. Tables follow the SQLite store's (see `sqlite.rs`): `sources`,
-//! `source_texts` (text and packed passage spans), `checks`.
+//! `source_texts` (text and packed passage spans), `checks`; and `changes`, the change
+//! log: a source becoming `indexed` or `removing` appends an entry in the same
+//! transaction. Writers of the log take [`CHANGES_LOCK`] first, so sequence numbers are
+//! handed out in commit order and a reader that has seen `seq` never misses a smaller
+//! one committed later.
 
 use crate::shared::{
     bad_span, corrupt_spans, decode_spans, encode_spans, exported, filter_condition,
     slice_passages, sql_count, Spans,
 };
-use crate::{NewSource, Result, SourceState, Store, StoreError, StoredCheck};
+use crate::{Change, ChangeKind, NewSource, Result, SourceState, Store, StoreError, StoredCheck};
 use chrono::NaiveDate;
 use postgres::types::ToSql;
 use postgres::{Client, GenericClient, NoTls, Row};
@@ -33,10 +37,11 @@ use verity_types::{
 const CONNECTIONS: usize = 4;
 
 /// Versioned migrations, applied in order at open: (version, name, SQL).
-const MIGRATIONS: &[(i32, &str, &str)] = &[(
-    1,
-    "library",
-    "
+const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (
+        1,
+        "library",
+        "
 CREATE TABLE sources (
     id TEXT PRIMARY KEY,
     location TEXT NOT NULL,
@@ -68,10 +73,33 @@ CREATE TABLE checks (
 );
 CREATE INDEX checks_created ON checks(created_at);
 ",
-)];
+    ),
+    (
+        2,
+        "change log",
+        "
+CREATE TABLE changes (
+    seq BIGSERIAL PRIMARY KEY,
+    source_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+INSERT INTO changes (source_id, kind)
+    SELECT id, 'indexed' FROM sources WHERE state='indexed' ORDER BY id;
+",
+    ),
+];
 
 /// Key of the advisory lock held while migrating ("verity" in ASCII).
 const MIGRATION_LOCK: i64 = 0x7665_7269_7479;
+/// Key of the advisory lock held by each transaction that appends to `changes`.
+const CHANGES_LOCK: i64 = 0x7665_7269_7480;
+
+/// In a write transaction: take the change log's lock (see the module docs).
+fn lock_changes(tx: &mut postgres::Transaction<'_>) -> Result<(), postgres::Error> {
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&CHANGES_LOCK])
+        .map(drop)
+}
 
 const SOURCE_COLS: &str = "id, location, format, title, publisher, author, published, url, kind, \
      attribution, ingested_at, char_len, passage_count, duplicate_of";
@@ -524,12 +552,17 @@ impl Store for PgStore {
     fn mark_indexed(&self, ids: &[SourceId]) -> Result<()> {
         let ids = ids_of(ids);
         self.run(move |c| {
-            c.execute(
-                "UPDATE sources SET state='indexed' WHERE id = ANY($1) AND state='pending'",
+            let act = "marking sources indexed";
+            let mut tx = c.transaction().map_err(pg(act))?;
+            lock_changes(&mut tx).map_err(pg(act))?;
+            tx.execute(
+                "WITH done AS (UPDATE sources SET state='indexed' \
+                 WHERE id = ANY($1) AND state='pending' RETURNING id) \
+                 INSERT INTO changes (source_id, kind) SELECT id, 'indexed' FROM done",
                 &[&ids],
             )
-            .map_err(pg("marking sources indexed"))?;
-            Ok(())
+            .map_err(pg(act))?;
+            tx.commit().map_err(pg(act))
         })
     }
 
@@ -550,9 +583,17 @@ impl Store for PgStore {
         self.run(move |c| {
             let act = "marking a source for removal";
             let mut tx = c.transaction().map_err(pg(act))?;
+            lock_changes(&mut tx).map_err(pg(act))?;
             let n = tx
                 .execute("UPDATE sources SET state='removing' WHERE id=$1", &[&id])
                 .map_err(pg(act))?;
+            if n > 0 {
+                tx.execute(
+                    "INSERT INTO changes (source_id, kind) VALUES ($1, 'removed')",
+                    &[&id],
+                )
+                .map_err(pg(act))?;
+            }
             // Copies that pointed at it now stand on their own.
             tx.execute(
                 "UPDATE sources SET duplicate_of=NULL WHERE duplicate_of=$1",
@@ -673,6 +714,34 @@ impl Store for PgStore {
             let text: String = r.try_get(15).map_err(pg(act))?;
             let spans: Vec<u8> = r.try_get(16).map_err(pg(act))?;
             exported(source, text, &spans, fingerprint).map(Some)
+        })
+    }
+
+    fn changes_since(&self, seq: i64, limit: usize) -> Result<Vec<Change>> {
+        self.run(move |c| {
+            let act = "reading the change log";
+            let rows = c
+                .query(
+                    "SELECT seq, source_id, kind FROM changes WHERE seq > $1 \
+                     ORDER BY seq LIMIT $2",
+                    &[&seq, &sql_count(limit)],
+                )
+                .map_err(pg(act))?;
+            rows.iter()
+                .map(|r| {
+                    let kind: String = r.try_get(2)?;
+                    Ok(Change {
+                        seq: r.try_get(0)?,
+                        source: SourceId::new(r.try_get::<_, String>(1)?),
+                        kind: if kind == "removed" {
+                            ChangeKind::Removed
+                        } else {
+                            ChangeKind::Indexed
+                        },
+                    })
+                })
+                .collect::<Result<_, postgres::Error>>()
+                .map_err(pg(act))
         })
     }
 

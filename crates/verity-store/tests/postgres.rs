@@ -121,3 +121,94 @@ fn a_dropped_connection_is_opened_again() {
     assert!(ok);
     assert_eq!(s.stats().unwrap(), (0, 0, 0));
 }
+
+fn new_source(text: &str) -> verity_store::NewSource {
+    verity_store::NewSource {
+        id: verity_types::SourceId::from_content(text),
+        location: "x.txt".into(),
+        format: verity_types::Format::Text,
+        meta: verity_types::DocMeta::default(),
+        text: text.into(),
+        passages: vec![verity_types::PassageSpan::whole(text)],
+        fingerprint: Vec::new(),
+        duplicate_of: None,
+        ingested_at: None,
+    }
+}
+
+#[test]
+fn the_change_log_records_what_became_visible_and_what_went() {
+    use verity_store::ChangeKind::{Indexed, Removed};
+    let Some(db) = fresh_pg("the_change_log_records") else {
+        return;
+    };
+    let s = PgStore::open(&db.url).unwrap();
+    let (a, b) = (new_source("alpha"), new_source("beta"));
+    s.put_sources(&[a.clone(), b.clone()]).unwrap();
+    assert!(
+        s.changes_since(0, 100).unwrap().is_empty(),
+        "pending is not news"
+    );
+    s.mark_indexed(&[a.id.clone(), b.id.clone()]).unwrap();
+    s.mark_indexed(std::slice::from_ref(&a.id)).unwrap(); // already indexed: no entry
+    assert!(s.begin_remove(&a.id).unwrap());
+    assert!(!s.begin_remove(&new_source("never").id).unwrap());
+    let log = s.changes_since(0, 100).unwrap();
+    let got: Vec<_> = log.iter().map(|c| (c.source.clone(), c.kind)).collect();
+    assert_eq!(got.len(), 3, "{log:?}");
+    assert!(got[..2].contains(&(a.id.clone(), Indexed)));
+    assert!(got[..2].contains(&(b.id.clone(), Indexed)));
+    assert_eq!(got[2], (a.id.clone(), Removed));
+    assert!(log.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert_eq!(
+        s.changes_since(log[0].seq, 1).unwrap(),
+        vec![log[1].clone()]
+    );
+    assert!(s.changes_since(log[2].seq, 100).unwrap().is_empty());
+}
+
+#[test]
+fn change_sequence_numbers_follow_commit_order_under_concurrent_writers() {
+    let Some(db) = fresh_pg("change_sequence_commit_order") else {
+        return;
+    };
+    let s = PgStore::open(&db.url).unwrap();
+    let store = &s;
+    /// Counts a writer as finished when it ends, by panic too (so the reader stops).
+    struct Finished<'a>(&'a std::sync::atomic::AtomicUsize);
+    impl Drop for Finished<'_> {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+    let finished = std::sync::atomic::AtomicUsize::new(0);
+    let finished = &finished;
+    std::thread::scope(|scope| {
+        for t in 0..4 {
+            scope.spawn(move || {
+                let _done = Finished(finished);
+                for i in 0..25 {
+                    let src = new_source(&format!("writer {t} source {i}"));
+                    store.put_sources(std::slice::from_ref(&src)).unwrap();
+                    store.mark_indexed(std::slice::from_ref(&src.id)).unwrap();
+                }
+            });
+        }
+        // A reader following the log as it grows never sees a gap filled in later.
+        scope.spawn(move || {
+            let (mut last, mut seen) = (0, 0);
+            loop {
+                let writers_done = finished.load(std::sync::atomic::Ordering::SeqCst) == 4;
+                let new = store.changes_since(last, 1000).unwrap();
+                if new.is_empty() && writers_done {
+                    break; // every writer is done and nothing is left to read
+                }
+                for c in new {
+                    last = c.seq;
+                    seen += 1;
+                }
+            }
+            assert_eq!(seen, 100, "the reader missed entries committed behind it");
+        });
+    });
+}

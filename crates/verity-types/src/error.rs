@@ -226,7 +226,7 @@ impl Serialize for ErrorCode {
 /// Commands of the `verity` binary; a hint may name no other.
 pub const COMMANDS: &[&str] = &[
     "ask", "check", "ingest", "search", "sources", "remove", "models", "bench", "eval", "serve",
-    "migrate",
+    "migrate", "reindex",
 ];
 
 #[cfg(test)]
