@@ -129,3 +129,23 @@ impl Library {
             .map(drop)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_applied_number_round_trips_and_garbage_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            read_applied(dir.path()).unwrap(),
+            0,
+            "a new node has applied nothing"
+        );
+        write_applied(dir.path(), 42).unwrap();
+        assert_eq!(read_applied(dir.path()).unwrap(), 42);
+        std::fs::write(dir.path().join(APPLIED_FILE), "forty-two").unwrap();
+        let err = read_applied(dir.path()).unwrap_err();
+        assert_eq!(err.code(), verity_types::ErrorCode::StoreCorrupt, "{err}");
+    }
+}

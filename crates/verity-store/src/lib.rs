@@ -114,7 +114,10 @@ impl StoreError {
     pub fn is_unavailable(&self) -> bool {
         match self {
             StoreError::Connect { .. } => true,
-            StoreError::Postgres { source, .. } => source.is_closed() || source.code().is_none(),
+            StoreError::Postgres { source, .. } => {
+                use std::error::Error;
+                source.is_closed() || source.source().is_some_and(|e| e.is::<std::io::Error>())
+            }
             _ => false,
         }
     }
