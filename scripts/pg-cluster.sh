@@ -26,7 +26,7 @@ if ! PG_BIN="$(pg_bin_dir)"; then
   [ -f /etc/postgresql-common/createcluster.conf ] ||
     echo "create_main_cluster = false" | $SUDO tee /etc/postgresql-common/createcluster.conf >/dev/null
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql-15 >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends postgresql-15 >/dev/null
   PG_BIN="$(pg_bin_dir)"
 fi
 
