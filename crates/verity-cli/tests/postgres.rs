@@ -113,6 +113,10 @@ fn migrate_copies_a_sqlite_library_once() {
     assert_eq!(first["sources"], 47, "{first:#}");
     assert_eq!(first["copied"], 47, "{first:#}");
     assert_eq!(first["checks"], 1, "{first:#}");
+    // The directory's indexes hold the copy: its change-log entries count as applied,
+    // so opening it on the store does not index the library again.
+    let applied = std::fs::read_to_string(data.join("store-seq")).unwrap();
+    assert_eq!(applied.trim(), "47");
     let again = migrate();
     assert_eq!(again["copied"], 0, "{again:#}");
     assert_eq!(again["checks"], 1, "{again:#}");

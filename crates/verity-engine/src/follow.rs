@@ -14,7 +14,7 @@ use crate::{EngineError, Library, Result};
 use std::path::Path;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
-use verity_store::SourceState;
+use verity_store::{SourceState, Store};
 use verity_types::{NoProgress, Progress, SourceId};
 
 /// The file, in the data directory, holding the last change applied.
@@ -22,7 +22,7 @@ const APPLIED_FILE: &str = "store-seq";
 /// Change-log entries applied per index commit.
 const BATCH: usize = 1000;
 
-fn read_applied(dir: &Path) -> Result<i64> {
+pub(crate) fn read_applied(dir: &Path) -> Result<i64> {
     match std::fs::read_to_string(dir.join(APPLIED_FILE)) {
         Ok(s) => s.trim().parse().map_err(|_| EngineError::BadRecord {
             what: "applied change number",
@@ -40,7 +40,7 @@ fn read_applied(dir: &Path) -> Result<i64> {
     }
 }
 
-fn write_applied(dir: &Path, seq: i64) -> Result<()> {
+pub(crate) fn write_applied(dir: &Path, seq: i64) -> Result<()> {
     let (tmp, path) = (dir.join("store-seq.tmp"), dir.join(APPLIED_FILE));
     std::fs::write(&tmp, seq.to_string())
         .and_then(|()| std::fs::rename(&tmp, &path))
@@ -48,6 +48,16 @@ fn write_applied(dir: &Path, seq: i64) -> Result<()> {
             path: path.display().to_string(),
             source,
         })
+}
+
+/// The last sequence number in `store`'s change log, reading on from `from` (which
+/// stays the answer without a log).
+pub(crate) fn log_head(store: &dyn Store, from: i64) -> Result<i64> {
+    let mut head = from;
+    while let Some(last) = store.changes_since(head, BATCH)?.last() {
+        head = last.seq;
+    }
+    Ok(head)
 }
 
 impl Library {
@@ -88,7 +98,7 @@ impl Library {
             return Err(EngineError::ReadOnly);
         }
         let _w = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
-        let head = self.change_log_head()?;
+        let head = log_head(self.store.as_ref(), read_applied(&self.dir)?)?;
         let ids = self.store.sources_in_state(SourceState::Indexed)?;
         progress.stage("reindexing", Some(ids.len() as u64));
         for chunk in ids.chunks(BATCH) {
@@ -98,15 +108,6 @@ impl Library {
         }
         write_applied(&self.dir, head)?;
         Ok(ids.len())
-    }
-
-    /// The last sequence number in the store's change log (0 without one).
-    fn change_log_head(&self) -> Result<i64> {
-        let mut head = read_applied(&self.dir)?;
-        while let Some(last) = self.store.changes_since(head, BATCH)?.last() {
-            head = last.seq;
-        }
-        Ok(head)
     }
 
     /// Keep catching up every `every` on a thread of its own, for as long as `lib` is

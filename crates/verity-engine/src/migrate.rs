@@ -5,8 +5,10 @@
 //! fingerprint, duplicate link, ingest time), then the check history. Sources already in
 //! the target are skipped and checks are written by id, so a second run adds nothing
 //! twice, and a run that was interrupted is finished by the next one. The target's
-//! sources arrive `indexed`; the indexes in `DIR` already hold exactly them, so
-//! `verity --data DIR --store URL` searches the copy at once.
+//! sources arrive `indexed`; the indexes in `DIR` already hold exactly them, so when
+//! `DIR` had applied the target's whole change log before (a new database: nothing), the
+//! copy's own entries are recorded as applied there too, and `verity --data DIR --store
+//! URL` searches the copy at once, without indexing it again.
 
 use crate::{EngineError, Result};
 use std::path::Path;
@@ -42,6 +44,8 @@ pub fn copy_library(from_dir: &Path, to: &str, progress: &dyn Progress) -> Resul
         to: target.describe(),
         ..CopyReport::default()
     };
+    let applied = crate::follow::read_applied(from_dir)?;
+    let caught_up = crate::follow::log_head(into.as_ref(), applied)? == applied;
     let ids = from.sources_in_state(SourceState::Indexed)?;
     report.sources = ids.len();
     progress.stage("copying sources", Some(ids.len() as u64));
@@ -51,6 +55,10 @@ pub fn copy_library(from_dir: &Path, to: &str, progress: &dyn Progress) -> Resul
     }
     progress.stage("copying checks", None);
     report.checks = copy_checks(from.as_ref(), into.as_ref())?;
+    if caught_up {
+        let head = crate::follow::log_head(into.as_ref(), applied)?;
+        crate::follow::write_applied(from_dir, head)?;
+    }
     Ok(report)
 }
 
