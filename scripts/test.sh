@@ -20,8 +20,14 @@ cargo fmt --all -- --check
 echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+echo "==> PostgreSQL for the store tests (a throwaway cluster, stopped on exit)"
+pg_started=$(date +%s)
+# shellcheck source=scripts/pg-cluster.sh
+source scripts/pg-cluster.sh
+echo "    ready in $(($(date +%s) - pg_started)) s: VERITY_TEST_PG=$VERITY_TEST_PG"
+
 echo "==> cargo test"
-# Model-backed tests must run here, not skip.
+# Model-backed and PostgreSQL tests must run here, not skip (VERITY_REQUIRE_PG=1 is set).
 VERITY_REQUIRE_MODELS=1 cargo test --workspace --locked --no-fail-fast
 
 echo "==> browser test (headless Chromium; screenshots in target/browser-artifacts/)"

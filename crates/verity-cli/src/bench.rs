@@ -167,6 +167,7 @@ fn time_briefs(lib: &Library, inputs: &[(String, Mode)], quiet: bool) -> Result<
 fn run_on_library(
     a: &BenchArgs,
     data: &std::path::Path,
+    store: Option<&str>,
     no_models: bool,
     quiet: bool,
 ) -> Result<()> {
@@ -186,6 +187,7 @@ fn run_on_library(
         models: ModelsMode::from_no_models(no_models),
         read_only: true,
         models_dir: None,
+        store: store.map(str::to_string),
     })
     .with_context(|| format!("could not open the library in `{}`", data.display()))?;
     let (sources, passages, _) = lib.stats()?;
@@ -315,9 +317,17 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-pub fn run(a: &BenchArgs, data: &std::path::Path, no_models: bool, quiet: bool) -> Result<()> {
+/// Run the benchmark; `store` is `--store` (the generated library's store, or the
+/// library's with `--library`).
+pub fn run(
+    a: &BenchArgs,
+    data: &std::path::Path,
+    store: Option<&str>,
+    no_models: bool,
+    quiet: bool,
+) -> Result<()> {
     if a.library {
-        return run_on_library(a, data, no_models, quiet);
+        return run_on_library(a, data, store, no_models, quiet);
     }
     let tmp;
     let dir = match &a.dir {
@@ -371,6 +381,7 @@ pub fn run(a: &BenchArgs, data: &std::path::Path, no_models: bool, quiet: bool) 
         models: ModelsMode::Off,
         read_only: false,
         models_dir: None,
+        store: store.map(str::to_string),
     })?;
     let bars = crate::progress::Bars::new(quiet);
     let report = lib.ingest(
@@ -412,6 +423,7 @@ pub fn run(a: &BenchArgs, data: &std::path::Path, no_models: bool, quiet: bool) 
             models: ModelsMode::from_no_models(no_models),
             read_only: true,
             models_dir: Some(verity_engine::ModelDir::resolve(data).root().to_path_buf()),
+            store: store.map(str::to_string),
         })?;
         Some(time_briefs(&lib, &brief_inputs, quiet)?)
     } else {

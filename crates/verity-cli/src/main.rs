@@ -35,6 +35,11 @@ struct Cli {
     /// Library directory (created if missing).
     #[arg(long, global = true, env = "VERITY_DATA", default_value = verity_engine::DEFAULT_DATA_DIR)]
     data: PathBuf,
+    /// Keep the library (sources, passages, check history) in PostgreSQL:
+    /// `postgres://USER:PASSWORD@HOST:PORT/DATABASE`. Unset: SQLite in `--data`, which
+    /// holds the search indexes either way.
+    #[arg(long, global = true, env = verity_engine::STORE_ENV, hide_env_values = true)]
+    store: Option<String>,
     /// Use BM25 and the lexical stance judge only, even when models are installed.
     #[arg(long, global = true)]
     no_models: bool,
@@ -82,6 +87,12 @@ enum Command {
     Eval(eval::EvalCommand),
     /// Serve the JSON API and the web page.
     Serve(ServeArgs),
+    /// Copy a SQLite library (sources, passages, check history) into PostgreSQL; running
+    /// it again adds nothing twice.
+    Migrate(MigrateArgs),
+    /// Rebuild this node's search indexes from the store (sources dropped and indexed
+    /// again), e.g. after moving to `--store` with an empty data directory.
+    Reindex,
     /// Parse one file from stdin in a capped worker process (run by `ingest` and
     /// `serve` themselves; see `--parse-isolation`).
     #[command(hide = true)]
@@ -131,6 +142,19 @@ impl ParseArgs {
         iso.max_memory = self.parse_memory_mb.saturating_mul(1024 * 1024);
         Ok(Some(iso))
     }
+}
+
+#[derive(Args)]
+struct MigrateArgs {
+    /// The library directory to copy from (its `library.sqlite`).
+    #[arg(long)]
+    from: PathBuf,
+    /// The store to copy into: `postgres://USER:PASSWORD@HOST:PORT/DATABASE`.
+    #[arg(long)]
+    to: String,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -314,6 +338,7 @@ fn open(cli: &Cli) -> Result<Library> {
         models: ModelsMode::from_no_models(cli.no_models),
         read_only: false,
         models_dir: None,
+        store: cli.store.clone(),
     })
     .with_context(|| format!("could not open the library in `{}`", cli.data.display()))?;
     if !cli.quiet {
@@ -322,6 +347,32 @@ fn open(cli: &Cli) -> Result<Library> {
         }
     }
     Ok(lib)
+}
+
+/// `verity migrate`: copy the library at `--from` into the store at `--to`.
+fn migrate(a: &MigrateArgs, quiet: bool) -> Result<()> {
+    let bars = progress::Bars::new(quiet);
+    let report = verity_engine::copy_library(&a.from, &a.to, &bars)?;
+    bars.finish();
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    println!(
+        "copied {} of {} sources ({} already there) and {} checks to {}",
+        report.copied,
+        report.sources,
+        report.sources.saturating_sub(report.copied),
+        report.checks,
+        report.to
+    );
+    if !quiet {
+        eprintln!(
+            "note: `verity --data {} --store URL ...` uses the copy with the indexes already built in that directory",
+            a.from.display()
+        );
+    }
+    Ok(())
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
@@ -420,7 +471,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 show::models(&dir, &list);
             }
         }
-        Command::Bench(a) => bench::run(a, &cli.data, cli.no_models, cli.quiet)?,
+        Command::Bench(a) => {
+            bench::run(a, &cli.data, cli.store.as_deref(), cli.no_models, cli.quiet)?
+        }
         Command::Eval(e) => eval::run(e, &cli.data, cli.no_models, cli.quiet)?,
         Command::Serve(a) => {
             let lib = Library::open(LibraryOptions {
@@ -428,6 +481,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 models: ModelsMode::from_no_models(cli.no_models),
                 read_only: a.read_only,
                 models_dir: None,
+                store: cli.store.clone(),
             })
             .with_context(|| format!("could not open the library in `{}`", cli.data.display()))?;
             let cfg = verity_server::ServerConfig {
@@ -445,6 +499,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Ask(a) => brief::run(&open(&cli)?, a, verity_engine::Mode::Ask, cli.quiet)?,
         Command::Check(a) => brief::run(&open(&cli)?, a, verity_engine::Mode::Check, cli.quiet)?,
         Command::Checks(a) => checks::run(&open(&cli)?, a, cli.quiet)?,
+        Command::Migrate(a) => migrate(a, cli.quiet)?,
+        Command::Reindex => {
+            let lib = open(&cli)?;
+            let bars = progress::Bars::new(cli.quiet);
+            let n = lib.reindex(&bars)?;
+            bars.finish();
+            println!("reindexed {n} sources");
+        }
         Command::ParseWorker => return Ok(parse_worker()),
     }
     Ok(ExitCode::SUCCESS)

@@ -672,6 +672,7 @@ impl Library {
                 passages: p.passages,
                 fingerprint: p.fingerprint.to_bytes(),
                 duplicate_of,
+                ingested_at: None,
             });
         }
         let docs = index_docs(

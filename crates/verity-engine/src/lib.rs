@@ -20,7 +20,9 @@ mod brief;
 mod checks;
 mod diff;
 pub mod eval;
+mod follow;
 mod ingest;
+mod migrate;
 mod models;
 mod recover;
 
@@ -29,6 +31,7 @@ pub use checks::{
 };
 pub use diff::{BriefDiff, DiffSource};
 pub use ingest::{Failure, IngestOptions, IngestReport, IngestTimings, EMBED_BATCH_DOCS};
+pub use migrate::{copy_library, CopyReport};
 pub use models::ModelsMode;
 pub use verity_compose::{Brief, Mode};
 pub use verity_ingest::PdfLimits;
@@ -46,12 +49,14 @@ use verity_embed::Embedder;
 use verity_index::{LexicalIndex, TantivyIndex};
 use verity_judge::StanceModel;
 use verity_retrieve::{Dense, Retriever};
-use verity_store::{SqliteStore, Store};
+use verity_store::{Store, StoreLocation};
 use verity_types::{SearchHit, SearchMode, SearchRequest, Source, SourceId};
 use verity_vectors::VectorIndex;
 
 /// Environment variable naming the data directory.
 pub const DATA_ENV: &str = "VERITY_DATA";
+/// Environment variable naming the store (a `postgres://` URL); unset: SQLite.
+pub const STORE_ENV: &str = "VERITY_STORE";
 /// Default data directory, relative to the working directory.
 pub const DEFAULT_DATA_DIR: &str = "verity-data";
 
@@ -103,6 +108,8 @@ pub enum EngineError {
     NothingToIngest,
     #[error("the library is empty: ingest some sources first (`verity ingest PATH`)")]
     EmptyLibrary,
+    #[error("no library in `{0}` (it holds no library.sqlite); give the --data directory of an existing library")]
+    NoLibrary(String),
     #[error("this library is open read-only")]
     ReadOnly,
     #[error("the stored {what} `{id}` is unreadable: {detail}")]
@@ -129,7 +136,11 @@ fn io_code(e: &std::io::Error) -> ErrorCode {
 
 fn store_code(e: &verity_store::StoreError) -> ErrorCode {
     use verity_store::StoreError;
-    if e.is_disk_full() {
+    if e.is_bad_url() {
+        ErrorCode::StoreUrlInvalid
+    } else if e.is_unavailable() {
+        ErrorCode::StoreUnavailable
+    } else if e.is_disk_full() {
         ErrorCode::DiskFull
     } else if e.is_corrupt() {
         ErrorCode::StoreCorrupt
@@ -199,7 +210,7 @@ impl EngineError {
             EngineError::CheckNotDone { .. } => ErrorCode::CheckNotDone,
             EngineError::EmptyInput | EngineError::InputTooLong { .. } => ErrorCode::InvalidRequest,
             EngineError::NothingToIngest => ErrorCode::NothingToIngest,
-            EngineError::EmptyLibrary => ErrorCode::EmptyLibrary,
+            EngineError::EmptyLibrary | EngineError::NoLibrary(_) => ErrorCode::EmptyLibrary,
             EngineError::ReadOnly => ErrorCode::ReadOnly,
             EngineError::BadRecord { .. } => ErrorCode::StoreCorrupt,
             EngineError::Serialize { .. } => ErrorCode::Internal,
@@ -257,6 +268,9 @@ pub struct LibraryOptions {
     pub read_only: bool,
     /// Where the models are; `None`: `$VERITY_MODELS`, else `<data_dir>/models`.
     pub models_dir: Option<PathBuf>,
+    /// The store: a `postgres://` URL ([`STORE_ENV`], `--store`); `None`: the SQLite
+    /// file `library.sqlite` in `data_dir`. Indexes and vectors stay in `data_dir`.
+    pub store: Option<String>,
 }
 
 impl LibraryOptions {
@@ -266,6 +280,7 @@ impl LibraryOptions {
             models: ModelsMode::Auto,
             read_only: false,
             models_dir: None,
+            store: None,
         }
     }
 }
@@ -295,7 +310,7 @@ impl Library {
             path: dir.display().to_string(),
             source,
         })?;
-        let store = SqliteStore::open(&dir.join("library.sqlite"))?;
+        let store = StoreLocation::new(opts.store.as_deref(), &dir)?.open()?;
         let lexical = TantivyIndex::open(&dir.join("bm25"))?;
         let loaded = models::load(&dir, opts.models_dir.as_deref(), opts.models);
         let vectors = match &loaded.embedder {
@@ -305,7 +320,7 @@ impl Library {
         let lib = Library {
             dir,
             read_only: opts.read_only,
-            store: Box::new(store),
+            store,
             lexical: Box::new(lexical),
             vectors,
             embedder: loaded.embedder,
@@ -317,6 +332,7 @@ impl Library {
         };
         if !lib.read_only {
             lib.recover()?;
+            lib.catch_up()?;
         }
         Ok(lib)
     }
@@ -324,6 +340,11 @@ impl Library {
     /// The data directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Whether writes (ingest, remove, following the store's changes) are refused.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
     }
 
     /// Lines to show the user once: models that are missing and what that turns off.
@@ -438,19 +459,23 @@ impl Library {
             .source(id)?
             .ok_or_else(|| EngineError::UnknownSource(id.to_string()))?;
         self.store.begin_remove(id)?;
-        self.drop_from_indexes(id)?;
+        self.drop_from_indexes(std::slice::from_ref(id))?;
         self.store.finish_remove(id)?;
         Ok(source)
     }
 
-    fn drop_from_indexes(&self, id: &SourceId) -> Result<()> {
-        self.lexical.delete_source(id)?;
+    /// Take sources out of every index (committed and saved).
+    fn drop_from_indexes(&self, ids: &[SourceId]) -> Result<()> {
+        for id in ids {
+            self.lexical.delete_source(id)?;
+        }
         self.lexical.commit()?;
         if let Some(v) = &self.vectors {
-            v.write()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove_source(id)
-                .map_err(EngineError::from)?;
+            let mut w = v.write().unwrap_or_else(|e| e.into_inner());
+            for id in ids {
+                w.remove_source(id).map_err(EngineError::from)?;
+            }
+            drop(w);
             // Saved under a read lock, so searches go on meanwhile (see `embed_passages`).
             v.read()
                 .unwrap_or_else(|e| e.into_inner())

@@ -14,7 +14,7 @@ impl Library {
         let _w = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
         let removing = self.store.sources_in_state(SourceState::Removing)?;
         for id in &removing {
-            self.drop_from_indexes(id)?;
+            self.drop_from_indexes(std::slice::from_ref(id))?;
             self.store.finish_remove(id)?;
         }
         let pending = self.store.sources_in_state(SourceState::Pending)?;

@@ -165,7 +165,7 @@ pub fn build_checkcovid(dir: &Path, out_dir: &Path) -> Result<CheckCovidSummary,
 /// whose every row is NOTENOUGHINFO stays `not_enough_evidence`. A claim that one row
 /// supports and another refutes has no single answer and is left out (counted). The first
 /// row's id, kind and cord_id are kept. Returns the claims and the number left out.
-pub(crate) fn resolve_claims(rows: &[ClaimLine]) -> (Vec<ClaimLine>, usize) {
+fn resolve_claims(rows: &[ClaimLine]) -> (Vec<ClaimLine>, usize) {
     let mut order: Vec<&str> = Vec::new();
     let mut labels: HashMap<&str, HashSet<ClaimClass>> = HashMap::new();
     for r in rows {

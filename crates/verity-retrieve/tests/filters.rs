@@ -18,6 +18,7 @@ fn source(i: usize, text: &str, duplicate_of: Option<SourceId>) -> NewSource {
         passages: vec![PassageSpan::whole(text)],
         fingerprint: Vec::new(),
         duplicate_of,
+        ingested_at: None,
     }
 }
 

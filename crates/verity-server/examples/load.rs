@@ -97,6 +97,7 @@ async fn main() {
                     models: ModelsMode::Off,
                     read_only: false,
                     models_dir: None,
+                    store: None,
                 })
                 .unwrap();
                 let story = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

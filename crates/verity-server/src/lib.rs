@@ -390,6 +390,9 @@ pub async fn stop_signal() {
     }
 }
 
+/// How often `verity serve` applies the shared store's change log.
+const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// `verity serve`: build a runtime, serve until Ctrl-C, shut down gracefully. Prints the
 /// address it listens on to stderr.
 pub fn cli_serve(lib: Library, cfg: ServerConfig) -> anyhow::Result<()> {
@@ -400,7 +403,13 @@ pub fn cli_serve(lib: Library, cfg: ServerConfig) -> anyhow::Result<()> {
     rt.block_on(async move {
         let listener = bind(&cfg).await?;
         let addr = listener.local_addr().map_err(ServerError::Serve)?;
-        let state = AppState::new(Arc::new(lib), cfg)?;
+        let lib = Arc::new(lib);
+        // Sources added or removed through other nodes of a shared store reach this
+        // node's indexes within seconds (a no-op on SQLite, which keeps no change log).
+        if !lib.is_read_only() {
+            Library::follow_changes(&lib, FOLLOW_EVERY).map_err(ServerError::Runtime)?;
+        }
+        let state = AppState::new(lib, cfg)?;
         for n in state.lib().notices() {
             eprintln!("note: {n}");
         }

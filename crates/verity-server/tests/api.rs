@@ -736,6 +736,7 @@ async fn history_is_paged_newest_first_and_survives_a_restart() {
                 models: verity_engine::ModelsMode::Off,
                 read_only: false,
                 models_dir: None,
+                store: None,
             })
             .unwrap()
         }
@@ -786,6 +787,7 @@ async fn shutdown_refuses_new_checks_and_fails_queued_ones() {
                 models: verity_engine::ModelsMode::Off,
                 read_only: false,
                 models_dir: None,
+                store: None,
             })
             .unwrap()
         }

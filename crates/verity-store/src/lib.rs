@@ -24,17 +24,23 @@
 //!     id: id.clone(), location: "notes.txt".into(), format: Format::Text,
 //!     meta: DocMeta::default(), text: text.clone(),
 //!     passages: vec![PassageSpan::whole(&text)],
-//!     fingerprint: vec![], duplicate_of: None,
+//!     fingerprint: vec![], duplicate_of: None, ingested_at: None,
 //! }]).unwrap();
 //! store.mark_indexed(&[id.clone()]).unwrap();
 //! assert_eq!(store.list_sources().unwrap().len(), 1);
 //! ```
 
+mod postgres;
+mod shared;
 mod sqlite;
+#[doc(hidden)]
+pub mod testing;
 
+pub use crate::postgres::{is_postgres_url, redact_url, PgStore};
 pub use sqlite::SqliteStore;
 
 use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 use verity_types::{
     DocMeta, Format, Passage, PassageId, PassageSpan, SearchFilters, Source, SourceId,
 };
@@ -57,6 +63,22 @@ pub enum StoreError {
     SchemaTooNew { found: i64, known: i64 },
     #[error("corrupt record in the library database: {0}")]
     Corrupt(String),
+    #[error("`{url}` is not a usable PostgreSQL URL: {detail}")]
+    BadUrl { url: String, detail: String },
+    #[error("could not connect to PostgreSQL at `{url}`: {source}")]
+    Connect {
+        url: String,
+        #[source]
+        source: ::postgres::Error,
+    },
+    #[error("PostgreSQL error while {action}: {source}")]
+    Postgres {
+        action: &'static str,
+        #[source]
+        source: ::postgres::Error,
+    },
+    #[error("the PostgreSQL store stopped: {0}")]
+    PoolStopped(&'static str),
 }
 
 impl StoreError {
@@ -69,14 +91,43 @@ impl StoreError {
         }
     }
 
+    fn pg_state(&self) -> Option<&::postgres::error::SqlState> {
+        match self {
+            StoreError::Postgres { source, .. } => source.code(),
+            _ => None,
+        }
+    }
+
     /// The disk (or the file system's quota) is full.
     pub fn is_disk_full(&self) -> bool {
+        use ::postgres::error::SqlState;
         self.sqlite_code() == Some(rusqlite::ErrorCode::DiskFull)
+            || self.pg_state() == Some(&SqlState::DISK_FULL)
+    }
+
+    /// The store's URL (`--store`, `VERITY_STORE`) cannot be used.
+    pub fn is_bad_url(&self) -> bool {
+        matches!(self, StoreError::BadUrl { .. })
+    }
+
+    /// The database server cannot be reached, or the connection to it broke.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Connect { .. } => true,
+            StoreError::Postgres { source, .. } => {
+                use std::error::Error;
+                source.is_closed() || source.source().is_some_and(|e| e.is::<std::io::Error>())
+            }
+            _ => false,
+        }
     }
 
     /// The database file is damaged or is not a database at all.
     pub fn is_corrupt(&self) -> bool {
+        use ::postgres::error::SqlState;
         matches!(self, StoreError::Corrupt(_))
+            || self.pg_state() == Some(&SqlState::DATA_CORRUPTED)
+            || self.pg_state() == Some(&SqlState::INDEX_CORRUPTED)
             || matches!(
                 self.sqlite_code(),
                 Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
@@ -85,10 +136,11 @@ impl StoreError {
 
     /// Another process holds the database locked for longer than the busy timeout.
     pub fn is_busy(&self) -> bool {
-        matches!(
-            self.sqlite_code(),
-            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-        )
+        self.pg_state() == Some(&::postgres::error::SqlState::LOCK_NOT_AVAILABLE)
+            || matches!(
+                self.sqlite_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            )
     }
 
     /// The file could not be opened, read or written (permissions, a missing folder).
@@ -108,6 +160,47 @@ impl StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// Where a library's store lives: `--store` (or `VERITY_STORE`) names a PostgreSQL
+/// database; unset, the library is the SQLite file in its data directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreLocation {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl StoreLocation {
+    /// The store named by `store` (empty counts as unset), else `library.sqlite` in
+    /// `data_dir`. Anything but a `postgres://` or `postgresql://` URL is refused.
+    pub fn new(store: Option<&str>, data_dir: &Path) -> Result<Self> {
+        match store.map(str::trim).filter(|s| !s.is_empty()) {
+            None => Ok(StoreLocation::Sqlite(data_dir.join("library.sqlite"))),
+            Some(url) if is_postgres_url(url) => Ok(StoreLocation::Postgres(url.to_string())),
+            Some(other) => Err(StoreError::BadUrl {
+                url: redact_url(other),
+                detail: "a store is a postgres:// or postgresql:// URL (leave it unset for \
+                         the SQLite library in the data directory)"
+                    .into(),
+            }),
+        }
+    }
+
+    /// Open (creating or upgrading as needed) the store.
+    pub fn open(&self) -> Result<Box<dyn Store>> {
+        Ok(match self {
+            StoreLocation::Sqlite(path) => Box::new(SqliteStore::open(path)?),
+            StoreLocation::Postgres(url) => Box::new(PgStore::open(url)?),
+        })
+    }
+
+    /// The file, or the URL without its password, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            StoreLocation::Sqlite(path) => path.display().to_string(),
+            StoreLocation::Postgres(url) => redact_url(url),
+        }
+    }
+}
+
 /// A source ready to be written: text, metadata and where its passages lie in the text.
 #[derive(Debug, Clone)]
 pub struct NewSource {
@@ -120,6 +213,8 @@ pub struct NewSource {
     /// Near-duplicate fingerprint bytes (opaque to the store).
     pub fingerprint: Vec<u8>,
     pub duplicate_of: Option<SourceId>,
+    /// When it was first ingested (RFC 3339); `None`: now. Set when copying a library.
+    pub ingested_at: Option<String>,
 }
 
 /// Lifecycle state of a stored source; see the crate docs.
@@ -138,6 +233,24 @@ impl SourceState {
             SourceState::Removing => "removing",
         }
     }
+}
+
+/// What a change-log entry says happened to a source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// It became `indexed` (visible): index its passages.
+    Indexed,
+    /// Its removal began: drop it from the indexes.
+    Removed,
+}
+
+/// One entry of a shared store's change log (see [`Store::changes_since`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// Increases with every entry, in commit order.
+    pub seq: i64,
+    pub source: SourceId,
+    pub kind: ChangeKind,
 }
 
 /// A check as the `checks` table holds it. The engine's `Check` is the typed record and
@@ -201,8 +314,9 @@ pub fn upgrade_check_rows(
     (request, brief)
 }
 
-/// The document store. Implementations must be safe to share between threads; the
-/// embedded one is SQLite, a server one would be PostgreSQL.
+/// The document store. Implementations must be safe to share between threads: SQLite
+/// ([`SqliteStore`], embedded, the default) and PostgreSQL ([`PgStore`], shared by
+/// several nodes). `tests/store_suite.rs` runs the same tests against both.
 pub trait Store: Send + Sync {
     /// Ids among `ids` that are already stored (in any state).
     fn existing(&self, ids: &[SourceId]) -> Result<HashSet<SourceId>>;
@@ -232,6 +346,16 @@ pub trait Store: Send + Sync {
     fn fingerprints(&self) -> Result<Vec<(SourceId, Vec<u8>)>>;
     /// Counts: (sources, passages, characters) over indexed sources.
     fn stats(&self) -> Result<(u64, u64, u64)>;
+    /// A stored source (in any state) as [`Store::put_sources`] took it, with its ingest
+    /// time: what copying a library into another store needs.
+    fn export_source(&self, id: &SourceId) -> Result<Option<NewSource>>;
+    /// Change-log entries after `seq`, oldest first, at most `limit`: what a node applies
+    /// to its own indexes to follow the writes made through other nodes. A store that
+    /// only one node uses (SQLite, whose indexes are written with it) keeps no log.
+    fn changes_since(&self, seq: i64, limit: usize) -> Result<Vec<Change>> {
+        let _ = (seq, limit);
+        Ok(Vec::new())
+    }
     /// Store or update a check.
     fn put_check(&self, check: &StoredCheck) -> Result<()>;
     fn check(&self, id: &str) -> Result<Option<StoredCheck>>;

@@ -1,6 +1,10 @@
 //! The embedded store: one SQLite file in WAL mode, one writer connection and a small
 //! pool of readers so that concurrent searches do not queue behind each other.
 
+use crate::shared::{
+    bad_span, corrupt_spans, decode_spans, encode_spans, exported, filter_condition,
+    slice_passages, sql_count, Spans,
+};
 use crate::{NewSource, Result, SourceState, Store, StoreError, StoredCheck};
 use chrono::NaiveDate;
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension, Row};
@@ -90,45 +94,6 @@ fn source_text_on(conn: &Connection, id: &SourceId) -> Result<Option<String>> {
     .map_err(sql("reading a source's text"))
 }
 
-fn bad_span(pid: &PassageId) -> StoreError {
-    StoreError::Corrupt(format!(
-        "passage {pid} points outside its source's text; re-ingest the source"
-    ))
-}
-
-/// A source's passage spans as stored: `(start, end)` character offsets, in passage order,
-/// each as two little-endian `u64`s.
-fn encode_spans(spans: impl ExactSizeIterator<Item = (u64, u64)>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(spans.len() * 16);
-    for (start, end) in spans {
-        out.extend_from_slice(&start.to_le_bytes());
-        out.extend_from_slice(&end.to_le_bytes());
-    }
-    out
-}
-
-/// The spans [`encode_spans`] wrote; `None` if the blob is not a whole number of spans.
-fn decode_spans(blob: &[u8]) -> Option<Spans> {
-    if !blob.len().is_multiple_of(16) {
-        return None;
-    }
-    let word = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
-    Some(
-        blob.chunks_exact(16)
-            .map(|s| (word(&s[..8]), word(&s[8..])))
-            .collect(),
-    )
-}
-
-fn corrupt_spans(id: &SourceId) -> StoreError {
-    StoreError::Corrupt(format!(
-        "the passage spans of source {id} are unreadable; re-ingest the source"
-    ))
-}
-
-/// Passage spans as `(start, end)` character offsets, in passage order.
-type Spans = Vec<(u64, u64)>;
-
 /// Spans of one source, read without its text.
 fn spans_on(conn: &Connection, id: &SourceId) -> Result<Option<Spans>> {
     let blob: Option<Vec<u8>> = conn
@@ -208,39 +173,6 @@ fn upgrade_checks(conn: &Connection) -> Result<()> {
         tx.commit()
     };
     upgrade().map_err(sql("upgrading the check history"))
-}
-
-/// Byte offsets of a set of character offsets into one text, found in a single pass, so
-/// slicing every passage of a large source stays linear in its length.
-struct CharIndex(std::collections::HashMap<u64, usize>);
-
-impl CharIndex {
-    fn new(text: &str, offsets: impl Iterator<Item = u64>) -> CharIndex {
-        let mut wanted: Vec<u64> = offsets.collect();
-        wanted.sort_unstable();
-        wanted.dedup();
-        let mut map = std::collections::HashMap::with_capacity(wanted.len());
-        let mut next = wanted.iter().copied().peekable();
-        let bytes = text
-            .char_indices()
-            .map(|(b, _)| b)
-            .chain(std::iter::once(text.len()));
-        for (n, b) in (0u64..).zip(bytes) {
-            while next.peek() == Some(&n) {
-                map.insert(n, b);
-                next.next();
-            }
-            if next.peek().is_none() {
-                break;
-            }
-        }
-        CharIndex(map)
-    }
-
-    fn slice<'t>(&self, text: &'t str, start: u64, end: u64) -> Option<&'t str> {
-        let (b0, b1) = (*self.0.get(&start)?, *self.0.get(&end)?);
-        text.get(b0..b1)
-    }
 }
 
 impl SqliteStore {
@@ -382,13 +314,6 @@ fn source_from_row(r: &Row<'_>) -> rusqlite::Result<Source> {
     })
 }
 
-/// A count for SQL's LIMIT/OFFSET, which take an i64. `as i64` would wrap an offset of
-/// 2^63 or more to a negative number, which SQLite reads as 0 — the first page again —
-/// so counts past i64::MAX saturate.
-fn sql_count(n: usize) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
 fn check_from_row(r: &Row<'_>) -> rusqlite::Result<StoredCheck> {
     Ok(StoredCheck {
         id: r.get(0)?,
@@ -467,7 +392,7 @@ impl Store for SqliteStore {
                         m.url,
                         m.kind.map(|k| k.as_str()),
                         m.attribution,
-                        now,
+                        s.ingested_at.as_deref().unwrap_or(&now),
                         s.text.chars().count() as i64,
                         s.passages.len() as i64,
                         s.duplicate_of.as_ref().map(|d| d.as_str()),
@@ -561,26 +486,7 @@ impl Store for SqliteStore {
         let (Some(text), Some(spans)) = (source_text_on(&conn, id)?, spans_on(&conn, id)?) else {
             return Ok(Vec::new());
         };
-        let bytes = CharIndex::new(&text, spans.iter().flat_map(|s| [s.0, s.1]));
-        spans
-            .into_iter()
-            .enumerate()
-            .map(|(ordinal, (start, end))| {
-                let pid = PassageId {
-                    source: id.clone(),
-                    ordinal: ordinal as u32,
-                };
-                let text = bytes
-                    .slice(&text, start, end)
-                    .ok_or_else(|| bad_span(&pid))?;
-                Ok(Passage {
-                    id: pid,
-                    start,
-                    end,
-                    text: text.to_string(),
-                })
-            })
-            .collect()
+        slice_passages(id, &text, spans)
     }
 
     fn passages(&self, ids: &[PassageId]) -> Result<Vec<(Passage, Source)>> {
@@ -652,43 +558,9 @@ impl Store for SqliteStore {
     }
 
     fn filter_sources(&self, f: &SearchFilters) -> Result<Option<HashSet<SourceId>>> {
-        let mut clauses: Vec<String> = Vec::new();
-        let mut args: Vec<String> = Vec::new();
-        if let Some(p) = f.publisher.as_deref().filter(|p| !p.trim().is_empty()) {
-            clauses.push("lower(coalesce(publisher,'')) LIKE ?".into());
-            args.push(format!("%{}%", p.trim().to_lowercase()));
-        }
-        if !f.kinds.is_empty() {
-            clauses.push(format!(
-                "coalesce(kind,'other') IN ({})",
-                placeholders(f.kinds.len())
-            ));
-            args.extend(f.kinds.iter().map(|k| k.as_str().to_string()));
-        }
-        if !f.formats.is_empty() {
-            clauses.push(format!("format IN ({})", placeholders(f.formats.len())));
-            args.extend(f.formats.iter().map(|k| k.as_str().to_string()));
-        }
-        let undated = if f.keep_undated {
-            " OR published IS NULL"
-        } else {
-            ""
-        };
-        if let Some(d) = f.from {
-            clauses.push(format!("(published >= ?{undated})"));
-            args.push(d.format("%Y-%m-%d").to_string());
-        }
-        if let Some(d) = f.to {
-            clauses.push(format!("(published <= ?{undated})"));
-            args.push(d.format("%Y-%m-%d").to_string());
-        }
-        if f.skip_duplicates {
-            clauses.push("duplicate_of IS NULL".into());
-        }
-        if clauses.is_empty() {
+        let Some((cond, args)) = filter_condition(f, |n| format!("?{n}")) else {
             return Ok(None);
-        }
-        let cond = clauses.join(" AND ");
+        };
         let conn = self.read();
         // A filter that leaves nothing out is no filter: say so, rather than list every
         // source (the usual case for "no syndicated copies" on a library without any).
@@ -748,6 +620,25 @@ impl Store for SqliteStore {
             },
         )
         .map_err(sql("counting sources"))
+    }
+
+    fn export_source(&self, id: &SourceId) -> Result<Option<NewSource>> {
+        let conn = self.read();
+        let q = format!(
+            "SELECT {SOURCE_COLS}, fingerprint, text, spans FROM sources \
+             JOIN source_texts USING (id) WHERE id=?1"
+        );
+        let row = conn
+            .query_row(&q, [id.as_str()], |r| {
+                Ok((source_from_row(r)?, r.get(14)?, r.get(15)?, r.get(16)?))
+            })
+            .optional()
+            .map_err(sql("reading a source to copy"))?;
+        let Some((source, fingerprint, text, spans)) = row else {
+            return Ok(None);
+        };
+        let spans: Vec<u8> = spans;
+        exported(source, text, &spans, fingerprint).map(Some)
     }
 
     fn put_check(&self, c: &StoredCheck) -> Result<()> {
@@ -812,212 +703,8 @@ impl Store for SqliteStore {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use verity_types::PassageSpan;
-
-    fn new_source(text: &str, publisher: &str, date: &str, kind: SourceKind) -> NewSource {
-        NewSource {
-            id: SourceId::from_content(text),
-            location: format!("{publisher}.txt"),
-            format: Format::Text,
-            meta: DocMeta {
-                title: Some(format!("About {publisher}")),
-                publisher: Some(publisher.into()),
-                published: NaiveDate::parse_from_str(date, "%Y-%m-%d").ok(),
-                kind: Some(kind),
-                ..DocMeta::default()
-            },
-            text: text.into(),
-            passages: vec![PassageSpan::whole(text)],
-            fingerprint: vec![1, 2, 3],
-            duplicate_of: None,
-        }
-    }
-
-    #[test]
-    fn pending_sources_are_invisible_until_indexed() {
-        let s = SqliteStore::open_in_memory().unwrap();
-        let a = new_source("alpha text", "Ledger", "2024-01-02", SourceKind::News);
-        s.put_sources(std::slice::from_ref(&a)).unwrap();
-        assert!(s.list_sources().unwrap().is_empty());
-        assert_eq!(
-            s.sources_in_state(SourceState::Pending).unwrap(),
-            vec![a.id.clone()]
-        );
-        s.mark_indexed(std::slice::from_ref(&a.id)).unwrap();
-        assert_eq!(s.list_sources().unwrap().len(), 1);
-        let pid = PassageId {
-            source: a.id.clone(),
-            ordinal: 0,
-        };
-        assert_eq!(s.passages(&[pid]).unwrap()[0].0.text, "alpha text");
-    }
-
-    #[test]
-    fn reinserting_is_a_no_op() {
-        let s = SqliteStore::open_in_memory().unwrap();
-        let a = new_source("alpha text", "Ledger", "2024-01-02", SourceKind::News);
-        s.put_sources(std::slice::from_ref(&a)).unwrap();
-        s.mark_indexed(std::slice::from_ref(&a.id)).unwrap();
-        s.put_sources(std::slice::from_ref(&a)).unwrap();
-        assert!(s.sources_in_state(SourceState::Pending).unwrap().is_empty());
-        assert_eq!(s.stats().unwrap(), (1, 1, 10));
-    }
-
-    #[test]
-    fn filters_select_by_publisher_kind_and_date() {
-        let s = SqliteStore::open_in_memory().unwrap();
-        let items = [
-            new_source("one", "Vellan Ledger", "2024-01-02", SourceKind::News),
-            new_source(
-                "two",
-                "Marrow Audit Office",
-                "2024-06-01",
-                SourceKind::Audit,
-            ),
-            new_source("three", "Vellan Ledger", "2025-03-01", SourceKind::News),
-        ];
-        s.put_sources(&items).unwrap();
-        s.mark_indexed(&items.iter().map(|i| i.id.clone()).collect::<Vec<_>>())
-            .unwrap();
-        assert_eq!(s.filter_sources(&SearchFilters::default()).unwrap(), None);
-        let f = SearchFilters {
-            publisher: Some("ledger".into()),
-            ..Default::default()
-        };
-        assert_eq!(s.filter_sources(&f).unwrap().unwrap().len(), 2);
-        let f = SearchFilters {
-            kinds: vec![SourceKind::Audit],
-            ..Default::default()
-        };
-        assert_eq!(
-            s.filter_sources(&f).unwrap().unwrap(),
-            HashSet::from([items[1].id.clone()])
-        );
-        let f = SearchFilters {
-            to: NaiveDate::from_ymd_opt(2024, 12, 31),
-            from: NaiveDate::from_ymd_opt(2024, 3, 1),
-            ..Default::default()
-        };
-        assert_eq!(
-            s.filter_sources(&f).unwrap().unwrap(),
-            HashSet::from([items[1].id.clone()])
-        );
-        // An undated source is out of any date range, unless undated sources are kept.
-        let undated = new_source("four", "Vellan Ledger", "", SourceKind::News);
-        s.put_sources(std::slice::from_ref(&undated)).unwrap();
-        s.mark_indexed(std::slice::from_ref(&undated.id)).unwrap();
-        let mut f = SearchFilters {
-            to: NaiveDate::from_ymd_opt(2024, 12, 31),
-            ..Default::default()
-        };
-        assert_eq!(
-            s.filter_sources(&f).unwrap().unwrap(),
-            HashSet::from([items[0].id.clone(), items[1].id.clone()])
-        );
-        f.keep_undated = true;
-        assert_eq!(
-            s.filter_sources(&f).unwrap().unwrap(),
-            HashSet::from([items[0].id.clone(), items[1].id.clone(), undated.id.clone()])
-        );
-        // Filters that leave nothing out select everything: no set to intersect with.
-        let f = SearchFilters {
-            to: NaiveDate::from_ymd_opt(2030, 1, 1),
-            keep_undated: true,
-            skip_duplicates: true,
-            ..Default::default()
-        };
-        assert_eq!(s.filter_sources(&f).unwrap(), None);
-    }
-
-    #[test]
-    fn removal_is_two_phase() {
-        let s = SqliteStore::open_in_memory().unwrap();
-        let a = new_source("alpha", "Ledger", "2024-01-02", SourceKind::News);
-        s.put_sources(std::slice::from_ref(&a)).unwrap();
-        s.mark_indexed(std::slice::from_ref(&a.id)).unwrap();
-        assert!(s.begin_remove(&a.id).unwrap());
-        assert!(s.list_sources().unwrap().is_empty());
-        assert_eq!(s.sources_in_state(SourceState::Removing).unwrap().len(), 1);
-        s.finish_remove(&a.id).unwrap();
-        assert!(s.passages_of(&a.id).unwrap().is_empty());
-        assert!(!s.begin_remove(&a.id).unwrap());
-    }
-
-    #[test]
-    fn checks_round_trip_newest_first() {
-        let s = SqliteStore::open_in_memory().unwrap();
-        for (i, t) in ["2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z"]
-            .iter()
-            .enumerate()
-        {
-            s.put_check(&StoredCheck {
-                id: format!("c{i}"),
-                created_at: t.to_string(),
-                mode: "ask".into(),
-                input: "q".into(),
-                status: "queued".into(),
-                request: "{}".into(),
-                brief: None,
-                error: None,
-            })
-            .unwrap();
-        }
-        let list = s.list_checks(0, 10).unwrap();
-        assert_eq!(list[0].id, "c1");
-        // Issue 14 item 7: a huge offset is past the end, not the first page again.
-        for offset in [2, 1 << 63, usize::MAX - 1, usize::MAX] {
-            assert!(s.list_checks(offset, 10).unwrap().is_empty(), "{offset}");
-        }
-        assert_eq!(s.list_checks(1, usize::MAX).unwrap().len(), 1);
-        let mut c = list[1].clone();
-        c.status = "done".into();
-        c.brief = Some("{}".into());
-        s.put_check(&c).unwrap();
-        assert_eq!(s.check("c0").unwrap().unwrap().status, "done");
-        let mut ids = s.check_ids().unwrap();
-        ids.sort_unstable();
-        assert_eq!(ids, ["c0", "c1"]);
-    }
-
-    #[test]
-    fn file_store_survives_reopen() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("library.sqlite");
-        let a = new_source("persisted", "Ledger", "2024-01-02", SourceKind::News);
-        {
-            let s = SqliteStore::open(&path).unwrap();
-            s.put_sources(std::slice::from_ref(&a)).unwrap();
-            s.mark_indexed(std::slice::from_ref(&a.id)).unwrap();
-        }
-        let s = SqliteStore::open(&path).unwrap();
-        assert_eq!(
-            s.source(&a.id).unwrap().unwrap().meta.publisher.as_deref(),
-            Some("Ledger")
-        );
-        assert_eq!(s.source_text(&a.id).unwrap().as_deref(), Some("persisted"));
-    }
-}
-
-#[cfg(test)]
 mod span_tests {
     use super::*;
-
-    #[test]
-    fn char_index_slices_multibyte_text_in_one_pass() {
-        let text = "Café “Vellan” — naïve ending";
-        let spans = [(0u64, 4u64), (5, 13), (16, 28)];
-        let idx = CharIndex::new(text, spans.iter().flat_map(|s| [s.0, s.1]));
-        let got: Vec<&str> = spans
-            .iter()
-            .map(|&(a, b)| idx.slice(text, a, b).unwrap())
-            .collect();
-        assert_eq!(got, vec!["Café", "“Vellan”", "naïve ending"]);
-        // Offsets past the end are not found.
-        let idx = CharIndex::new(text, [0, 29].into_iter());
-        assert_eq!(idx.slice(text, 0, 29), None);
-    }
 
     /// The `sources` columns of schema versions 1–3 (version 1 adds `text`).
     const LEGACY_SOURCE_COLUMNS: &str = "id TEXT PRIMARY KEY, location TEXT NOT NULL,
@@ -1162,6 +849,7 @@ mod span_tests {
             passages: vec![verity_types::PassageSpan::whole(text)],
             fingerprint: Vec::new(),
             duplicate_of: None,
+            ingested_at: None,
         };
         s.put_sources(std::slice::from_ref(&src)).unwrap();
         s.mark_indexed(std::slice::from_ref(&src.id)).unwrap();

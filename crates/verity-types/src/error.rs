@@ -193,6 +193,12 @@ error_codes! {
     /// The server is shutting down.
     ShuttingDown = ("shutting_down", 503, TryLater,
         "try again when the server is back"),
+    /// The PostgreSQL store cannot be reached (down, refusing connections, wrong login).
+    StoreUnavailable = ("store_unavailable", 503, TryLater,
+        "check that the PostgreSQL server named by `--store` (or VERITY_STORE) is running and reachable and that its user may log in, then try again"),
+    /// `--store` (or VERITY_STORE) is not a usable PostgreSQL URL.
+    StoreUrlInvalid = ("store_url_invalid", 500, Config,
+        "give `--store postgres://USER:PASSWORD@HOST:PORT/DATABASE` (or set VERITY_STORE), or leave both unset to use the SQLite library in `--data`"),
     /// The disk holding the library is full.
     DiskFull = ("disk_full", 507, Io,
         "free disk space where the library lives (`--data`), then try again"),
@@ -220,7 +226,7 @@ impl Serialize for ErrorCode {
 /// Commands of the `verity` binary; a hint may name no other.
 pub const COMMANDS: &[&str] = &[
     "ask", "check", "checks", "ingest", "search", "sources", "remove", "models", "bench", "eval",
-    "serve",
+    "serve", "migrate", "reindex",
 ];
 
 #[cfg(test)]
@@ -284,9 +290,11 @@ mod tests {
             | ErrorCode::Internal
             | ErrorCode::IndexLocked
             | ErrorCode::ShuttingDown
+            | ErrorCode::StoreUnavailable
+            | ErrorCode::StoreUrlInvalid
             | ErrorCode::DiskFull => (),
         };
-        assert_eq!(ErrorCode::ALL.len(), 35);
+        assert_eq!(ErrorCode::ALL.len(), 37);
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub fn verity(data: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_verity"));
     c.arg("--data").arg(data).arg("--no-models").arg("--quiet");
     c.env_remove("VERITY_DATA");
+    c.env_remove("VERITY_STORE");
     c
 }
 

@@ -46,6 +46,7 @@ pub fn open_library(dir: &TempDir) -> Library {
         models: ModelsMode::Off,
         read_only: false,
         models_dir: None,
+        store: None,
     })
     .unwrap()
 }
