@@ -411,6 +411,25 @@ mod tests {
         subject(&plan(claim, Mode::Check).unwrap()).unwrap()
     }
 
+    /// The gate on `"Title: sentence"` text, at a given coverage (sentence and context),
+    /// reading the sentence's own subject when `read_subject`.
+    fn gate_on(s: &Subject, idf: &Idf, t: &str, coverage: f32, read_subject: bool) -> bool {
+        let about = sentence_subject(t.split(": ").nth(1).unwrap_or(t));
+        on_subject(
+            s,
+            idf,
+            &GateInput {
+                context_terms: &text::term_set(t),
+                context_names: &text::name_terms(t),
+                coverage,
+                context_coverage: coverage,
+                title_similarity: None,
+                title_terms: &text::term_set(t.split(':').next().unwrap_or("")),
+                sentence_subject: about.as_ref().filter(|_| read_subject),
+            },
+        )
+    }
+
     fn idf_of(texts: &[&str]) -> Idf {
         Idf::from_term_sets(texts.iter().map(|t| text::term_set(t)).collect())
     }
@@ -458,21 +477,7 @@ mod tests {
         ];
         let idf = idf_of(&texts);
         let s = subj("The Kestrel Barrier was built to protect against raids.");
-        let gate = |t: &str, coverage: f32| {
-            on_subject(
-                &s,
-                &idf,
-                &GateInput {
-                    context_terms: &text::term_set(t),
-                    context_names: &text::name_terms(t),
-                    coverage,
-                    context_coverage: coverage,
-                    title_similarity: None,
-                    title_terms: &text::term_set(t.split(':').next().unwrap_or("")),
-                    sentence_subject: sentence_subject(t.split(": ").nth(1).unwrap_or(t)).as_ref(),
-                },
-            )
-        };
+        let gate = |t: &str, coverage: f32| gate_on(&s, &idf, t, coverage, true);
         assert!(!gate(texts[1], 0.3), "another wall is another subject");
         assert!(
             !gate("Herod the Great: He built a barrier wall.", 0.3),
@@ -505,21 +510,7 @@ mod tests {
         let s = subj("Young patients with marsh fever can have sudden strokes.");
         assert_eq!(s.label, "Young patients");
         assert_eq!(s.head.as_deref(), Some("patient"));
-        let gate_at = |t: &str, coverage: f32| {
-            on_subject(
-                &s,
-                &idf,
-                &GateInput {
-                    context_terms: &text::term_set(t),
-                    context_names: &text::name_terms(t),
-                    coverage,
-                    context_coverage: coverage,
-                    title_similarity: None,
-                    title_terms: &text::term_set(t.split(':').next().unwrap_or("")),
-                    sentence_subject: None,
-                },
-            )
-        };
+        let gate_at = |t: &str, coverage: f32| gate_on(&s, &idf, t, coverage, false);
         let gate = |t: &str| gate_at(t, 0.4);
         // About patients, though not about young ones: the stance decides the "young".
         assert!(gate(texts[0]));
