@@ -313,8 +313,28 @@ pub(crate) fn related_mismatches(
     }
     crate::mismatch::mismatches(claim, &s.text)
         .into_iter()
-        .filter(|m| m.kind == crate::mismatch::ValueKind::Number)
+        .filter(|m| m.kind == crate::mismatch::ValueKind::Number && !hedged(&m.evidence))
         .collect()
+}
+
+/// A figure given as an estimate ("about 4,800") is too loose to name against a claim's
+/// figure when only the sentence's context states the claim's relation.
+fn hedged(value: &str) -> bool {
+    let v = value.to_lowercase();
+    [
+        "about",
+        "approximately",
+        "around",
+        "roughly",
+        "nearly",
+        "almost",
+        "some",
+        "over",
+        "more than",
+        "up to",
+    ]
+    .iter()
+    .any(|h| v.starts_with(h))
 }
 
 /// Scores that count a named mismatch as strong contradiction.

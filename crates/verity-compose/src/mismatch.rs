@@ -1527,7 +1527,15 @@ fn lone_time_mismatch(cv: &[Value], ev: &[Value], evidence: &str) -> Option<Mism
             .and_then(|a| split_anchor(a).0)
             .is_some_and(verb_shaped)
     };
-    let unpaired = slot_values(c, ev).is_empty() && !(has_verb(c) && has_verb(e));
+    // "by March 2024" is a deadline, not the event's date: a bound is never a lone time.
+    let bound = |v: &Value| {
+        v.anchor
+            .as_deref()
+            .and_then(|a| split_anchor(a).1)
+            .is_some_and(|p| matches!(p, "by" | "until" | "till" | "before" | "after" | "since"))
+    };
+    let unpaired =
+        slot_values(c, ev).is_empty() && !(has_verb(c) && has_verb(e)) && !bound(c) && !bound(e);
     let differs = !mentioned(c, ev, evidence) && !equivalent(c, e);
     (unpaired && differs).then(|| Mismatch {
         kind: c.kind,
