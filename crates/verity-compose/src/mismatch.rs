@@ -1534,8 +1534,11 @@ fn lone_time_mismatch(cv: &[Value], ev: &[Value], evidence: &str) -> Option<Mism
             .and_then(|a| split_anchor(a).1)
             .is_some_and(|p| matches!(p, "by" | "until" | "till" | "before" | "after" | "since"))
     };
-    let unpaired =
-        slot_values(c, ev).is_empty() && !(has_verb(c) && has_verb(e)) && !bound(c) && !bound(e);
+    let unpaired = {
+        let two_events = has_verb(c) && has_verb(e);
+        let known = !slot_values(c, ev).is_empty();
+        !(known || two_events || bound(c) || bound(e))
+    };
     let differs = !mentioned(c, ev, evidence) && !equivalent(c, e);
     (unpaired && differs).then(|| Mismatch {
         kind: c.kind,
