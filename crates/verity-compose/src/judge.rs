@@ -305,36 +305,18 @@ pub(crate) fn related_mismatches(
     relation: &BTreeSet<String>,
     s: &crate::gather::Sent,
 ) -> Vec<crate::mismatch::Mismatch> {
-    if states_claim_relation(relation, &s.context_terms) {
+    let share = relation_share(relation, &s.context_terms);
+    if share >= MISMATCH_MIN_RELATION {
         return crate::mismatch::mismatches(claim, &s.text);
     }
-    if relation_share(relation, &s.context_terms) < MISMATCH_MIN_FIGURE_RELATION {
+    if share < MISMATCH_MIN_FIGURE_RELATION {
         return Vec::new();
     }
     crate::mismatch::mismatches(claim, &s.text)
         .into_iter()
-        .filter(|m| m.kind == crate::mismatch::ValueKind::Number && !hedged(&m.evidence))
+        // A figure given as an estimate ("about 4,800") is too loose to name on context alone.
+        .filter(|m| m.kind == crate::mismatch::ValueKind::Number && !m.evidence_approx)
         .collect()
-}
-
-/// A figure given as an estimate ("about 4,800") is too loose to name against a claim's
-/// figure when only the sentence's context states the claim's relation.
-fn hedged(value: &str) -> bool {
-    let v = value.to_lowercase();
-    [
-        "about",
-        "approximately",
-        "around",
-        "roughly",
-        "nearly",
-        "almost",
-        "some",
-        "over",
-        "more than",
-        "up to",
-    ]
-    .iter()
-    .any(|h| v.starts_with(h))
 }
 
 /// Scores that count a named mismatch as strong contradiction.

@@ -55,6 +55,20 @@ pub struct Mismatch {
     pub kind: ValueKind,
     pub claim: String,
     pub evidence: String,
+    /// The evidence gives its value hedged or bounded ("about 4,800", "more than 40").
+    pub evidence_approx: bool,
+}
+
+impl Mismatch {
+    /// The claim's value `c` against the evidence's value `e`.
+    fn between(c: &Value, e: &Value) -> Mismatch {
+        Mismatch {
+            kind: c.kind,
+            claim: c.text.clone(),
+            evidence: e.text.clone(),
+            evidence_approx: e.approx,
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1492,11 +1506,7 @@ pub fn mismatches(claim: &str, evidence: &str) -> Vec<Mismatch> {
         let Some(other) = slot.iter().find(|e| !cv.iter().any(|x| equivalent(x, e))) else {
             continue;
         };
-        let m = Mismatch {
-            kind: c.kind,
-            claim: c.text.clone(),
-            evidence: other.text.clone(),
-        };
+        let m = Mismatch::between(c, other);
         if !out.contains(&m) {
             out.push(m);
         }
@@ -1513,8 +1523,9 @@ pub fn mismatches(claim: &str, evidence: &str) -> Vec<Mismatch> {
 /// a sentence that tells the same event with one other time gives the event differently.
 /// With two times on either side the slot is unknown and nothing is named.
 fn lone_time_mismatch(cv: &[Value], ev: &[Value], evidence: &str) -> Option<Mismatch> {
-    let times =
-        |vs: &[Value]| -> Vec<Value> { vs.iter().filter(|v| is_time(v.kind)).cloned().collect() };
+    fn times(vs: &[Value]) -> Vec<&Value> {
+        vs.iter().filter(|v| is_time(v.kind)).collect()
+    }
     let (ct, et) = (times(cv), times(ev));
     let ([c], [e]) = (ct.as_slice(), et.as_slice()) else {
         return None;
@@ -1540,11 +1551,7 @@ fn lone_time_mismatch(cv: &[Value], ev: &[Value], evidence: &str) -> Option<Mism
         !(known || two_events || bound(c) || bound(e))
     };
     let differs = !mentioned(c, ev, evidence) && !equivalent(c, e);
-    (unpaired && differs).then(|| Mismatch {
-        kind: c.kind,
-        claim: c.text.clone(),
-        evidence: e.text.clone(),
-    })
+    (unpaired && differs).then(|| Mismatch::between(c, e))
 }
 
 #[cfg(test)]
@@ -1562,6 +1569,7 @@ mod tests {
             kind,
             claim: claim.into(),
             evidence: evidence.into(),
+            evidence_approx: values(evidence).first().is_some_and(|v| v.approx),
         }]
     }
 

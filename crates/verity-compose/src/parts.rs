@@ -144,7 +144,7 @@ fn letters_only(w: &str) -> bool {
 }
 
 /// Whether a word looks like a verb by its ending (-ed, -s), given the words around it.
-fn verb_shaped(word: &str, next: Option<&str>) -> bool {
+pub(crate) fn verb_shaped(word: &str, next: Option<&str>) -> bool {
     if is_capitalised(word) {
         return false;
     }

@@ -172,7 +172,7 @@ fn is_lone_common_opening(statement: &str, entity: &str) -> bool {
         })
 }
 
-/// Words that open a noun phrase: after an -s word, they make it a verb ("China
+/// Words that open a noun phrase: after a verb-shaped word, they make it a verb ("China
 /// *produces* more wheat", "Kellbridge *holds* the record"), where a noun is followed by a
 /// preposition or a verb ("Young swimmers in ...", "Face masks reduce ...").
 const PHRASE_OPENERS: &[&str] = &[
@@ -181,11 +181,8 @@ const PHRASE_OPENERS: &[&str] = &[
 ];
 
 fn verb_before_determiner(w: &str, next: Option<&str>) -> bool {
-    let lower = w.to_lowercase();
-    let s_shaped = lower.len() > 3
-        && lower.ends_with('s')
-        && !["ss", "us", "is"].iter().any(|e| lower.ends_with(e));
-    s_shaped && next.is_some_and(|n| PHRASE_OPENERS.contains(&n.to_lowercase().as_str()))
+    crate::parts::verb_shaped(w, next)
+        && next.is_some_and(|n| PHRASE_OPENERS.contains(&n.to_lowercase().as_str()))
 }
 
 fn is_verb(w: &str) -> bool {
