@@ -349,9 +349,8 @@ impl Library {
 
     /// Resolve a full check id or a unique prefix (the rule of [`Library::resolve_id`]).
     pub fn resolve_check_id(&self, raw: &str) -> Result<CheckId> {
-        if self.store.check(raw)?.is_some() {
-            return Ok(CheckId::new(raw));
-        }
+        // One id column read; `unique_prefix` takes the full id first. (Probing with
+        // `check(raw)` read the whole stored brief only for the caller to read it again.)
         let ids = self.store.check_ids()?;
         match crate::unique_prefix(raw, ids.iter().map(String::as_str), "checks")? {
             Some(id) => Ok(CheckId::new(id)),

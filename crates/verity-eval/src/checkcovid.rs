@@ -74,7 +74,7 @@ struct Doc {
 }
 
 /// A line of `claims.jsonl`, in the shape `verity eval claims` reads.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 struct ClaimLine {
     claim: String,
     label: ClaimClass,
@@ -166,24 +166,23 @@ pub fn build_checkcovid(dir: &Path, out_dir: &Path) -> Result<CheckCovidSummary,
 /// supports and another refutes has no single answer and is left out (counted). The first
 /// row's id, kind and cord_id are kept. Returns the claims and the number left out.
 fn resolve_claims(rows: &[ClaimLine]) -> (Vec<ClaimLine>, usize) {
-    let mut order: Vec<&str> = Vec::new();
-    let mut labels: HashMap<&str, HashSet<ClaimClass>> = HashMap::new();
+    // Each distinct claim's first row, in file order, and every label its rows give.
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut firsts: Vec<(&ClaimLine, HashSet<ClaimClass>)> = Vec::new();
     for r in rows {
-        let seen = labels.entry(r.claim.as_str()).or_default();
-        if seen.is_empty() {
-            order.push(r.claim.as_str());
-        }
-        seen.insert(r.label);
+        let k = *seen.entry(r.claim.as_str()).or_insert_with(|| {
+            firsts.push((r, HashSet::new()));
+            firsts.len() - 1
+        });
+        firsts[k].1.insert(r.label);
     }
     let mut out = Vec::new();
     let mut conflicts = 0;
-    for claim in order {
-        let set = &labels[claim];
-        let (sup, con) = (
-            set.contains(&ClaimClass::Supported),
-            set.contains(&ClaimClass::Contradicted),
-        );
-        let label = match (sup, con) {
+    for (first, labels) in firsts {
+        let label = match (
+            labels.contains(&ClaimClass::Supported),
+            labels.contains(&ClaimClass::Contradicted),
+        ) {
             (true, true) => {
                 conflicts += 1;
                 continue;
@@ -192,15 +191,9 @@ fn resolve_claims(rows: &[ClaimLine]) -> (Vec<ClaimLine>, usize) {
             (false, true) => ClaimClass::Contradicted,
             (false, false) => ClaimClass::NotEnoughEvidence,
         };
-        let Some(first) = rows.iter().find(|r| r.claim == claim) else {
-            continue;
-        };
         out.push(ClaimLine {
-            claim: first.claim.clone(),
             label,
-            kind: first.kind.clone(),
-            id: first.id.clone(),
-            cord_id: first.cord_id.clone(),
+            ..first.clone()
         });
     }
     (out, conflicts)
