@@ -18,10 +18,9 @@
 
 use crate::shared::{
     bad_span, corrupt_spans, decode_spans, encode_spans, exported, filter_condition,
-    slice_passages, sql_count, Spans,
+    slice_passages, sql_count, SourceRow, Spans,
 };
 use crate::{Change, ChangeKind, NewSource, Result, SourceState, Store, StoreError, StoredCheck};
-use chrono::NaiveDate;
 use postgres::types::ToSql;
 use postgres::{Client, GenericClient, NoTls, Row};
 use std::borrow::Cow;
@@ -29,9 +28,7 @@ use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
-use verity_types::{
-    DocMeta, Format, Passage, PassageId, SearchFilters, Source, SourceId, SourceKind,
-};
+use verity_types::{Passage, PassageId, SearchFilters, Source, SourceId};
 
 /// Connections (and threads) per store.
 const CONNECTIONS: usize = 4;
@@ -322,28 +319,23 @@ fn migrate(client: &mut Client) -> Result<()> {
 }
 
 fn source_from_row(r: &Row) -> Result<Source, postgres::Error> {
-    let format: String = r.try_get(2)?;
-    let published: Option<String> = r.try_get(6)?;
-    let kind: Option<String> = r.try_get(8)?;
-    let dup: Option<String> = r.try_get(13)?;
-    Ok(Source {
-        id: SourceId::new(r.try_get::<_, String>(0)?),
+    Ok(SourceRow {
+        id: r.try_get(0)?,
         location: r.try_get(1)?,
-        format: Format::parse(&format).unwrap_or(Format::Text),
-        meta: DocMeta {
-            title: r.try_get(3)?,
-            publisher: r.try_get(4)?,
-            author: r.try_get(5)?,
-            published: published.and_then(|p| NaiveDate::parse_from_str(&p, "%Y-%m-%d").ok()),
-            url: r.try_get(7)?,
-            kind: kind.and_then(|k| SourceKind::parse(&k)),
-            attribution: r.try_get(9)?,
-        },
+        format: r.try_get(2)?,
+        title: r.try_get(3)?,
+        publisher: r.try_get(4)?,
+        author: r.try_get(5)?,
+        published: r.try_get(6)?,
+        url: r.try_get(7)?,
+        kind: r.try_get(8)?,
+        attribution: r.try_get(9)?,
         ingested_at: r.try_get(10)?,
-        char_len: r.try_get::<_, i64>(11)? as u64,
-        passage_count: r.try_get::<_, i64>(12)? as u32,
-        duplicate_of: dup.map(SourceId::new),
-    })
+        char_len: r.try_get(11)?,
+        passage_count: r.try_get(12)?,
+        duplicate_of: r.try_get(13)?,
+    }
+    .into_source())
 }
 
 fn check_from_row(r: &Row) -> Result<StoredCheck, postgres::Error> {

@@ -2,7 +2,10 @@
 //! passages from a source's text, search filters as SQL, and page counts.
 
 use crate::{NewSource, StoreError};
-use verity_types::{Passage, PassageId, PassageSpan, SearchFilters, Source, SourceId};
+use chrono::NaiveDate;
+use verity_types::{
+    DocMeta, Format, Passage, PassageId, PassageSpan, SearchFilters, Source, SourceId, SourceKind,
+};
 
 pub(crate) fn bad_span(pid: &PassageId) -> StoreError {
     StoreError::Corrupt(format!(
@@ -203,6 +206,51 @@ pub(crate) fn filter_condition(
         return None;
     }
     Some((clauses.join(" AND "), args))
+}
+
+/// A `sources` row as both stores read it, columns in the order their queries select
+/// them; [`SourceRow::into_source`] is the one place the stored strings become a
+/// [`Source`].
+pub(crate) struct SourceRow {
+    pub id: String,
+    pub location: String,
+    pub format: String,
+    pub title: Option<String>,
+    pub publisher: Option<String>,
+    pub author: Option<String>,
+    pub published: Option<String>,
+    pub url: Option<String>,
+    pub kind: Option<String>,
+    pub attribution: Option<String>,
+    pub ingested_at: String,
+    pub char_len: i64,
+    pub passage_count: i64,
+    pub duplicate_of: Option<String>,
+}
+
+impl SourceRow {
+    pub(crate) fn into_source(self) -> Source {
+        Source {
+            id: SourceId::new(self.id),
+            location: self.location,
+            format: Format::parse(&self.format).unwrap_or(Format::Text),
+            meta: DocMeta {
+                title: self.title,
+                publisher: self.publisher,
+                author: self.author,
+                published: self
+                    .published
+                    .and_then(|p| NaiveDate::parse_from_str(&p, "%Y-%m-%d").ok()),
+                url: self.url,
+                kind: self.kind.and_then(|k| SourceKind::parse(&k)),
+                attribution: self.attribution,
+            },
+            ingested_at: self.ingested_at,
+            char_len: self.char_len as u64,
+            passage_count: self.passage_count as u32,
+            duplicate_of: self.duplicate_of.map(SourceId::new),
+        }
+    }
 }
 
 #[cfg(test)]

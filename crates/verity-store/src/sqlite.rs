@@ -3,18 +3,15 @@
 
 use crate::shared::{
     bad_span, corrupt_spans, decode_spans, encode_spans, exported, filter_condition,
-    slice_passages, sql_count, Spans,
+    slice_passages, sql_count, SourceRow, Spans,
 };
 use crate::{NewSource, Result, SourceState, Store, StoreError, StoredCheck};
-use chrono::NaiveDate;
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension, Row};
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use verity_types::{
-    DocMeta, Format, Passage, PassageId, SearchFilters, Source, SourceId, SourceKind,
-};
+use verity_types::{Passage, PassageId, SearchFilters, Source, SourceId};
 
 /// 2: `passages` keep only their character spans; their text is sliced from the source's
 /// stored text on read (it was written twice, and as ~1 KB rows of a WITHOUT ROWID table
@@ -290,28 +287,23 @@ impl SqliteStore {
 }
 
 fn source_from_row(r: &Row<'_>) -> rusqlite::Result<Source> {
-    let format: String = r.get(2)?;
-    let published: Option<String> = r.get(6)?;
-    let kind: Option<String> = r.get(8)?;
-    let dup: Option<String> = r.get(13)?;
-    Ok(Source {
-        id: SourceId::new(r.get::<_, String>(0)?),
+    Ok(SourceRow {
+        id: r.get(0)?,
         location: r.get(1)?,
-        format: Format::parse(&format).unwrap_or(Format::Text),
-        meta: DocMeta {
-            title: r.get(3)?,
-            publisher: r.get(4)?,
-            author: r.get(5)?,
-            published: published.and_then(|p| NaiveDate::parse_from_str(&p, "%Y-%m-%d").ok()),
-            url: r.get(7)?,
-            kind: kind.and_then(|k| SourceKind::parse(&k)),
-            attribution: r.get(9)?,
-        },
+        format: r.get(2)?,
+        title: r.get(3)?,
+        publisher: r.get(4)?,
+        author: r.get(5)?,
+        published: r.get(6)?,
+        url: r.get(7)?,
+        kind: r.get(8)?,
+        attribution: r.get(9)?,
         ingested_at: r.get(10)?,
-        char_len: r.get::<_, i64>(11)? as u64,
-        passage_count: r.get::<_, i64>(12)? as u32,
-        duplicate_of: dup.map(SourceId::new),
-    })
+        char_len: r.get(11)?,
+        passage_count: r.get(12)?,
+        duplicate_of: r.get(13)?,
+    }
+    .into_source())
 }
 
 fn check_from_row(r: &Row<'_>) -> rusqlite::Result<StoredCheck> {
@@ -705,6 +697,7 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod span_tests {
     use super::*;
+    use verity_types::{DocMeta, Format};
 
     /// The `sources` columns of schema versions 1–3 (version 1 adds `text`).
     const LEGACY_SOURCE_COLUMNS: &str = "id TEXT PRIMARY KEY, location TEXT NOT NULL,
