@@ -20,6 +20,20 @@ fn json(cmd: &mut std::process::Command) -> Value {
     serde_json::from_slice(&run_ok(cmd).stdout).expect("JSON output")
 }
 
+/// A keyword search of the story corpus through `store` finds something.
+fn assert_finds_lead_pipes(data: &Path, store: &str) {
+    let hits = json(verity(data).args([
+        "--store",
+        store,
+        "search",
+        "--json",
+        "--mode",
+        "bm25",
+        "lead pipes",
+    ]));
+    assert!(!hits.as_array().unwrap().is_empty());
+}
+
 #[test]
 fn the_story_corpus_on_postgres() {
     let Some(db) = verity_store::testing::fresh_pg("cli_story_corpus_on_postgres") else {
@@ -48,16 +62,7 @@ fn the_story_corpus_on_postgres() {
             .arg(story()),
     );
     assert_eq!(r["added"], 0, "{r:#}");
-    let hits = json(verity(&data).args([
-        "--store",
-        &db.url,
-        "search",
-        "--json",
-        "--mode",
-        "bm25",
-        "lead pipes",
-    ]));
-    assert!(!hits.as_array().unwrap().is_empty());
+    assert_finds_lead_pipes(&data, &db.url);
 }
 
 #[test]
@@ -125,16 +130,7 @@ fn migrate_copies_a_sqlite_library_once() {
         json(verity(&tmp.path().join("elsewhere")).args(["--store", &db.url, "sources", "--json"]));
     assert_eq!(after, before);
     // With the directory's own indexes it searches at once.
-    let hits = json(verity(&data).args([
-        "--store",
-        &db.url,
-        "search",
-        "--json",
-        "--mode",
-        "bm25",
-        "lead pipes",
-    ]));
-    assert!(!hits.as_array().unwrap().is_empty());
+    assert_finds_lead_pipes(&data, &db.url);
     // A directory without a library is refused, and nothing is created there.
     let out = verity(&data)
         .args(["migrate", "--to", &db.url, "--from"])
