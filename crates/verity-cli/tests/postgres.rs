@@ -1,6 +1,6 @@
 //! `verity --store postgres://…` (and `VERITY_STORE`): the library commands on a
 //! PostgreSQL store, through the real binary. Needs `VERITY_TEST_PG` (see
-//! `verity_store::testing`); skips without it.
+//! `verity_engine::testing`); skips without it.
 #![allow(clippy::unwrap_used)]
 
 use serde_json::Value;
@@ -36,7 +36,7 @@ fn assert_finds_lead_pipes(data: &Path, store: &str) {
 
 #[test]
 fn the_story_corpus_on_postgres() {
-    let Some(db) = verity_store::testing::fresh_pg("cli_story_corpus_on_postgres") else {
+    let Some(db) = verity_engine::testing::fresh_pg("cli_story_corpus_on_postgres") else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
@@ -94,7 +94,7 @@ fn an_unreachable_store_exits_75_with_a_hint_and_no_password() {
 
 #[test]
 fn migrate_copies_a_sqlite_library_once() {
-    let Some(db) = verity_store::testing::fresh_pg("cli_migrate_copies_once") else {
+    let Some(db) = verity_engine::testing::fresh_pg("cli_migrate_copies_once") else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();

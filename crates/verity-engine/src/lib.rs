@@ -26,6 +26,12 @@ mod migrate;
 mod models;
 mod recover;
 
+/// Test support for crates above the engine: a fresh PostgreSQL schema per test
+/// (`VERITY_TEST_PG`), so that their tests need not depend on the store crate.
+pub mod testing {
+    pub use verity_store::testing::{fresh_pg, TestDb, REQUIRE_PG_ENV, TEST_PG_ENV};
+}
+
 pub use checks::{
     Check, CheckId, CheckOptions, CheckStatus, CheckSummary, Request, MAX_INPUT_CHARS,
 };

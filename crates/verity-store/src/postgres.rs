@@ -436,50 +436,89 @@ fn put_sources_on(c: &mut Client, items: &[NewSource]) -> Result<()> {
     tx.commit().map_err(pg(act))
 }
 
-/// Passages by id with their (indexed) sources; each source read once.
+/// Passages by id with their (indexed) sources, in the order asked, in two round trips:
+/// the sources and their span tables, then every passage's text cut in one query.
 fn passages_on(c: &mut Client, ids: &[PassageId]) -> Result<Vec<(Passage, Source)>> {
-    let act = "reading passages";
-    let cut = c
-        .prepare("SELECT substr(text, $2::bigint::int + 1, $3::bigint::int) FROM source_texts WHERE id=$1")
-        .map_err(pg(act))?;
-    let mut cache: HashMap<SourceId, Option<(Source, Spans)>> = HashMap::new();
-    let mut out = Vec::with_capacity(ids.len());
+    let sources = sources_with_spans(c, ids)?;
+    let mut wanted = Vec::with_capacity(ids.len());
     for pid in ids {
-        if !cache.contains_key(&pid.source) {
-            let entry = match source_on(c, pid.source.as_str())? {
-                Some(s) => spans_on(c, &pid.source)?.map(|spans| (s, spans)),
-                None => None,
-            };
-            cache.insert(pid.source.clone(), entry);
-        }
-        let Some(Some((source, spans))) = cache.get(&pid.source) else {
+        let Some((_, spans)) = sources.get(&pid.source) else {
             continue;
         };
         let Some(&(start, end)) = spans.get(pid.ordinal as usize) else {
             continue;
         };
         let len = end.checked_sub(start).ok_or_else(|| bad_span(pid))?;
-        let (first, count) = (
-            i64::try_from(start).map_err(|_| bad_span(pid))?,
-            i64::try_from(len).map_err(|_| bad_span(pid))?,
-        );
-        let text: String = c
-            .query_one(&cut, &[&pid.source.as_str(), &first, &count])
-            .and_then(|r| r.try_get(0))
-            .map_err(pg(act))?;
-        // substr clips a span that runs past the text; say so, as passages_of does.
-        if text.chars().count() as u64 != len {
-            return Err(bad_span(pid));
-        }
-        let passage = Passage {
-            id: pid.clone(),
-            start,
-            end,
-            text,
-        };
-        out.push((passage, source.clone()));
+        wanted.push((pid, start, len));
+    }
+    let texts = cut_passages(c, &wanted)?;
+    wanted
+        .into_iter()
+        .zip(texts)
+        .filter_map(|(w, text)| text.map(|t| (w, t)))
+        .map(|((pid, start, len), text)| {
+            // substr clips a span that runs past the text; say so, as passages_of does.
+            if text.chars().count() as u64 != len {
+                return Err(bad_span(pid));
+            }
+            let source = sources[&pid.source].0.clone();
+            let passage = Passage {
+                id: pid.clone(),
+                start,
+                end: start + len,
+                text,
+            };
+            Ok((passage, source))
+        })
+        .collect()
+}
+
+/// The indexed sources of these passages, each with its span table, in one query.
+fn sources_with_spans(
+    c: &mut Client,
+    ids: &[PassageId],
+) -> Result<HashMap<SourceId, (Source, Spans)>> {
+    let act = "reading passages' sources";
+    let mut keys: Vec<&str> = ids.iter().map(|p| p.source.as_str()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let q = format!(
+        "SELECT {SOURCE_COLS}, t.spans FROM sources JOIN source_texts t USING (id) \
+         WHERE id = ANY($1) AND state='indexed'"
+    );
+    let rows = c.query(&q, &[&keys]).map_err(pg(act))?;
+    let mut out = HashMap::with_capacity(rows.len());
+    for r in &rows {
+        let source = source_from_row(r).map_err(pg(act))?;
+        let blob: Vec<u8> = r.try_get(14).map_err(pg(act))?;
+        let spans = decode_spans(&blob).ok_or_else(|| corrupt_spans(&source.id))?;
+        out.insert(source.id.clone(), (source, spans));
     }
     Ok(out)
+}
+
+/// The text of each (passage, start, length), in order, cut by the database in one query.
+/// A passage whose source was removed between the two queries comes back as `None`.
+fn cut_passages(c: &mut Client, wanted: &[(&PassageId, u64, u64)]) -> Result<Vec<Option<String>>> {
+    let act = "reading passages";
+    let mut sources = Vec::with_capacity(wanted.len());
+    let mut starts = Vec::with_capacity(wanted.len());
+    let mut lens = Vec::with_capacity(wanted.len());
+    for &(pid, start, len) in wanted {
+        sources.push(pid.source.as_str());
+        starts.push(i64::try_from(start).map_err(|_| bad_span(pid))?);
+        lens.push(i64::try_from(len).map_err(|_| bad_span(pid))?);
+    }
+    let rows = c
+        .query(
+            "SELECT substr(t.text, (w.start + 1)::int, w.len::int) \
+             FROM unnest($1::text[], $2::bigint[], $3::bigint[]) WITH ORDINALITY \
+                  AS w(id, start, len, n) \
+             LEFT JOIN source_texts t ON t.id = w.id ORDER BY w.n",
+            &[&sources, &starts, &lens],
+        )
+        .map_err(pg(act))?;
+    column(rows, act)
 }
 
 fn filter_on(c: &mut Client, f: &SearchFilters) -> Result<Option<HashSet<SourceId>>> {
@@ -488,27 +527,20 @@ fn filter_on(c: &mut Client, f: &SearchFilters) -> Result<Option<HashSet<SourceI
     };
     let act = "filtering sources";
     let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as _).collect();
-    // A filter that leaves nothing out is no filter (see the SQLite store).
-    let excluded: i64 = c
-        .query_one(
-            &format!(
-                "SELECT count(*) FROM sources WHERE state='indexed' \
-                 AND NOT coalesce(({cond}), false)"
-            ),
-            &params,
-        )
-        .and_then(|r| r.try_get(0))
-        .map_err(pg(act))?;
+    // A filter that leaves nothing out is no filter (see the SQLite store). One round
+    // trip: how many it leaves out, and the ids it keeps.
+    let q = format!(
+        "SELECT count(*) FILTER (WHERE NOT coalesce(({cond}), false)), \
+                coalesce(array_agg(id) FILTER (WHERE coalesce(({cond}), false)), '{{}}') \
+         FROM sources WHERE state='indexed'"
+    );
+    let row = c.query_one(&q, &params).map_err(pg(act))?;
+    let excluded: i64 = row.try_get(0).map_err(pg(act))?;
     if excluded == 0 {
         return Ok(None);
     }
-    let q = format!("SELECT id FROM sources WHERE state='indexed' AND {cond}");
-    let rows = c.query(&q, &params).map_err(pg(act))?;
-    rows.iter()
-        .map(|r| r.try_get::<_, String>(0).map(SourceId::new))
-        .collect::<Result<_, _>>()
-        .map(Some)
-        .map_err(pg(act))
+    let kept: Vec<String> = row.try_get(1).map_err(pg(act))?;
+    Ok(Some(kept.into_iter().map(SourceId::new).collect()))
 }
 
 fn column<T>(rows: Vec<Row>, act: &'static str) -> Result<Vec<T>>

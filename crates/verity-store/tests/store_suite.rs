@@ -60,6 +60,7 @@ suite!(
     removal_is_two_phase_and_frees_duplicates,
     passages_are_sliced_by_character,
     passages_by_id_skip_unknown_and_unindexed,
+    many_passages_come_back_in_the_order_asked,
     fingerprints_and_stats_count_indexed_originals,
     sources_list_newest_first_undated_last,
     checks_round_trip_newest_first,
@@ -309,6 +310,55 @@ fn passages_by_id_skip_unknown_and_unindexed(b: &dyn Backend) {
     put_indexed(s.as_ref(), std::slice::from_ref(&bad));
     assert!(s.passages(&[pid(&bad.id, 0)]).is_err());
     assert!(s.passages_of(&bad.id).is_err());
+}
+
+/// A search asks for passages of many sources, interleaved; they come back in that
+/// order, each with its own source, however the store batches its reads.
+fn many_passages_come_back_in_the_order_asked(b: &dyn Backend) {
+    let s = b.open();
+    let sources: Vec<NewSource> = (0..12)
+        .map(|i| {
+            let text = format!("Harbour note {i} of Vellan. Second line {i}. Third {i}.");
+            let mut src = new_source(&text, &format!("Pub{i}"), "2024-01-02", SourceKind::News);
+            let cuts = [
+                0,
+                text.find(" Second").unwrap_or(0),
+                text.find(" Third").unwrap_or(0),
+            ];
+            let ends = [cuts[1], cuts[2], text.chars().count()];
+            src.passages = cuts
+                .iter()
+                .zip(ends)
+                .map(|(&start, end)| PassageSpan {
+                    start: start as u64,
+                    end: end as u64,
+                    bytes: (0, 0),
+                })
+                .collect();
+            src
+        })
+        .collect();
+    put_indexed(s.as_ref(), &sources);
+    let asked: Vec<PassageId> = (0..36u32)
+        .rev()
+        .map(|k| pid(&sources[(k % 12) as usize].id, k / 12))
+        .collect();
+    let got = s.passages(&asked).unwrap();
+    let ids: Vec<PassageId> = got.iter().map(|(p, _)| p.id.clone()).collect();
+    assert_eq!(ids, asked);
+    for (p, src) in &got {
+        let i = sources.iter().position(|x| x.id == p.id.source).unwrap();
+        assert_eq!(src.id, p.id.source);
+        assert_eq!(
+            src.meta.publisher.as_deref(),
+            Some(format!("Pub{i}").as_str())
+        );
+        assert!(
+            p.text.contains(&i.to_string()),
+            "{:?} is not from source {i}",
+            p.text
+        );
+    }
 }
 
 fn fingerprints_and_stats_count_indexed_originals(b: &dyn Backend) {
