@@ -93,6 +93,9 @@ enum Command {
     /// Rebuild this node's search indexes from the store (sources dropped and indexed
     /// again), e.g. after moving to `--store` with an empty data directory.
     Reindex,
+    /// Run checks from the shared job queue of a PostgreSQL store (`--store`) until
+    /// Ctrl-C; any node's `verity serve` queues them.
+    Worker(WorkerArgs),
     /// Parse one file from stdin in a capped worker process (run by `ingest` and
     /// `serve` themselves; see `--parse-isolation`).
     #[command(hide = true)]
@@ -221,6 +224,48 @@ struct ServeArgs {
     allow_hosts: Vec<String>,
     #[command(flatten)]
     parse: ParseArgs,
+    /// On a PostgreSQL store, also run checks from the shared job queue here (without
+    /// it, this node only queues them for `verity worker` processes and other nodes).
+    #[arg(long)]
+    worker: bool,
+    #[command(flatten)]
+    jobs: JobArgs,
+    /// `GET /readyz` answers 503 while this node's indexes are more than this many
+    /// store changes behind.
+    #[arg(long, default_value_t = 1000)]
+    ready_max_lag: u64,
+}
+
+/// How this node runs the shared queue's jobs (`serve --worker`, `worker`).
+#[derive(Args)]
+struct JobArgs {
+    /// Checks run at the same time.
+    #[arg(long, default_value_t = 1)]
+    workers: usize,
+    /// A claimed job's lease, in milliseconds: a worker silent for this long loses the
+    /// job to another.
+    #[arg(long, env = verity_engine::LEASE_ENV, default_value_t = 30_000)]
+    lease_ms: u64,
+    /// Hold each claimed job this long before running it (for tests that stop a worker
+    /// mid-job).
+    #[arg(long, hide = true, default_value_t = 0)]
+    debug_hold_job_ms: u64,
+}
+
+impl JobArgs {
+    fn config(&self) -> verity_server::WorkerConfig {
+        verity_server::WorkerConfig {
+            workers: self.workers.max(1),
+            lease: std::time::Duration::from_millis(self.lease_ms),
+            hold: std::time::Duration::from_millis(self.debug_hold_job_ms),
+        }
+    }
+}
+
+#[derive(Args)]
+struct WorkerArgs {
+    #[command(flatten)]
+    jobs: JobArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -492,10 +537,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 allow_private_urls: a.allow_private,
                 allow_hosts: a.allow_hosts.clone(),
                 isolation: a.parse.isolation()?,
+                workers: a.jobs.workers.max(1),
+                run_worker: a.worker.then(|| a.jobs.config()),
+                ready_max_lag: a.ready_max_lag,
                 ..verity_server::ServerConfig::default()
             };
             verity_server::cli_serve(lib, cfg)?;
         }
+        Command::Worker(a) => verity_server::cli_worker(open(&cli)?, a.jobs.config())?,
         Command::Ask(a) => brief::run(&open(&cli)?, a, verity_engine::Mode::Ask, cli.quiet)?,
         Command::Check(a) => brief::run(&open(&cli)?, a, verity_engine::Mode::Check, cli.quiet)?,
         Command::Checks(a) => checks::run(&open(&cli)?, a, cli.quiet)?,

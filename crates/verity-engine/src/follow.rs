@@ -60,7 +60,60 @@ pub(crate) fn log_head(store: &dyn Store, from: i64) -> Result<i64> {
     Ok(head)
 }
 
+/// Whether a node can serve: its store answers and its indexes are caught up.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Readiness {
+    pub ready: bool,
+    /// Why not, when not.
+    pub reason: Option<String>,
+    /// The last change-log entry this node applied, and the store's newest.
+    pub applied: i64,
+    pub last_change: i64,
+    /// Entries not applied yet.
+    pub lag: u64,
+}
+
 impl Library {
+    /// Change-log entries this node has not applied yet (0 on SQLite, which keeps no
+    /// log).
+    pub fn index_lag(&self) -> Result<(i64, i64)> {
+        let last = self.store.last_change()?;
+        Ok((read_applied(&self.dir)?, last))
+    }
+
+    /// Ready when the store answers and this node's indexes are at most `max_lag`
+    /// change-log entries behind it.
+    pub fn readiness(&self, max_lag: u64) -> Readiness {
+        let not = |reason: String, applied, last_change, lag| Readiness {
+            ready: false,
+            reason: Some(reason),
+            applied,
+            last_change,
+            lag,
+        };
+        if let Err(e) = self.store.ping() {
+            return not(format!("the store does not answer: {e}"), 0, 0, 0);
+        }
+        let (applied, last_change) = match self.index_lag() {
+            Ok(v) => v,
+            Err(e) => return not(format!("could not read the change log: {e}"), 0, 0, 0),
+        };
+        let lag = u64::try_from(last_change - applied).unwrap_or(0);
+        if lag > max_lag {
+            let why =
+                format!("the indexes are {lag} changes behind the store (more than {max_lag})");
+            return not(why, applied, last_change, lag);
+        }
+        Readiness {
+            ready: true,
+            reason: None,
+            applied,
+            last_change,
+            lag,
+        }
+    }
+
     /// Apply the store's changes made since this node last looked (by other nodes, or by
     /// this one): sources indexed elsewhere are indexed here, removed ones dropped.
     /// Returns the number of change-log entries applied.

@@ -24,6 +24,7 @@ mod follow;
 mod ingest;
 mod migrate;
 mod models;
+mod queue;
 mod recover;
 
 /// Test support for crates above the engine: a fresh PostgreSQL schema per test
@@ -36,9 +37,14 @@ pub use checks::{
     Check, CheckId, CheckOptions, CheckStatus, CheckSummary, Request, MAX_INPUT_CHARS,
 };
 pub use diff::{BriefDiff, DiffSource};
+pub use follow::Readiness;
 pub use ingest::{Failure, IngestOptions, IngestReport, IngestTimings, EMBED_BATCH_DOCS};
 pub use migrate::{copy_library, CopyReport};
 pub use models::ModelsMode;
+pub use queue::{
+    JobMetrics, JobOutcome, JobProgress, JobRun, JobStatus, WorkerOptions, CHECK_JOB,
+    DEFAULT_LEASE, LATENCY_BUCKETS, LEASE_ENV,
+};
 pub use verity_compose::{Brief, Mode};
 pub use verity_ingest::PdfLimits;
 pub use verity_ingest::{
@@ -47,6 +53,7 @@ pub use verity_ingest::{
 };
 pub use verity_models::{InstalledModel, ModelDir};
 pub use verity_retrieve::DEFAULT_DENSE_WEIGHT;
+pub use verity_store::{QueueDepth, MAX_JOB_ATTEMPTS};
 pub use verity_types::ErrorCode;
 
 use std::path::{Path, PathBuf};
@@ -124,6 +131,10 @@ pub enum EngineError {
         id: String,
         detail: String,
     },
+    #[error("the check queue is full ({queued} waiting)")]
+    QueueFull { queued: u64 },
+    #[error("a shared job queue needs a PostgreSQL store; this library is the SQLite file in its data directory")]
+    NoSharedQueue,
     #[error("could not serialise the {what}: {source}")]
     Serialize {
         what: &'static str,
@@ -220,6 +231,8 @@ impl EngineError {
             EngineError::ReadOnly => ErrorCode::ReadOnly,
             EngineError::BadRecord { .. } => ErrorCode::StoreCorrupt,
             EngineError::Serialize { .. } => ErrorCode::Internal,
+            EngineError::QueueFull { .. } => ErrorCode::QueueFull,
+            EngineError::NoSharedQueue => ErrorCode::NoSharedQueue,
         }
     }
 
@@ -305,6 +318,9 @@ pub struct Library {
     notices: Vec<String>,
     write_lock: Mutex<()>,
     dense_weight: f32,
+    /// Whether the store is shared by several nodes (PostgreSQL).
+    shared: bool,
+    job_counters: queue::JobCounters,
 }
 
 impl Library {
@@ -316,7 +332,9 @@ impl Library {
             path: dir.display().to_string(),
             source,
         })?;
-        let store = StoreLocation::new(opts.store.as_deref(), &dir)?.open()?;
+        let location = StoreLocation::new(opts.store.as_deref(), &dir)?;
+        let shared = matches!(location, StoreLocation::Postgres(_));
+        let store = location.open()?;
         let lexical = TantivyIndex::open(&dir.join("bm25"))?;
         let loaded = models::load(&dir, opts.models_dir.as_deref(), opts.models);
         let vectors = match &loaded.embedder {
@@ -335,6 +353,8 @@ impl Library {
             notices: loaded.notices,
             write_lock: Mutex::new(()),
             dense_weight: verity_retrieve::DEFAULT_DENSE_WEIGHT,
+            shared,
+            job_counters: queue::JobCounters::default(),
         };
         if !lib.read_only {
             lib.recover()?;
@@ -351,6 +371,12 @@ impl Library {
     /// Whether writes (ingest, remove, following the store's changes) are refused.
     pub fn is_read_only(&self) -> bool {
         self.read_only
+    }
+
+    /// Whether the store is shared by several nodes (a PostgreSQL store): then checks
+    /// go through the store's job queue, which any node's workers run.
+    pub fn has_shared_store(&self) -> bool {
+        self.shared
     }
 
     /// Lines to show the user once: models that are missing and what that turns off.

@@ -48,7 +48,17 @@ where
     responses((status = 200, body = Health)))]
 pub async fn health(State(st): State<AppState>) -> Result<Json<Health>, ApiError> {
     let lib = st.lib().clone();
-    let (sources, passages, _) = blocking(move || Ok(lib.stats()?)).await?;
+    let shared = st.jobs().is_shared();
+    let (sources, passages, shared_queued) = blocking(move || {
+        let (sources, passages, _) = lib.stats()?;
+        let queued = if shared {
+            Some(lib.job_queue_depth()?.queued)
+        } else {
+            None
+        };
+        Ok((sources, passages, queued))
+    })
+    .await?;
     let jobs = st.jobs();
     Ok(Json(Health {
         status: if jobs.is_shutting_down() {
@@ -64,7 +74,8 @@ pub async fn health(State(st): State<AppState>) -> Result<Json<Health>, ApiError
         vectors: st.lib().has_vectors(),
         queue: QueueView {
             capacity: jobs.capacity(),
-            queued: jobs.queued(),
+            queued: shared_queued
+                .map_or(jobs.queued(), |n| usize::try_from(n).unwrap_or(usize::MAX)),
             workers: jobs.workers(),
             paused: jobs.is_paused(),
         },
@@ -600,8 +611,9 @@ async fn load_check(st: &AppState, id: String) -> Result<Check, ApiError> {
     blocking(move || Ok(lib.check(&id)?)).await
 }
 
-fn check_view(c: Check) -> CheckView {
+fn check_view(c: Check, job: Option<verity_engine::JobStatus>) -> CheckView {
     CheckView {
+        job,
         status: c.status,
         mode: c.request.mode,
         as_of: c.request.options.as_of,
@@ -624,7 +636,42 @@ pub async fn get_check(
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<CheckView>, ApiError> {
     let Path(id) = id?;
-    Ok(Json(check_view(load_check(&st, id).await?)))
+    Ok(Json(load_view(&st, id).await?))
+}
+
+/// A check with its shared-queue job (when it has one).
+async fn load_view(st: &AppState, id: String) -> Result<CheckView, ApiError> {
+    let lib = st.lib().clone();
+    blocking(move || {
+        let check = lib.check(&id)?;
+        let job = lib.check_job(check.id.as_str())?;
+        Ok(check_view(check, job))
+    })
+    .await
+}
+
+/// Cancel a queued or running check of the shared queue (a PostgreSQL store): it is
+/// never run, or its result is dropped, and it ends `failed` as `cancelled`. A finished
+/// check is answered as it is.
+#[utoipa::path(post, path = "/api/checks/{id}/cancel", tag = "checks",
+    params(("id" = String, Path, description = "Check id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = CheckView),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "`check_not_found`"),
+        (status = 409, body = ErrorBody, description = "`no_shared_queue`: this server runs checks itself (SQLite)")))]
+pub async fn cancel_check(
+    State(st): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<CheckView>, ApiError> {
+    let Path(id) = id?;
+    if !st.jobs().is_shared() {
+        return Err(EngineError::NoSharedQueue.into());
+    }
+    let lib = st.lib().clone();
+    let cancelled = blocking(move || Ok(lib.cancel_check(&id)?.id)).await?;
+    Ok(Json(load_view(&st, cancelled.to_string()).await?))
 }
 
 /// Past checks, newest first.
@@ -707,6 +754,10 @@ pub async fn check_events(
             }];
             match final_event(&c) {
                 Some(f) => first.push(f),
+                // Run by a worker of the shared queue, on any node: follow the store.
+                None if st.jobs().is_shared() => {
+                    return Ok(sse(first, Some(follow_shared(&st, c.id.to_string())), &st))
+                }
                 // Stored as in flight, but not in this process: it finished between the
                 // two looks, or a previous process left it behind.
                 None => first.push(JobEvent::Failed {
@@ -717,8 +768,58 @@ pub async fn check_events(
             (first, None)
         }
     };
+    Ok(sse(first, rx, &st))
+}
+
+fn sse(
+    first: Vec<JobEvent>,
+    rx: Option<broadcast::Receiver<JobEvent>>,
+    st: &AppState,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let stream = event_stream(first, rx, st.shutdown_signal());
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+/// How often a stream of a shared-queue check looks at the store.
+const FOLLOW_SHARED_EVERY: Duration = Duration::from_millis(500);
+
+/// Events of a check that a shared-queue worker (on any node) runs, read from the store
+/// every [`FOLLOW_SHARED_EVERY`]: a `status` event whenever its status or progress
+/// changes, then its final event.
+fn follow_shared(st: &AppState, id: String) -> broadcast::Receiver<JobEvent> {
+    let (tx, rx) = broadcast::channel(16);
+    let lib = st.lib().clone();
+    tokio::spawn(async move {
+        let mut last = None;
+        while tx.receiver_count() > 0 {
+            tokio::time::sleep(FOLLOW_SHARED_EVERY).await;
+            let (lib, id) = (lib.clone(), id.clone());
+            let Ok(Ok((check, job))) = tokio::task::spawn_blocking(move || {
+                let check = lib.check(&id)?;
+                Ok::<_, EngineError>((check.clone(), lib.check_job(check.id.as_str())?))
+            })
+            .await
+            else {
+                continue;
+            };
+            if let Some(end) = final_event(&check) {
+                let _ = tx.send(end);
+                return;
+            }
+            let progress = job.and_then(|j| j.progress).unwrap_or_default();
+            let ev = JobEvent::Status {
+                status: check.status,
+                stage: progress.stage,
+                done: progress.done,
+                total: progress.total,
+            };
+            if last.as_ref() != Some(&ev) {
+                let _ = tx.send(ev.clone());
+                last = Some(ev);
+            }
+        }
+    });
+    rx
 }
 
 struct StreamState {

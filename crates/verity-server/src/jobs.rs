@@ -7,8 +7,9 @@
 //! subscribe.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, watch};
@@ -17,6 +18,7 @@ use verity_engine::{Brief, Check, CheckStatus, Library, Request};
 use verity_types::Progress;
 
 use crate::error::{ApiError, Code};
+use crate::workers::{WorkerConfig, WorkerPool};
 
 /// Question (`ask`) or claim (`check`): the engine's `Mode`, under the name the API's
 /// schema gives it.
@@ -199,11 +201,18 @@ impl Progress for LiveProgress {
 pub(crate) struct Job {
     record: Check,
     live: Arc<Live>,
+    queued_at: Instant,
 }
 
-/// The queue, its workers and the checks in flight.
+/// The queue, its workers and the checks in flight. On a shared (PostgreSQL) store the
+/// checks go to the store's job queue instead, which this process's [`WorkerPool`] (with
+/// `--worker`) and every other node's workers run.
 pub(crate) struct Jobs {
     lib: Arc<Library>,
+    /// Checks go through the store's job queue.
+    shared: bool,
+    pool: Mutex<Option<WorkerPool>>,
+    running: AtomicUsize,
     tx: Mutex<Option<mpsc::Sender<Job>>>,
     live: Mutex<HashMap<String, Arc<Live>>>,
     paused: watch::Sender<bool>,
@@ -214,13 +223,27 @@ pub(crate) struct Jobs {
 }
 
 impl Jobs {
-    /// Create the queue and spawn the workers (needs a tokio runtime).
-    pub(crate) fn start(lib: Arc<Library>, capacity: usize, workers: usize) -> Arc<Jobs> {
+    /// Create the queue and spawn the workers (needs a tokio runtime): this process's
+    /// own, or on a shared store, with `run_worker`, a pool of the shared queue's.
+    pub(crate) fn start(
+        lib: Arc<Library>,
+        capacity: usize,
+        workers: usize,
+        run_worker: Option<&WorkerConfig>,
+    ) -> std::io::Result<Arc<Jobs>> {
         let capacity = capacity.max(1);
         let workers = workers.max(1);
+        let shared = lib.has_shared_store();
+        let pool = match (shared, run_worker) {
+            (true, Some(cfg)) => Some(WorkerPool::start(&lib, cfg)?),
+            _ => None,
+        };
         let (tx, rx) = mpsc::channel(capacity);
         let (paused, _) = watch::channel(false);
         let jobs = Arc::new(Jobs {
+            shared,
+            pool: Mutex::new(pool),
+            running: AtomicUsize::new(0),
             lib,
             tx: Mutex::new(Some(tx)),
             live: Mutex::new(HashMap::new()),
@@ -230,13 +253,24 @@ impl Jobs {
             workers,
             handles: Mutex::new(Vec::new()),
         });
-        let rx = Arc::new(tokio::sync::Mutex::new(rx));
-        let mut handles = Vec::with_capacity(workers);
-        for _ in 0..workers {
-            handles.push(tokio::spawn(worker(jobs.clone(), rx.clone())));
+        if !shared {
+            let rx = Arc::new(tokio::sync::Mutex::new(rx));
+            let handles = (0..workers)
+                .map(|_| tokio::spawn(worker(jobs.clone(), rx.clone())))
+                .collect();
+            *jobs.handles.lock().unwrap_or_else(|e| e.into_inner()) = handles;
         }
-        *jobs.handles.lock().unwrap_or_else(|e| e.into_inner()) = handles;
-        jobs
+        Ok(jobs)
+    }
+
+    /// Whether checks go through the store's shared job queue.
+    pub(crate) fn is_shared(&self) -> bool {
+        self.shared
+    }
+
+    /// Checks this process's own workers are running.
+    pub(crate) fn running(&self) -> usize {
+        self.running.load(Ordering::SeqCst)
     }
 
     pub(crate) fn capacity(&self) -> usize {
@@ -284,6 +318,9 @@ impl Jobs {
         if self.is_shutting_down() {
             return Err(closing());
         }
+        if self.shared {
+            return self.submit_shared(request, retry_after).await;
+        }
         let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let Some(tx) = tx else {
             return Err(closing());
@@ -326,8 +363,26 @@ impl Jobs {
         permit.send(Job {
             record: record.clone(),
             live,
+            queued_at: Instant::now(),
         });
         Ok(record)
+    }
+
+    /// Store the check and queue its job in the store's shared queue; 429 when as many
+    /// jobs wait there as this server's queue would hold.
+    async fn submit_shared(&self, request: Request, retry_after: u64) -> Result<Check, ApiError> {
+        let (lib, capacity) = (self.lib.clone(), self.capacity);
+        let today = chrono::Local::now().date_naive();
+        tokio::task::spawn_blocking(move || lib.enqueue_check(request, today, capacity))
+            .await?
+            .map_err(|e| match e {
+                verity_engine::EngineError::QueueFull { queued } => ApiError::new(
+                    Code::QueueFull,
+                    format!("the check queue is full ({queued} waiting); retry in {retry_after} s"),
+                )
+                .retry_after(retry_after),
+                other => other.into(),
+            })
     }
 
     /// The live state of a check this process is queueing or running.
@@ -351,7 +406,12 @@ impl Jobs {
     pub(crate) async fn shutdown(&self, grace: std::time::Duration) {
         self.begin_shutdown();
         let handles = std::mem::take(&mut *self.handles.lock().unwrap_or_else(|e| e.into_inner()));
-        let all = futures_util::future::join_all(handles);
+        let pool = self.pool.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let pool = tokio::task::spawn_blocking(move || pool.map(WorkerPool::stop));
+        let all = async move {
+            futures_util::future::join_all(handles).await;
+            let _ = pool.await;
+        };
         if tokio::time::timeout(grace, all).await.is_err() {
             tracing::warn!(
                 "checks still running at shutdown; they will be marked failed at the next start"
@@ -369,6 +429,8 @@ impl Jobs {
                 JobEvent::Failed { id, error }
             }
         };
+        self.lib
+            .record_local_job(matches!(ev, JobEvent::Done { .. }), job.queued_at.elapsed());
         self.store(record).await;
         job.live.emit(ev);
         self.live
@@ -419,9 +481,11 @@ async fn worker(jobs: Arc<Jobs>, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>
         let lib = jobs.lib.clone();
         let request = job.record.request.clone();
         let progress = LiveProgress(job.live.clone());
+        jobs.running.fetch_add(1, Ordering::SeqCst);
         let outcome = tokio::task::spawn_blocking(move || run_job(&lib, &request, &progress))
             .await
             .unwrap_or_else(|e| Err(format!("the check crashed: {e}")));
+        jobs.running.fetch_sub(1, Ordering::SeqCst);
         jobs.finish(&job, outcome).await;
     }
 }

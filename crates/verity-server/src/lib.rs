@@ -27,7 +27,12 @@
 //! | `GET /api/checks` | history, newest first, paged |
 //! | `GET /api/search?q=` | passage search (`verity search --json` fields) |
 //! | `GET/POST /api/sources`, `GET/DELETE /api/sources/{id}` | list, add (upload or URL), read, remove |
+//! | `POST /api/checks/{id}/cancel` | cancel a queued or running check (shared queue) |
 //! | `GET /api/openapi.json`, `GET /api/health` | the API document; liveness |
+//! | `GET /healthz`, `GET /readyz`, `GET /metrics` | probes and Prometheus metrics |
+//!
+//! On a PostgreSQL store, checks go into the store's shared job queue, which the
+//! workers of every node (`verity serve --worker`, `verity worker`) run.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -37,8 +42,10 @@ mod conn;
 mod error;
 mod jobs;
 mod openapi;
+mod ops;
 mod safety;
 mod views;
+mod workers;
 
 pub use api::{sanitize_file_name, MAX_INPUT_CHARS};
 pub use error::{error_json, http_status, redact_paths, ApiError, Code, HasCode};
@@ -46,6 +53,7 @@ pub use jobs::{run_job, CheckMode, JobEvent};
 pub use openapi::{document as openapi_document, ApiDoc};
 pub use verity_engine::{BriefDiff, CheckStatus, DiffSource};
 pub use views::*;
+pub use workers::{cli_worker, WorkerConfig, WorkerPool};
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -105,6 +113,12 @@ pub struct ServerConfig {
     /// Parse uploads and fetched pages in a capped worker process (see
     /// `verity_engine::Isolation`); `None` parses in the server's own process.
     pub isolation: Option<verity_engine::Isolation>,
+    /// On a shared (PostgreSQL) store, also run the shared queue's jobs here
+    /// (`--worker`; `workers` of the config then counts them); `None`: only queue them.
+    pub run_worker: Option<WorkerConfig>,
+    /// `GET /readyz` answers 503 when the indexes are more change-log entries than this
+    /// behind the store.
+    pub ready_max_lag: u64,
 }
 
 impl Default for ServerConfig {
@@ -124,6 +138,8 @@ impl Default for ServerConfig {
             retry_after_secs: 5,
             shutdown_grace: Duration::from_secs(10),
             isolation: None,
+            run_worker: None,
+            ready_max_lag: 1000,
         }
     }
 }
@@ -149,6 +165,7 @@ struct Inner {
     cfg: ServerConfig,
     jobs: Arc<Jobs>,
     shutdown: watch::Sender<bool>,
+    requests: ops::RequestCounters,
 }
 
 /// Shared server state: the library, the configuration and the check queue.
@@ -158,22 +175,38 @@ pub struct AppState(Arc<Inner>);
 impl AppState {
     /// Start the check workers (needs a tokio runtime) and mark checks that a previous
     /// server left unfinished as failed.
+    ///
+    /// On a shared store, checks left unfinished belong to the shared queue: a worker
+    /// claims them again once their lease runs out, so they are left alone.
     pub fn new(lib: Arc<Library>, cfg: ServerConfig) -> Result<AppState, ServerError> {
-        let stale = jobs::fail_interrupted(&lib)?;
-        if stale > 0 {
-            tracing::warn!(
-                stale,
-                "marked checks interrupted by the last shutdown as failed"
-            );
+        if !lib.has_shared_store() {
+            let stale = jobs::fail_interrupted(&lib)?;
+            if stale > 0 {
+                tracing::warn!(
+                    stale,
+                    "marked checks interrupted by the last shutdown as failed"
+                );
+            }
         }
-        let jobs = Jobs::start(lib.clone(), cfg.queue_capacity, cfg.workers);
+        let jobs = Jobs::start(
+            lib.clone(),
+            cfg.queue_capacity,
+            cfg.workers,
+            cfg.run_worker.as_ref(),
+        )
+        .map_err(ServerError::Runtime)?;
         let (shutdown, _) = watch::channel(false);
         Ok(AppState(Arc::new(Inner {
             lib,
             cfg,
             jobs,
             shutdown,
+            requests: ops::RequestCounters::default(),
         })))
+    }
+
+    pub(crate) fn requests(&self) -> &ops::RequestCounters {
+        &self.0.requests
     }
 
     pub fn lib(&self) -> &Arc<Library> {
@@ -299,6 +332,9 @@ pub fn router_for(state: AppState, bound: SocketAddr) -> Router {
         .route("/assets/app.js", get(assets::app_js))
         .route("/assets/app.css", get(assets::app_css))
         .route("/api/health", get(api::health))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
         .route("/api/openapi.json", get(openapi_json))
         .route("/api/search", get(api::search))
         .route("/api/sources", get(api::list_sources))
@@ -310,6 +346,7 @@ pub fn router_for(state: AppState, bound: SocketAddr) -> Router {
         .route("/api/checks/{id}", get(api::get_check))
         .route("/api/checks/{id}/diff", get(api::diff_checks))
         .route("/api/checks/{id}/recheck", post(api::recheck))
+        .route("/api/checks/{id}/cancel", post(api::cancel_check))
         .layer(short);
     let ingest = Router::new()
         .route("/api/sources", post(api::add_sources))
@@ -324,6 +361,10 @@ pub fn router_for(state: AppState, bound: SocketAddr) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .layer(middleware::from_fn_with_state(hosts, safety::host_guard))
         .layer(middleware::from_fn(error::json_errors))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            ops::count_requests,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -391,7 +432,7 @@ pub async fn stop_signal() {
 }
 
 /// How often `verity serve` applies the shared store's change log.
-const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+pub(crate) const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// `verity serve`: build a runtime, serve until Ctrl-C, shut down gracefully. Prints the
 /// address it listens on to stderr.
@@ -413,10 +454,19 @@ pub fn cli_serve(lib: Library, cfg: ServerConfig) -> anyhow::Result<()> {
         for n in state.lib().notices() {
             eprintln!("note: {n}");
         }
+        if state.jobs().is_shared() {
+            let workers = cfg_workers(state.config());
+            eprintln!("verity: checks go to the shared job queue; {workers} worker(s) here");
+        }
         eprintln!("verity: serving http://{addr}/ (Ctrl-C to stop)");
         serve_on(listener, state, stop_signal()).await
     })?;
     Ok(())
+}
+
+/// Shared-queue workers this server runs.
+fn cfg_workers(cfg: &ServerConfig) -> usize {
+    cfg.run_worker.as_ref().map_or(0, |w| w.workers.max(1))
 }
 
 #[cfg(test)]

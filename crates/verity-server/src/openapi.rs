@@ -3,11 +3,11 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::api;
 use crate::error::{Code, ErrorBody, ErrorDetail};
 use crate::jobs::{CheckMode, JobEvent};
 use crate::views::*;
-use verity_engine::{BriefDiff, CheckStatus, DiffSource};
+use crate::{api, ops};
+use verity_engine::{BriefDiff, CheckStatus, DiffSource, JobProgress, JobStatus, Readiness};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -31,19 +31,23 @@ use verity_engine::{BriefDiff, CheckStatus, DiffSource};
         api::check_events,
         api::diff_checks,
         api::recheck,
+        api::cancel_check,
+        ops::healthz,
+        ops::readyz,
+        ops::metrics,
     ),
     components(schemas(
         Code, ErrorBody, ErrorDetail, Health, QueueView, SearchHitView, SourceView, MetaView,
         SourceDetail, Removed, AddUrl, IngestReportView, IngestTimingsView, FailureView, NewCheck, CheckAccepted,
         CheckView, CheckSummary, CheckPage, CheckMode, CheckStatus, JobEvent,
-        BriefDiff, DiffSource,
+        BriefDiff, DiffSource, JobStatus, JobProgress, Readiness,
     )),
     modifiers(&Bearer),
     tags(
         (name = "checks", description = "Briefs for questions and claims, their progress and history"),
         (name = "search", description = "Passage search"),
         (name = "sources", description = "The library's sources"),
-        (name = "meta", description = "Health and this document"),
+        (name = "meta", description = "Health, probes, metrics and this document"),
     )
 )]
 pub struct ApiDoc;
@@ -81,6 +85,10 @@ mod tests {
             "/api/checks/{id}/events",
             "/api/checks/{id}/diff",
             "/api/checks/{id}/recheck",
+            "/api/checks/{id}/cancel",
+            "/healthz",
+            "/readyz",
+            "/metrics",
         ] {
             assert!(paths.contains_key(p), "{p} missing");
         }

@@ -245,6 +245,9 @@ pub struct CheckView {
     pub brief: Option<Value>,
     /// Why it failed, once `status` is `failed`.
     pub error: Option<String>,
+    /// On a shared (PostgreSQL) store: the check's job in the shared queue (attempts,
+    /// the worker that ran it, its last progress report).
+    pub job: Option<verity_engine::JobStatus>,
 }
 
 /// One line of the history: the engine's, so `verity checks --json` lists the same.

@@ -30,13 +30,17 @@
 //! assert_eq!(store.list_sources().unwrap().len(), 1);
 //! ```
 
+mod jobs;
 mod postgres;
+mod postgres_jobs;
 mod shared;
 mod sqlite;
+mod sqlite_jobs;
 #[doc(hidden)]
 pub mod testing;
 
 pub use crate::postgres::{is_postgres_url, redact_url, PgStore};
+pub use jobs::{Job, JobQueue, JobState, NewJob, QueueDepth, MAX_JOB_ATTEMPTS};
 pub use sqlite::SqliteStore;
 
 use std::collections::HashSet;
@@ -316,8 +320,9 @@ pub fn upgrade_check_rows(
 
 /// The document store. Implementations must be safe to share between threads: SQLite
 /// ([`SqliteStore`], embedded, the default) and PostgreSQL ([`PgStore`], shared by
-/// several nodes). `tests/store_suite.rs` runs the same tests against both.
-pub trait Store: Send + Sync {
+/// several nodes). `tests/store_suite.rs` runs the same tests against both. Every store
+/// also holds the job queue ([`JobQueue`]).
+pub trait Store: JobQueue + Send + Sync {
     /// Ids among `ids` that are already stored (in any state).
     fn existing(&self, ids: &[SourceId]) -> Result<HashSet<SourceId>>;
     /// Write sources and their passages in one transaction, in state `pending`.
@@ -356,6 +361,13 @@ pub trait Store: Send + Sync {
         let _ = (seq, limit);
         Ok(Vec::new())
     }
+    /// The number of the newest change-log entry (0 without a log): how far a node's
+    /// indexes could be behind, against the number it applied last.
+    fn last_change(&self) -> Result<i64> {
+        Ok(0)
+    }
+    /// Whether the store answers (a readiness probe).
+    fn ping(&self) -> Result<()>;
     /// Store or update a check.
     fn put_check(&self, check: &StoredCheck) -> Result<()>;
     fn check(&self, id: &str) -> Result<Option<StoredCheck>>;

@@ -85,6 +85,7 @@ INSERT INTO changes (source_id, kind)
     SELECT id, 'indexed' FROM sources WHERE state='indexed' ORDER BY id;
 ",
     ),
+    (3, "job queue", crate::jobs::JOBS_TABLE),
 ];
 
 /// Key of the advisory lock held while migrating ("verity" in ASCII).
@@ -137,7 +138,7 @@ pub struct PgStore {
     threads: Vec<std::thread::JoinHandle<()>>,
 }
 
-fn pg(action: &'static str) -> impl FnOnce(postgres::Error) -> StoreError {
+pub(crate) fn pg(action: &'static str) -> impl FnOnce(postgres::Error) -> StoreError {
     move |source| StoreError::Postgres { action, source }
 }
 
@@ -255,7 +256,7 @@ impl PgStore {
     }
 
     /// Run `f` on a pooled connection and wait for its answer.
-    fn run<T: Send + 'static>(
+    pub(crate) fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Client) -> Result<T> + Send + 'static,
     ) -> Result<T> {
@@ -823,6 +824,23 @@ impl Store for PgStore {
                 .map(check_from_row)
                 .collect::<Result<_, _>>()
                 .map_err(pg(act))
+        })
+    }
+
+    fn last_change(&self) -> Result<i64> {
+        self.run(|c| {
+            let act = "reading the change log's head";
+            c.query_one("SELECT coalesce(max(seq), 0) FROM changes", &[])
+                .and_then(|r| r.try_get(0))
+                .map_err(pg(act))
+        })
+    }
+
+    fn ping(&self) -> Result<()> {
+        self.run(|c| {
+            c.simple_query("SELECT 1")
+                .map(drop)
+                .map_err(pg("reaching the database"))
         })
     }
 

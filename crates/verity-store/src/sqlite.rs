@@ -26,7 +26,9 @@ use verity_types::{Passage, PassageId, SearchFilters, Source, SourceId};
 ///
 /// 5: every `checks` row has the one shape of the engine's `Check` (see
 /// [`crate::StoredCheck`]); the server's and the CLI's rows of schema 4 differed.
-const SCHEMA_VERSION: i64 = 5;
+///
+/// 6: the `jobs` table of the job queue (see `jobs.rs`).
+const SCHEMA_VERSION: i64 = 6;
 const READERS: usize = 4;
 
 const SCHEMA: &str = "
@@ -71,7 +73,7 @@ pub struct SqliteStore {
     next_reader: AtomicUsize,
 }
 
-fn sql(action: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+pub(crate) fn sql(action: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
     move |source| StoreError::Sqlite { action, source }
 }
 
@@ -172,6 +174,17 @@ fn upgrade_checks(conn: &Connection) -> Result<()> {
     upgrade().map_err(sql("upgrading the check history"))
 }
 
+/// Version 5 → 6: the job queue's table, in one transaction.
+fn add_jobs_table(conn: &Connection) -> Result<()> {
+    let add = || -> rusqlite::Result<()> {
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(crate::jobs::JOBS_TABLE)?;
+        tx.execute_batch("PRAGMA user_version=6;")?;
+        tx.commit()
+    };
+    add().map_err(sql("adding the job queue"))
+}
+
 impl SqliteStore {
     /// Open (or create) the store at `path`.
     pub fn open(path: &Path) -> Result<Self> {
@@ -261,14 +274,18 @@ impl SqliteStore {
         if (1..=4).contains(&version) {
             upgrade_checks(conn)?;
         }
+        if (1..=5).contains(&version) {
+            add_jobs_table(conn)?;
+        }
         conn.execute_batch(SCHEMA)
+            .and_then(|()| conn.execute_batch(crate::jobs::JOBS_TABLE))
             .map_err(sql("creating the schema"))?;
         conn.execute_batch(&format!("PRAGMA user_version={SCHEMA_VERSION}"))
             .map_err(sql("setting the schema version"))?;
         Ok(())
     }
 
-    fn read(&self) -> MutexGuard<'_, Connection> {
+    pub(crate) fn read(&self) -> MutexGuard<'_, Connection> {
         if self.readers.is_empty() {
             return lock(&self.writer);
         }
@@ -281,7 +298,7 @@ impl SqliteStore {
         lock(&self.readers[start % self.readers.len()])
     }
 
-    fn write(&self) -> MutexGuard<'_, Connection> {
+    pub(crate) fn write(&self) -> MutexGuard<'_, Connection> {
         lock(&self.writer)
     }
 }
@@ -679,6 +696,12 @@ impl Store for SqliteStore {
             .map_err(sql("listing checks"))?;
         rows.collect::<rusqlite::Result<_>>()
             .map_err(sql("listing checks"))
+    }
+
+    fn ping(&self) -> Result<()> {
+        self.read()
+            .query_row("SELECT 1", [], |_| Ok(()))
+            .map_err(sql("reaching the library database"))
     }
 
     fn check_ids(&self) -> Result<Vec<String>> {

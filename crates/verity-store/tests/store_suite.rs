@@ -8,8 +8,12 @@
 
 use chrono::NaiveDate;
 use std::collections::HashSet;
+use std::time::Duration;
 use verity_store::testing::{fresh_pg, TestDb};
-use verity_store::{NewSource, PgStore, SourceState, SqliteStore, Store, StoredCheck};
+use verity_store::{
+    JobState, NewJob, NewSource, PgStore, QueueDepth, SourceState, SqliteStore, Store, StoredCheck,
+    MAX_JOB_ATTEMPTS,
+};
 use verity_types::{DocMeta, Format, PassageId, PassageSpan, SearchFilters, SourceId, SourceKind};
 
 /// A library that can be opened (and opened again) through the trait.
@@ -68,6 +72,13 @@ suite!(
     many_threads_share_one_store,
     calls_work_inside_an_async_runtime,
     exported_sources_are_what_was_put,
+    jobs_are_claimed_oldest_first_and_once,
+    two_claimers_never_get_the_same_job,
+    an_expired_lease_is_claimed_again,
+    failures_requeue_until_the_attempt_cap,
+    only_the_lease_holder_ends_a_job_and_ending_is_idempotent,
+    a_cancelled_job_stops_its_worker,
+    ping_and_last_change,
 );
 
 fn new_source(text: &str, publisher: &str, date: &str, kind: SourceKind) -> NewSource {
@@ -567,4 +578,213 @@ fn exported_sources_are_what_was_put(b: &dyn Backend) {
         s.source(&dup.id).unwrap().unwrap().ingested_at,
         "2020-02-02T02:02:02Z"
     );
+}
+
+fn new_job(id: &str) -> NewJob {
+    NewJob {
+        id: id.into(),
+        kind: "check".into(),
+        payload: format!("{{\"n\":\"{id}\"}}"),
+    }
+}
+
+const LONG: Duration = Duration::from_secs(60);
+
+fn jobs_are_claimed_oldest_first_and_once(b: &dyn Backend) {
+    let s = b.open();
+    assert_eq!(s.claim_job("w1", LONG).unwrap(), None, "nothing queued");
+    for id in ["j1", "j2"] {
+        assert_eq!(s.enqueue_job(&new_job(id)).unwrap(), id);
+        std::thread::sleep(Duration::from_millis(3));
+    }
+    // Queuing the same id again is a no-op.
+    s.enqueue_job(&new_job("j1")).unwrap();
+    assert_eq!(
+        s.queue_depth().unwrap(),
+        QueueDepth {
+            queued: 2,
+            running: 0
+        }
+    );
+    let first = s.claim_job("w1", LONG).unwrap().unwrap();
+    assert_eq!((first.id.as_str(), first.state), ("j1", JobState::Running));
+    assert_eq!((first.attempts, first.worker.as_deref()), (1, Some("w1")));
+    assert_eq!(first.payload, r#"{"n":"j1"}"#);
+    assert!(first.lease_until.unwrap() > first.created_at);
+    let second = s.claim_job("w2", LONG).unwrap().unwrap();
+    assert_eq!(second.id, "j2");
+    assert_eq!(s.claim_job("w3", LONG).unwrap(), None, "both are leased");
+    assert_eq!(
+        s.queue_depth().unwrap(),
+        QueueDepth {
+            queued: 0,
+            running: 2
+        }
+    );
+    assert!(s.finish_job("j1", "w1", r#"{"ok":true}"#).unwrap());
+    let done = s.job("j1").unwrap().unwrap();
+    assert_eq!(done.state, JobState::Done);
+    assert_eq!(done.result.as_deref(), Some(r#"{"ok":true}"#));
+    assert!(done.finished_at.is_some());
+    assert_eq!(s.job("nope").unwrap(), None);
+}
+
+fn two_claimers_never_get_the_same_job(b: &dyn Backend) {
+    const JOBS: usize = 40;
+    let s = b.open();
+    for i in 0..JOBS {
+        s.enqueue_job(&new_job(&format!("j{i:03}"))).unwrap();
+    }
+    // Two stores, as two nodes would have; each claims from two threads.
+    let stores = [b.open(), b.open()];
+    let claimed: Vec<Vec<String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|t| {
+                let store = &stores[t % 2];
+                scope.spawn(move || {
+                    let worker = format!("w{t}");
+                    let mut got = Vec::new();
+                    while let Some(job) = store.claim_job(&worker, LONG).unwrap() {
+                        assert!(store.finish_job(&job.id, &worker, "{}").unwrap());
+                        got.push(job.id);
+                    }
+                    got
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut all: Vec<&String> = claimed.iter().flatten().collect();
+    assert_eq!(all.len(), JOBS, "every job claimed: {claimed:?}");
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), JOBS, "no job claimed twice: {claimed:?}");
+    assert_eq!(s.queue_depth().unwrap(), QueueDepth::default());
+}
+
+fn an_expired_lease_is_claimed_again(b: &dyn Backend) {
+    let s = b.open();
+    s.enqueue_job(&new_job("j1")).unwrap();
+    let short = Duration::from_millis(40);
+    let lost = s.claim_job("dead", short).unwrap().unwrap();
+    assert_eq!(lost.attempts, 1);
+    // A heartbeat keeps it; while the lease holds, nobody else gets it.
+    assert!(s
+        .heartbeat_job("j1", "dead", short, Some(r#"{"stage":"judge"}"#))
+        .unwrap());
+    assert_eq!(s.claim_job("alive", LONG).unwrap(), None);
+    std::thread::sleep(Duration::from_millis(120));
+    let again = s.claim_job("alive", LONG).unwrap().unwrap();
+    assert_eq!((again.id.as_str(), again.attempts), ("j1", 2));
+    assert_eq!(again.worker.as_deref(), Some("alive"));
+    assert_eq!(again.progress.as_deref(), Some(r#"{"stage":"judge"}"#));
+    // The first worker lost it: its heartbeat and its answer are refused.
+    assert!(!s.heartbeat_job("j1", "dead", LONG, None).unwrap());
+    assert!(!s.finish_job("j1", "dead", "{}").unwrap());
+    assert_eq!(s.fail_job("j1", "dead", "late").unwrap(), None);
+    assert!(s.finish_job("j1", "alive", "{}").unwrap());
+    assert_eq!(s.job("j1").unwrap().unwrap().attempts, 2);
+}
+
+fn failures_requeue_until_the_attempt_cap(b: &dyn Backend) {
+    let s = b.open();
+    s.enqueue_job(&new_job("j1")).unwrap();
+    for attempt in 1..=MAX_JOB_ATTEMPTS {
+        let job = s.claim_job("w", LONG).unwrap().unwrap();
+        assert_eq!(job.attempts, attempt);
+        let want = if attempt < MAX_JOB_ATTEMPTS {
+            JobState::Queued
+        } else {
+            JobState::Failed
+        };
+        assert_eq!(s.fail_job("j1", "w", "boom").unwrap(), Some(want));
+    }
+    assert_eq!(s.claim_job("w", LONG).unwrap(), None, "failed for good");
+    let job = s.job("j1").unwrap().unwrap();
+    assert_eq!(
+        (job.state, job.error.as_deref()),
+        (JobState::Failed, Some("boom"))
+    );
+    // A job whose worker keeps dying is failed too, at its last expired lease.
+    s.enqueue_job(&new_job("j2")).unwrap();
+    for _ in 0..MAX_JOB_ATTEMPTS {
+        assert!(s
+            .claim_job("dies", Duration::from_millis(1))
+            .unwrap()
+            .is_some());
+        std::thread::sleep(Duration::from_millis(15));
+    }
+    assert_eq!(s.claim_job("w", LONG).unwrap(), None);
+    let j2 = s.job("j2").unwrap().unwrap();
+    assert_eq!(
+        (j2.state, j2.attempts),
+        (JobState::Failed, MAX_JOB_ATTEMPTS)
+    );
+    assert!(j2.error.unwrap().contains("gave up"));
+}
+
+fn only_the_lease_holder_ends_a_job_and_ending_is_idempotent(b: &dyn Backend) {
+    let s = b.open();
+    s.enqueue_job(&new_job("j1")).unwrap();
+    s.claim_job("w1", LONG).unwrap().unwrap();
+    assert!(!s.finish_job("j1", "w2", "{}").unwrap());
+    assert_eq!(s.fail_job("j1", "w2", "no").unwrap(), None);
+    assert!(s.finish_job("j1", "w1", r#"{"n":1}"#).unwrap());
+    // Again: still done, the first result kept.
+    assert!(s.finish_job("j1", "w1", r#"{"n":2}"#).unwrap());
+    assert_eq!(
+        s.job("j1").unwrap().unwrap().result.as_deref(),
+        Some(r#"{"n":1}"#)
+    );
+    assert_eq!(
+        s.fail_job("j1", "w1", "late").unwrap(),
+        None,
+        "done stays done"
+    );
+    // A failure said twice counts once.
+    s.enqueue_job(&new_job("j2")).unwrap();
+    s.claim_job("w1", LONG).unwrap().unwrap();
+    assert_eq!(s.fail_job("j2", "w1", "x").unwrap(), Some(JobState::Queued));
+    assert_eq!(s.fail_job("j2", "w1", "x").unwrap(), Some(JobState::Queued));
+    assert_eq!(s.claim_job("w1", LONG).unwrap().unwrap().attempts, 2);
+}
+
+fn a_cancelled_job_stops_its_worker(b: &dyn Backend) {
+    let s = b.open();
+    s.enqueue_job(&new_job("j1")).unwrap();
+    s.enqueue_job(&new_job("j2")).unwrap();
+    assert_eq!(
+        s.cancel_job("j2", "not needed").unwrap(),
+        Some(JobState::Cancelled)
+    );
+    let job = s.claim_job("w", LONG).unwrap().unwrap();
+    assert_eq!(job.id, "j1", "a cancelled job is never claimed");
+    assert_eq!(
+        s.cancel_job("j1", "stop").unwrap(),
+        Some(JobState::Cancelled)
+    );
+    assert_eq!(
+        s.cancel_job("j1", "stop").unwrap(),
+        Some(JobState::Cancelled)
+    );
+    assert!(!s.heartbeat_job("j1", "w", LONG, None).unwrap());
+    assert!(!s.finish_job("j1", "w", "{}").unwrap());
+    assert_eq!(s.job("j1").unwrap().unwrap().error.as_deref(), Some("stop"));
+    assert_eq!(s.claim_job("w", LONG).unwrap(), None);
+    assert_eq!(s.cancel_job("nope", "x").unwrap(), None);
+}
+
+fn ping_and_last_change(b: &dyn Backend) {
+    let s = b.open();
+    s.ping().unwrap();
+    let before = s.last_change().unwrap();
+    let a = new_source("alpha text", "Ledger", "2024-01-02", SourceKind::News);
+    put_indexed(s.as_ref(), std::slice::from_ref(&a));
+    let after = s.last_change().unwrap();
+    // SQLite keeps no change log; PostgreSQL's grows with each source indexed.
+    let logged = !s.changes_since(0, 10).unwrap().is_empty();
+    assert_eq!(after - before, i64::from(logged));
+    if logged {
+        assert_eq!(s.changes_since(0, 10).unwrap().last().unwrap().seq, after);
+    }
 }

@@ -199,6 +199,9 @@ error_codes! {
     /// `--store` (or VERITY_STORE) is not a usable PostgreSQL URL.
     StoreUrlInvalid = ("store_url_invalid", 500, Config,
         "give `--store postgres://USER:PASSWORD@HOST:PORT/DATABASE` (or set VERITY_STORE), or leave both unset to use the SQLite library in `--data`"),
+    /// A shared job queue (`verity worker`) was asked of a library that is not shared.
+    NoSharedQueue = ("no_shared_queue", 409, Config,
+        "run `verity worker` (and `verity serve --worker`) with `--store postgres://USER:PASSWORD@HOST:PORT/DATABASE` (or VERITY_STORE); a SQLite library runs checks in `verity serve` itself"),
     /// The disk holding the library is full.
     DiskFull = ("disk_full", 507, Io,
         "free disk space where the library lives (`--data`), then try again"),
@@ -226,7 +229,7 @@ impl Serialize for ErrorCode {
 /// Commands of the `verity` binary; a hint may name no other.
 pub const COMMANDS: &[&str] = &[
     "ask", "check", "checks", "ingest", "search", "sources", "remove", "models", "bench", "eval",
-    "serve", "migrate", "reindex",
+    "serve", "migrate", "reindex", "worker",
 ];
 
 #[cfg(test)]
@@ -292,9 +295,10 @@ mod tests {
             | ErrorCode::ShuttingDown
             | ErrorCode::StoreUnavailable
             | ErrorCode::StoreUrlInvalid
+            | ErrorCode::NoSharedQueue
             | ErrorCode::DiskFull => (),
         };
-        assert_eq!(ErrorCode::ALL.len(), 37);
+        assert_eq!(ErrorCode::ALL.len(), 38);
     }
 
     #[test]

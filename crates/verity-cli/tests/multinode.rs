@@ -1,0 +1,324 @@
+//! Several `verity serve --worker` nodes on one PostgreSQL store: a source ingested
+//! through one node is found through the other, checks submitted to either are each run
+//! once by some node's worker, and a node killed mid-check loses the check to another
+//! node once its lease runs out. Needs `VERITY_TEST_PG` (see `verity_engine::testing`);
+//! skips without it (fails with `VERITY_REQUIRE_PG=1`). Prints the index catch-up lag and
+//! the check throughput with one and two nodes working.
+#![allow(clippy::unwrap_used)]
+
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+mod common;
+use common::{run_ok, verity};
+
+/// Upper bound on any wait, so that a broken build fails instead of hanging.
+const PATIENCE: Duration = Duration::from_secs(180);
+/// Leases short enough that a killed node's check moves on within seconds.
+const LEASE_MS: &str = "1500";
+
+/// One `verity serve --worker` process.
+struct Node {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Node {
+    fn start(data: &Path, store: &str, extra: &[&str]) -> Node {
+        let mut child = verity(data)
+            .args([
+                "--store",
+                store,
+                "serve",
+                "--addr",
+                "127.0.0.1:0",
+                "--worker",
+            ])
+            .args(["--lease-ms", LEASE_MS, "--queue", "1000"])
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        // Read the address it serves on, then keep draining its log.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.strip_prefix("verity: serving http://") {
+                    let _ = tx.send(rest.split('/').next().unwrap_or_default().to_string());
+                }
+            }
+        });
+        let addr = rx
+            .recv_timeout(PATIENCE)
+            .expect("the node printed the address it serves on");
+        Node {
+            child,
+            addr: addr.parse().unwrap(),
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn signal(&self, sig: &str) {
+        run_ok(std::process::Command::new("kill").args([sig, &self.pid().to_string()]));
+    }
+
+    /// An HTTP/1.1 request; the status and the body.
+    fn http(&self, method: &str, path: &str, content_type: &str, body: &[u8]) -> (u16, String) {
+        let mut s = TcpStream::connect(self.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\
+             Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+            self.addr,
+            body.len()
+        );
+        s.write_all(head.as_bytes()).unwrap();
+        s.write_all(body).unwrap();
+        let mut raw = String::new();
+        s.read_to_string(&mut raw).unwrap();
+        let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        (status, body.to_string())
+    }
+
+    fn get(&self, path: &str) -> (u16, String) {
+        self.http("GET", path, "application/json", b"")
+    }
+
+    fn get_json(&self, path: &str) -> Value {
+        let (status, body) = self.get(path);
+        assert_eq!(status, 200, "GET {path}: {body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    fn submit(&self, claim: &str) -> String {
+        let body = json!({ "claim": claim }).to_string();
+        let (status, body) = self.http("POST", "/api/checks", "application/json", body.as_bytes());
+        assert_eq!(status, 202, "{body}");
+        let v: Value = serde_json::from_str(&body).unwrap();
+        v["id"].as_str().unwrap().to_string()
+    }
+
+    /// Upload one Markdown file.
+    fn upload(&self, name: &str, text: &str) -> Value {
+        let b = "verityboundary7";
+        let body = format!(
+            "--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+             Content-Type: text/markdown\r\n\r\n{text}\r\n--{b}--\r\n"
+        );
+        let ctype = format!("multipart/form-data; boundary={b}");
+        let (status, body) = self.http("POST", "/api/sources", &ctype, body.as_bytes());
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    /// The check, polled until `done(check)` or [`PATIENCE`] runs out.
+    fn wait_for(&self, id: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let start = Instant::now();
+        loop {
+            let v = self.get_json(&format!("/api/checks/{id}"));
+            if done(&v) {
+                return v;
+            }
+            assert!(start.elapsed() < PATIENCE, "check {id} stuck: {v:#}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn story() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/story")
+}
+
+fn is_final(v: &Value) -> bool {
+    v["status"] == "done" || v["status"] == "failed"
+}
+
+/// The pid in a worker id (`host:pid:n`).
+fn worker_pid(view: &Value) -> u32 {
+    let worker = view["job"]["worker"].as_str().unwrap_or_default();
+    worker
+        .split(':')
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Submit `n` checks, alternating between `nodes`, wait for all; the views and seconds.
+fn run_checks(nodes: &[&Node], n: usize, tag: &str) -> (Vec<Value>, f64) {
+    let start = Instant::now();
+    let ids: Vec<String> = (0..n)
+        .map(|i| {
+            let claim = format!("The Vellan water utility replaced lead pipes ({tag} {i}).");
+            nodes[i % nodes.len()].submit(&claim)
+        })
+        .collect();
+    let views: Vec<Value> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| nodes[i % nodes.len()].wait_for(id, is_final))
+        .collect();
+    (views, start.elapsed().as_secs_f64())
+}
+
+/// How many checks each worker pid ran.
+fn split(views: &[Value]) -> HashMap<u32, usize> {
+    let mut by = HashMap::new();
+    for v in views {
+        assert_eq!(v["status"], "done", "{v:#}");
+        assert_eq!(v["job"]["attempts"], 1, "run exactly once: {v:#}");
+        assert_eq!(v["job"]["state"], "done", "{v:#}");
+        *by.entry(worker_pid(v)).or_insert(0) += 1;
+    }
+    by
+}
+
+/// Every check in the history, counted through the API.
+fn history_len(node: &Node) -> usize {
+    let mut total = 0;
+    let mut offset = 0;
+    loop {
+        let page = node.get_json(&format!("/api/checks?limit=100&offset={offset}"));
+        total += page["items"].as_array().unwrap().len();
+        match page["next_offset"].as_u64() {
+            Some(next) => offset = next as usize,
+            None => return total,
+        }
+    }
+}
+
+/// Ingest through node A, then poll node B's search until it finds the new source.
+fn ingest_on_a_search_on_b(a: &Node, b: &Node) {
+    let text = "---\ntitle: Quillmarsh ferry timetable\n---\nThe Quillmarsh ferry \
+                leaves Port Vellan every forty minutes from the north quay.\n";
+    let report = a.upload("quillmarsh.md", text);
+    assert_eq!(report["added"], 1, "{report:#}");
+    let start = Instant::now();
+    let path = "/api/search?q=Quillmarsh%20ferry&mode=bm25";
+    loop {
+        let hits = b.get_json(path);
+        if !hits.as_array().unwrap().is_empty() {
+            break;
+        }
+        assert!(start.elapsed() < PATIENCE, "node B never saw the source");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    eprintln!(
+        "MEASURED index catch-up lag (ingest on A → search hit on B): {:.3} s",
+        start.elapsed().as_secs_f64()
+    );
+    let ready = b.get_json("/readyz");
+    assert_eq!(ready["ready"], true, "{ready:#}");
+    assert_eq!(ready["lag"], 0, "{ready:#}");
+}
+
+fn report_throughput(what: &str, views: &[Value], secs: f64, nodes: &[&Node]) {
+    let by = split(views);
+    let per: Vec<String> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| format!("node {}: {}", i + 1, by.get(&n.pid()).unwrap_or(&0)))
+        .collect();
+    eprintln!(
+        "MEASURED {what}: {} checks in {secs:.2} s = {:.1} checks/s ({})",
+        views.len(),
+        views.len() as f64 / secs,
+        per.join(", ")
+    );
+}
+
+#[test]
+fn two_nodes_share_one_library_and_one_queue() {
+    let Some(db) = verity_engine::testing::fresh_pg("cli_multinode") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    run_ok(
+        verity(&tmp.path().join("seed"))
+            .args(["--store", &db.url, "ingest"])
+            .arg(story()),
+    );
+    let a = Node::start(&tmp.path().join("a"), &db.url, &[]);
+    let b = Node::start(&tmp.path().join("b"), &db.url, &[]);
+    assert_eq!(a.get("/healthz").0, 200);
+
+    ingest_on_a_search_on_b(&a, &b);
+
+    // One node working: B is stopped (SIGSTOP) while A runs the batch.
+    b.signal("-STOP");
+    let (one, secs) = run_checks(&[&a], 100, "one node");
+    b.signal("-CONT");
+    report_throughput("throughput, 1 node × 1 worker", &one, secs, &[&a, &b]);
+    assert_eq!(split(&one).get(&a.pid()), Some(&100));
+
+    // Both nodes: 200 checks, each done exactly once, both did some.
+    let (two, secs) = run_checks(&[&a, &b], 200, "two nodes");
+    report_throughput("throughput, 2 nodes × 1 worker", &two, secs, &[&a, &b]);
+    let by = split(&two);
+    assert!(by.get(&a.pid()).is_some_and(|n| *n > 0), "{by:?}");
+    assert!(by.get(&b.pid()).is_some_and(|n| *n > 0), "{by:?}");
+    assert_eq!(by.values().sum::<usize>(), 200);
+    // No check stored twice: the history holds exactly what was submitted.
+    assert_eq!(history_len(&b), 300);
+
+    let metrics = a.get("/metrics");
+    assert_eq!(metrics.0, 200);
+    assert!(metrics.1.contains("verity_jobs_queued 0"), "{}", metrics.1);
+    let done_line = format!(
+        "verity_jobs_total{{outcome=\"done\"}} {}",
+        100 + by[&a.pid()]
+    );
+    assert!(metrics.1.contains(&done_line), "{}", metrics.1);
+
+    kill_a_node_mid_check(a, &b, &tmp.path().join("a"), &db.url);
+    assert_eq!(history_len(&b), 301);
+}
+
+/// A node that holds its checks (a test hook) is killed with SIGKILL while it runs one;
+/// node B takes the check over when the lease runs out.
+fn kill_a_node_mid_check(a: Node, b: &Node, data: &Path, store: &str) {
+    drop(a);
+    b.signal("-STOP");
+    let victim = Node::start(data, store, &["--debug-hold-job-ms", "600000"]);
+    let id = victim.submit("The Vellan water utility replaced lead pipes (killed).");
+    let running = victim.wait_for(&id, |v| v["status"] == "running");
+    assert_eq!(worker_pid(&running), victim.pid(), "{running:#}");
+    assert_eq!(running["job"]["attempts"], 1);
+    let victim_pid = victim.pid();
+    drop(victim); // SIGKILL, mid-check
+    let killed_at = Instant::now();
+    b.signal("-CONT");
+    let done = b.wait_for(&id, is_final);
+    assert_eq!(done["status"], "done", "{done:#}");
+    assert_eq!(done["job"]["attempts"], 2, "{done:#}");
+    assert_eq!(worker_pid(&done), b.pid());
+    assert_ne!(worker_pid(&done), victim_pid);
+    eprintln!(
+        "MEASURED kill -9 mid-check: finished on the other node {:.2} s after the kill \
+         (lease {LEASE_MS} ms), attempts = 2",
+        killed_at.elapsed().as_secs_f64()
+    );
+}
