@@ -153,8 +153,11 @@ fn story() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/story")
 }
 
+/// The check has ended, and so has its job (the worker stores the check, then ends
+/// the job).
 fn is_final(v: &Value) -> bool {
-    v["status"] == "done" || v["status"] == "failed"
+    let ended = |s: &Value| s == "done" || s == "failed";
+    ended(&v["status"]) && (v["job"].is_null() || ended(&v["job"]["state"]))
 }
 
 /// The pid in a worker id (`host:pid:n`).
