@@ -293,11 +293,13 @@ impl Library {
             std::thread::sleep(opts.hold);
             self.run_check(&p.request, p.today, &tracker)
         });
-        // Still ours? (A last look, so a cancelled check is not stored done.)
+        // Still ours? (A last look, with the last progress, so that a cancelled check is
+        // not stored done.)
+        let last = tracker.json();
         if !held
             || !self
                 .store
-                .heartbeat_job(&job.id, &opts.worker, opts.lease, None)?
+                .heartbeat_job(&job.id, &opts.worker, opts.lease, last.as_deref())?
         {
             return self.lost_or_cancelled(&job.id);
         }

@@ -160,13 +160,14 @@ fn server_and_cli_checks_of_schema_4_list_and_load_in_one_shape() {
         ErrorCode::CheckNotFound
     );
 
-    // The upgrade happened once: the rows are in the schema-5 shape on disk.
+    // The upgrade happened once: the rows are in the schema-5 shape on disk (and the
+    // library at the latest schema, 6: the job queue's table).
     drop(lib);
     let conn = rusqlite::Connection::open(dir.join("library.sqlite")).unwrap();
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 5);
+    assert_eq!(version, 6);
     let request: String = conn
         .query_row(
             "SELECT request FROM checks WHERE id='20261101T081500123-1a2b3c'",
