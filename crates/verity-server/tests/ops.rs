@@ -1,6 +1,8 @@
 //! Probes and metrics (`/healthz`, `/readyz`, `/metrics`), and checks through the shared
 //! job queue of a PostgreSQL store (needs `VERITY_TEST_PG`; skips without it).
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::time::Duration;
