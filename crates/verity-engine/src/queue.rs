@@ -262,7 +262,14 @@ impl Library {
         let Some(job) = self.store.claim_job(&opts.worker, opts.lease)? else {
             return Ok(None);
         };
-        let payload = decode_payload(&job)?;
+        let payload = match decode_payload(&job) {
+            Ok(p) => p,
+            Err(e) => {
+                // Unreadable here, and on every retry: say so and let it go.
+                self.store.fail_job(&job.id, &opts.worker, &e.to_string())?;
+                return Err(e);
+            }
+        };
         let outcome = self.run_check_job(&job, &payload, opts)?;
         let latency = Duration::from_millis(u64::try_from(now_ms() - job.created_at).unwrap_or(0));
         self.job_counters.record(&outcome, latency);

@@ -157,6 +157,13 @@ async fn a_node_without_workers_queues_cancels_and_pushes_back() {
     let (_, health) = s.get("/api/health").await;
     assert_eq!(health["queue"]["queued"], 1, "{health}");
     let id = first["id"].as_str().unwrap();
+    // A stream of its events follows the store, and ends when it is cancelled.
+    let events = s
+        .client
+        .get(s.url(&format!("/api/checks/{id}/events")))
+        .send();
+    let events = tokio::spawn(async move { events.await.unwrap().text().await.unwrap() });
+    tokio::time::sleep(Duration::from_millis(200)).await;
     let (status, cancelled) = s
         .post_json(&format!("/api/checks/{id}/cancel"), &json!({}))
         .await;
@@ -164,6 +171,14 @@ async fn a_node_without_workers_queues_cancels_and_pushes_back() {
     assert_eq!(cancelled["status"], "failed");
     assert_eq!(cancelled["error"], "cancelled");
     assert_eq!(cancelled["job"]["state"], "cancelled");
+    let stream = tokio::time::timeout(Duration::from_secs(20), events)
+        .await
+        .expect("the stream ends after the final event")
+        .unwrap();
+    assert!(stream.contains("event: status"), "{stream}");
+    assert!(stream.contains("\"status\":\"queued\""), "{stream}");
+    assert!(stream.contains("event: failed"), "{stream}");
+    assert!(stream.contains("cancelled"), "{stream}");
     let (status, _) = s.post_json("/api/checks", &claim).await;
     assert_eq!(status, 202, "room again once the first is cancelled");
     s.stop().await;
