@@ -457,6 +457,8 @@ pub fn cli_serve(lib: Library, cfg: ServerConfig) -> anyhow::Result<()> {
         if state.jobs().is_shared() {
             let workers = cfg_workers(state.config());
             eprintln!("verity: checks go to the shared job queue; {workers} worker(s) here");
+        } else if state.config().run_worker.is_some() {
+            eprintln!("note: --worker needs a PostgreSQL store (--store); this server runs its own checks");
         }
         eprintln!("verity: serving http://{addr}/ (Ctrl-C to stop)");
         serve_on(listener, state, stop_signal()).await
