@@ -416,7 +416,7 @@ impl Library {
             }
             let until = Instant::now() + wait;
             while Instant::now() < until && !stop.load(Ordering::SeqCst) {
-                std::thread::sleep(min.min(until - Instant::now()));
+                std::thread::sleep(min.min(until.saturating_duration_since(Instant::now())));
             }
             wait = (wait * 2).min(max);
         }

@@ -848,6 +848,31 @@ mod span_tests {
     }
 
     #[test]
+    fn a_version_5_library_gets_the_job_queue() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("library.sqlite");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(SCHEMA).unwrap();
+            c.execute_batch("PRAGMA user_version=5;").unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let version: i64 = store
+            .read()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 6);
+        use crate::JobQueue;
+        let job = crate::NewJob {
+            id: "j1".into(),
+            kind: "check".into(),
+            payload: "{}".into(),
+        };
+        store.enqueue_job(&job).unwrap();
+        assert_eq!(store.queue_depth().unwrap().queued, 1);
+    }
+
+    #[test]
     fn spans_round_trip_and_a_torn_blob_is_an_error() {
         let spans = [(0, 14), (15, 30), (31, u64::from(u32::MAX) + 7)];
         let blob = encode_spans(spans.iter().copied());
