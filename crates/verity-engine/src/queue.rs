@@ -252,6 +252,7 @@ impl Library {
             id: check.id.to_string(),
             kind: CHECK_JOB.into(),
             payload,
+            files: Vec::new(),
         })?;
         Ok(check)
     }

@@ -78,10 +78,20 @@ impl std::fmt::Display for JobState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewJob {
     pub id: String,
-    /// What to run (`check`).
+    /// What to run (`check`, `ingest`).
     pub kind: String,
     /// What the kind needs, as JSON.
     pub payload: String,
+    /// Files the job reads (an upload's bytes), stored with it in the same transaction
+    /// in `job_files`, so that whichever node claims the job has them.
+    pub files: Vec<JobFile>,
+}
+
+/// A file stored with a job: its name (as uploaded) and its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobFile {
+    pub name: String,
+    pub data: Vec<u8>,
 }
 
 /// A job as the `jobs` table holds it. Times are milliseconds since 1970.
@@ -143,6 +153,10 @@ pub trait JobQueue {
     fn cancel_job(&self, id: &str, reason: &str) -> Result<Option<JobState>>;
     fn job(&self, id: &str) -> Result<Option<Job>>;
     fn queue_depth(&self) -> Result<QueueDepth>;
+    /// The files queued with a job, in the order given.
+    fn job_files(&self, id: &str) -> Result<Vec<JobFile>>;
+    /// Delete the files of a job that has ended (a no-op when it has none).
+    fn drop_job_files(&self, id: &str) -> Result<()>;
 }
 
 /// The columns of a job, in [`Job`]'s order.
@@ -168,6 +182,31 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, created_at);
 ";
+
+/// The `job_files` table. One text for both dialects: SQLite keeps a blob as it is in a
+/// `BYTEA` (numeric-affinity) column.
+pub(crate) const JOB_FILES_TABLE: &str = "
+CREATE TABLE IF NOT EXISTS job_files (
+    job_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    data BYTEA NOT NULL,
+    PRIMARY KEY (job_id, seq)
+);
+";
+
+/// Store one file of a job: parameters (job id, position, name, bytes).
+pub(crate) fn add_file_sql(d: &Dialect) -> String {
+    let p = d.param;
+    format!(
+        "INSERT INTO job_files (job_id, seq, name, data) VALUES ({}, {}, {}, {}) \
+         ON CONFLICT (job_id, seq) DO NOTHING",
+        p(1),
+        p(2),
+        p(3),
+        p(4)
+    )
+}
 
 /// How one SQL dialect says "now, in milliseconds", numbers its parameters and locks a
 /// claimed row.

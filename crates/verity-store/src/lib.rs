@@ -40,7 +40,7 @@ mod sqlite_jobs;
 pub mod testing;
 
 pub use crate::postgres::{is_postgres_url, redact_url, PgStore};
-pub use jobs::{Job, JobQueue, JobState, NewJob, QueueDepth, MAX_JOB_ATTEMPTS};
+pub use jobs::{Job, JobFile, JobQueue, JobState, NewJob, QueueDepth, MAX_JOB_ATTEMPTS};
 pub use sqlite::SqliteStore;
 
 use std::collections::HashSet;

@@ -86,6 +86,7 @@ INSERT INTO changes (source_id, kind)
 ",
     ),
     (3, "job queue", crate::jobs::JOBS_TABLE),
+    (4, "job files", crate::jobs::JOB_FILES_TABLE),
 ];
 
 /// Key of the advisory lock held while migrating ("verity" in ASCII).

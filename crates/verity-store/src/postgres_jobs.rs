@@ -3,9 +3,9 @@
 //! same job; lease times are the database's clock, the one clock every node shares.
 
 use crate::jobs::{
-    cancel_sql, claim_sql, enqueue_sql, expire_sql, fail_sql, finish_sql, heartbeat_sql, held_by,
-    job_state, lease_ms, Dialect, Job, JobQueue, JobState, NewJob, QueueDepth, FAILED, FINISHED,
-    JOB_COLS,
+    add_file_sql, cancel_sql, claim_sql, enqueue_sql, expire_sql, fail_sql, finish_sql,
+    heartbeat_sql, held_by, job_state, lease_ms, Dialect, Job, JobFile, JobQueue, JobState, NewJob,
+    QueueDepth, FAILED, FINISHED, JOB_COLS,
 };
 use crate::postgres::{pg, PgStore};
 use crate::Result;
@@ -78,14 +78,29 @@ fn holder_update(
     Ok(held_by(n as usize, job_on(c, id)?, worker, ended))
 }
 
+/// Queue a job and its files in one transaction: no worker sees a job without them.
+fn enqueue_on(c: &mut Client, job: NewJob) -> Result<String> {
+    let act = "queuing a job";
+    let mut tx = c.transaction().map_err(pg(act))?;
+    let n = tx
+        .execute(&enqueue_sql(&DIALECT), &[&job.id, &job.kind, &job.payload])
+        .map_err(pg(act))?;
+    if n > 0 {
+        let add = tx.prepare(&add_file_sql(&DIALECT)).map_err(pg(act))?;
+        for (seq, f) in job.files.iter().enumerate() {
+            let seq = i32::try_from(seq).unwrap_or(i32::MAX);
+            tx.execute(&add, &[&job.id, &seq, &f.name, &f.data])
+                .map_err(pg(act))?;
+        }
+    }
+    tx.commit().map_err(pg(act))?;
+    Ok(job.id)
+}
+
 impl JobQueue for PgStore {
     fn enqueue_job(&self, job: &NewJob) -> Result<String> {
         let job = job.clone();
-        self.run(move |c| {
-            c.execute(&enqueue_sql(&DIALECT), &[&job.id, &job.kind, &job.payload])
-                .map_err(pg("queuing a job"))?;
-            Ok(job.id)
-        })
+        self.run(move |c| enqueue_on(c, job))
     }
 
     fn claim_job(&self, worker: &str, lease: Duration) -> Result<Option<Job>> {
@@ -164,6 +179,36 @@ impl JobQueue for PgStore {
                 queued: n(0)?,
                 running: n(1)?,
             })
+        })
+    }
+
+    fn job_files(&self, id: &str) -> Result<Vec<JobFile>> {
+        let id = id.to_string();
+        self.run(move |c| {
+            let act = "reading a job's files";
+            let rows = c
+                .query(
+                    "SELECT name, data FROM job_files WHERE job_id=$1 ORDER BY seq",
+                    &[&id],
+                )
+                .map_err(pg(act))?;
+            rows.iter()
+                .map(|r| {
+                    Ok(JobFile {
+                        name: r.try_get(0).map_err(pg(act))?,
+                        data: r.try_get(1).map_err(pg(act))?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn drop_job_files(&self, id: &str) -> Result<()> {
+        let id = id.to_string();
+        self.run(move |c| {
+            c.execute("DELETE FROM job_files WHERE job_id=$1", &[&id])
+                .map_err(pg("deleting a job's files"))?;
+            Ok(())
         })
     }
 }

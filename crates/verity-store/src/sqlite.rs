@@ -279,6 +279,7 @@ impl SqliteStore {
         }
         conn.execute_batch(SCHEMA)
             .and_then(|()| conn.execute_batch(crate::jobs::JOBS_TABLE))
+            .and_then(|()| conn.execute_batch(crate::jobs::JOB_FILES_TABLE))
             .map_err(sql("creating the schema"))?;
         conn.execute_batch(&format!("PRAGMA user_version={SCHEMA_VERSION}"))
             .map_err(sql("setting the schema version"))?;
@@ -867,6 +868,7 @@ mod span_tests {
             id: "j1".into(),
             kind: "check".into(),
             payload: "{}".into(),
+            files: Vec::new(),
         };
         store.enqueue_job(&job).unwrap();
         assert_eq!(store.queue_depth().unwrap().queued, 1);

@@ -2,9 +2,9 @@
 //! claims, and `BEGIN IMMEDIATE` serialises them between processes.
 
 use crate::jobs::{
-    cancel_sql, claim_sql, enqueue_sql, expire_sql, fail_sql, finish_sql, heartbeat_sql, held_by,
-    job_state, lease_ms, Dialect, Job, JobQueue, JobState, NewJob, QueueDepth, FAILED, FINISHED,
-    JOB_COLS,
+    add_file_sql, cancel_sql, claim_sql, enqueue_sql, expire_sql, fail_sql, finish_sql,
+    heartbeat_sql, held_by, job_state, lease_ms, Dialect, Job, JobFile, JobQueue, JobState, NewJob,
+    QueueDepth, FAILED, FINISHED, JOB_COLS,
 };
 use crate::sqlite::{sql, SqliteStore};
 use crate::Result;
@@ -92,12 +92,25 @@ fn claim_on(conn: &mut Connection, worker: &str, lease: Duration) -> Result<Opti
 
 impl JobQueue for SqliteStore {
     fn enqueue_job(&self, job: &NewJob) -> Result<String> {
-        self.write()
+        let act = "queuing a job";
+        let mut conn = self.write();
+        let tx = conn.transaction().map_err(sql(act))?;
+        let n = tx
             .execute(
                 &enqueue_sql(&DIALECT),
                 params![job.id, job.kind, job.payload],
             )
-            .map_err(sql("queuing a job"))?;
+            .map_err(sql(act))?;
+        if n > 0 {
+            for (seq, f) in job.files.iter().enumerate() {
+                tx.execute(
+                    &add_file_sql(&DIALECT),
+                    params![job.id, seq as i64, f.name, f.data],
+                )
+                .map_err(sql(act))?;
+            }
+        }
+        tx.commit().map_err(sql(act))?;
         Ok(job.id.clone())
     }
 
@@ -158,5 +171,29 @@ impl JobQueue for SqliteStore {
                 },
             )
             .map_err(sql("counting jobs"))
+    }
+
+    fn job_files(&self, id: &str) -> Result<Vec<JobFile>> {
+        let act = "reading a job's files";
+        let conn = self.read();
+        let mut st = conn
+            .prepare("SELECT name, data FROM job_files WHERE job_id=?1 ORDER BY seq")
+            .map_err(sql(act))?;
+        let rows = st
+            .query_map([id], |r| {
+                Ok(JobFile {
+                    name: r.get(0)?,
+                    data: r.get(1)?,
+                })
+            })
+            .map_err(sql(act))?;
+        rows.collect::<rusqlite::Result<_>>().map_err(sql(act))
+    }
+
+    fn drop_job_files(&self, id: &str) -> Result<()> {
+        self.write()
+            .execute("DELETE FROM job_files WHERE job_id=?1", [id])
+            .map_err(sql("deleting a job's files"))?;
+        Ok(())
     }
 }

@@ -11,8 +11,8 @@ use std::collections::HashSet;
 use std::time::Duration;
 use verity_store::testing::{fresh_pg, TestDb};
 use verity_store::{
-    JobState, NewJob, NewSource, PgStore, QueueDepth, SourceState, SqliteStore, Store, StoredCheck,
-    MAX_JOB_ATTEMPTS,
+    JobFile, JobState, NewJob, NewSource, PgStore, QueueDepth, SourceState, SqliteStore, Store,
+    StoredCheck, MAX_JOB_ATTEMPTS,
 };
 use verity_types::{DocMeta, Format, PassageId, PassageSpan, SearchFilters, SourceId, SourceKind};
 
@@ -79,6 +79,7 @@ suite!(
     only_the_lease_holder_ends_a_job_and_ending_is_idempotent,
     a_cancelled_job_stops_its_worker,
     ping_and_last_change,
+    a_job_keeps_its_files_until_dropped,
 );
 
 fn new_source(text: &str, publisher: &str, date: &str, kind: SourceKind) -> NewSource {
@@ -585,7 +586,33 @@ fn new_job(id: &str) -> NewJob {
         id: id.into(),
         kind: "check".into(),
         payload: format!("{{\"n\":\"{id}\"}}"),
+        files: Vec::new(),
     }
+}
+
+fn a_job_keeps_its_files_until_dropped(b: &dyn Backend) {
+    let s = b.open();
+    let bytes: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+    let mut job = new_job("up1");
+    job.files = vec![
+        JobFile {
+            name: "b.jsonl".into(),
+            data: bytes.clone(),
+        },
+        JobFile {
+            name: "a.md".into(),
+            data: b"# Marrow\n".to_vec(),
+        },
+    ];
+    s.enqueue_job(&job).unwrap();
+    // Queuing the same id again adds no files.
+    s.enqueue_job(&job).unwrap();
+    let files = s.job_files("up1").unwrap();
+    assert_eq!(files, job.files, "every byte, in the order given");
+    assert!(s.job_files("none").unwrap().is_empty());
+    s.drop_job_files("up1").unwrap();
+    assert!(s.job_files("up1").unwrap().is_empty());
+    s.drop_job_files("up1").unwrap();
 }
 
 const LONG: Duration = Duration::from_secs(60);
