@@ -8,7 +8,7 @@
 use crate::{EngineError, Library, Result};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -88,7 +88,7 @@ impl Default for IngestOptions {
 }
 
 /// One input that could not be ingested.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Failure {
     pub location: String,
     /// Stable reason code (`unreadable`, `empty`, `too_large`, `corrupt_pdf`, ...).
@@ -97,7 +97,7 @@ pub struct Failure {
 }
 
 /// What an ingest run did.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct IngestReport {
     /// New sources stored and indexed.
     pub added: u64,
@@ -126,7 +126,7 @@ pub struct IngestReport {
 /// Wall-clock seconds per ingest stage. Reading and preparing run on the calling thread,
 /// storing and indexing on a writer thread beside it (and tantivy and rayon on threads of
 /// their own), so the stages overlap and may add up to more than the run's seconds.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct IngestTimings {
     /// Reading and parsing files (parallel).
     pub read: f64,
@@ -143,7 +143,7 @@ pub struct IngestTimings {
 
 impl IngestReport {
     /// Add the counts of `other` (the writer's share of a run) to this one.
-    fn absorb(&mut self, other: IngestReport) {
+    pub(crate) fn absorb(&mut self, other: IngestReport) {
         self.added += other.added;
         self.unchanged += other.unchanged;
         self.duplicates += other.duplicates;

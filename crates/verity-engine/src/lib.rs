@@ -22,6 +22,7 @@ mod diff;
 pub mod eval;
 mod follow;
 mod ingest;
+mod ingest_job;
 mod migrate;
 mod models;
 mod queue;
@@ -39,6 +40,7 @@ pub use checks::{
 pub use diff::{BriefDiff, DiffSource};
 pub use follow::Readiness;
 pub use ingest::{Failure, IngestOptions, IngestReport, IngestTimings, EMBED_BATCH_DOCS};
+pub use ingest_job::{IngestJobStatus, IngestSpec, INGEST_JOB, JOB_BATCH_DOCS};
 pub use migrate::{copy_library, CopyReport};
 pub use models::ModelsMode;
 pub use queue::{
@@ -53,7 +55,7 @@ pub use verity_ingest::{
 };
 pub use verity_models::{InstalledModel, ModelDir};
 pub use verity_retrieve::DEFAULT_DENSE_WEIGHT;
-pub use verity_store::{QueueDepth, MAX_JOB_ATTEMPTS};
+pub use verity_store::{JobFile, QueueDepth, MAX_JOB_ATTEMPTS};
 pub use verity_types::ErrorCode;
 
 use std::path::{Path, PathBuf};
@@ -131,8 +133,12 @@ pub enum EngineError {
         id: String,
         detail: String,
     },
-    #[error("the check queue is full ({queued} waiting)")]
+    #[error("the job queue is full ({queued} waiting)")]
     QueueFull { queued: u64 },
+    #[error("no ingest job with id `{0}`; POST /api/sources (or `verity ingest --queue`) answers with the id of the job it queued")]
+    UnknownJob(String),
+    #[error("`{name}` is {bytes} bytes, over the {max}-byte limit of a queued ingest; split it into smaller files")]
+    FileTooLarge { name: String, bytes: u64, max: u64 },
     #[error("a shared job queue needs a PostgreSQL store; this library is the SQLite file in its data directory")]
     NoSharedQueue,
     #[error("could not serialise the {what}: {source}")]
@@ -233,6 +239,8 @@ impl EngineError {
             EngineError::Serialize { .. } => ErrorCode::Internal,
             EngineError::QueueFull { .. } => ErrorCode::QueueFull,
             EngineError::NoSharedQueue => ErrorCode::NoSharedQueue,
+            EngineError::UnknownJob(_) => ErrorCode::JobNotFound,
+            EngineError::FileTooLarge { .. } => ErrorCode::PayloadTooLarge,
         }
     }
 

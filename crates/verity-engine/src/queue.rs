@@ -20,6 +20,7 @@ use verity_store::{Job, JobState, NewJob, QueueDepth};
 use verity_types::Progress;
 
 use crate::checks::{Check, CheckId, CheckStatus, Request};
+use crate::ingest_job::{IngestSpec, INGEST_JOB};
 use crate::{EngineError, Library, Result};
 
 /// The kind of a job that runs a check or answers a question.
@@ -30,7 +31,7 @@ pub const LEASE_ENV: &str = "VERITY_JOB_LEASE_MS";
 /// this long loses its job to another worker.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
 /// Why a cancelled check failed.
-const CANCELLED: &str = "cancelled";
+pub(crate) const CANCELLED: &str = "cancelled";
 
 /// What a check job carries: enough to rebuild its record without reading it.
 #[derive(Debug, Serialize, Deserialize)]
@@ -51,9 +52,12 @@ pub struct WorkerOptions {
     pub lease: Duration,
     /// The shortest and longest wait between polls of an empty queue (doubling).
     pub poll: (Duration, Duration),
-    /// Hold each claimed job this long before running it (heartbeating meanwhile): for
-    /// tests that must catch a worker mid-job.
+    /// Hold each claimed job this long before running it (heartbeating meanwhile), and
+    /// an ingest job before each of its parts: for tests that must catch a worker
+    /// mid-job.
     pub hold: Duration,
+    /// How an ingest job parses its files (`None`: in this process).
+    pub isolation: Option<verity_ingest::Isolation>,
 }
 
 impl WorkerOptions {
@@ -70,6 +74,7 @@ impl WorkerOptions {
             lease: lease.max(Duration::from_millis(100)),
             poll: (Duration::from_millis(50), Duration::from_secs(1)),
             hold: Duration::ZERO,
+            isolation: None,
         }
     }
 }
@@ -91,7 +96,10 @@ pub enum JobOutcome {
 /// One job a worker ran.
 #[derive(Debug, Clone)]
 pub struct JobRun {
-    pub check: CheckId,
+    /// The job's id (a check's id, or `ingest-…`).
+    pub id: String,
+    /// `check` or `ingest`.
+    pub kind: String,
     pub attempts: i32,
     pub outcome: JobOutcome,
 }
@@ -119,12 +127,24 @@ pub struct JobStatus {
     pub error: Option<String>,
 }
 
+impl From<Job> for JobStatus {
+    fn from(j: Job) -> Self {
+        JobStatus {
+            state: j.state.as_str().to_string(),
+            attempts: j.attempts,
+            worker: j.worker,
+            progress: j.progress.and_then(|p| serde_json::from_str(&p).ok()),
+            error: j.error,
+        }
+    }
+}
+
 /// Progress of the running job, kept for the heartbeat to send.
 #[derive(Default)]
-struct Tracker(Mutex<JobProgress>);
+pub(crate) struct Tracker(Mutex<JobProgress>);
 
 impl Tracker {
-    fn json(&self) -> Option<String> {
+    pub(crate) fn json(&self) -> Option<String> {
         serde_json::to_string(&*self.0.lock().unwrap_or_else(|e| e.into_inner())).ok()
     }
 }
@@ -230,12 +250,7 @@ impl Library {
         max_queued: usize,
     ) -> Result<Check> {
         let request = request.validated()?;
-        let depth = self.store.queue_depth()?;
-        if depth.queued >= max_queued as u64 {
-            return Err(EngineError::QueueFull {
-                queued: depth.queued,
-            });
-        }
+        self.has_room(max_queued)?;
         let check = Check::queued(request);
         let payload = CheckPayload {
             check: check.id.clone(),
@@ -257,25 +272,40 @@ impl Library {
         Ok(check)
     }
 
+    /// Back-pressure: [`EngineError::QueueFull`] when `max_queued` jobs already wait.
+    pub(crate) fn has_room(&self, max_queued: usize) -> Result<()> {
+        let depth = self.store.queue_depth()?;
+        if depth.queued >= max_queued as u64 {
+            return Err(EngineError::QueueFull {
+                queued: depth.queued,
+            });
+        }
+        Ok(())
+    }
+
     /// Claim one job and run it to its end (see the module docs); `None` when the queue
     /// has nothing to run.
     pub fn run_next_job(&self, opts: &WorkerOptions) -> Result<Option<JobRun>> {
         let Some(job) = self.store.claim_job(&opts.worker, opts.lease)? else {
             return Ok(None);
         };
-        let payload = match decode_payload(&job) {
-            Ok(p) => p,
+        let work = match decode_payload(&job) {
+            Ok(w) => w,
             Err(e) => {
                 // Unreadable here, and on every retry: say so and let it go.
                 self.store.fail_job(&job.id, &opts.worker, &e.to_string())?;
                 return Err(e);
             }
         };
-        let outcome = self.run_check_job(&job, &payload, opts)?;
+        let outcome = match &work {
+            Work::Check(p) => self.run_check_job(&job, p, opts)?,
+            Work::Ingest(spec) => self.run_ingest_job(&job, spec, opts)?,
+        };
         let latency = Duration::from_millis(u64::try_from(now_ms() - job.created_at).unwrap_or(0));
         self.job_counters.record(&outcome, latency);
         Ok(Some(JobRun {
-            check: payload.check,
+            id: job.id,
+            kind: job.kind,
             attempts: job.attempts,
             outcome,
         }))
@@ -348,7 +378,7 @@ impl Library {
         }
     }
 
-    fn lost_or_cancelled(&self, id: &str) -> Result<JobOutcome> {
+    pub(crate) fn lost_or_cancelled(&self, id: &str) -> Result<JobOutcome> {
         let state = self.store.job(id)?.map(|j| j.state);
         Ok(if state == Some(JobState::Cancelled) {
             JobOutcome::Cancelled
@@ -359,7 +389,7 @@ impl Library {
 
     /// Run `f` while a thread extends `job`'s lease every third of it. Returns what `f`
     /// returned and whether the lease held throughout.
-    fn with_heartbeat<T>(
+    pub(crate) fn with_heartbeat<T>(
         &self,
         job: &Job,
         opts: &WorkerOptions,
@@ -409,7 +439,7 @@ impl Library {
                 Ok(Some(run)) => {
                     ran += 1;
                     wait = min;
-                    tracing::info!(check = %run.check, attempts = run.attempts, outcome = ?run.outcome, "job ended");
+                    tracing::info!(job = %run.id, kind = %run.kind, attempts = run.attempts, outcome = ?run.outcome, "job ended");
                     continue;
                 }
                 Ok(None) => {}
@@ -447,13 +477,7 @@ impl Library {
     /// The job of a check queued with [`Library::enqueue_check`]; `None` for a check
     /// that was not (one the CLI ran, or a server's own queue ran).
     pub fn check_job(&self, id: &str) -> Result<Option<JobStatus>> {
-        Ok(self.store.job(id)?.map(|j| JobStatus {
-            state: j.state.as_str().to_string(),
-            attempts: j.attempts,
-            worker: j.worker,
-            progress: j.progress.and_then(|p| serde_json::from_str(&p).ok()),
-            error: j.error,
-        }))
+        Ok(self.store.job(id)?.map(JobStatus::from))
     }
 
     /// Counters of the jobs this process ran.
@@ -473,19 +497,30 @@ impl Library {
     }
 }
 
-fn decode_payload(job: &Job) -> Result<CheckPayload> {
+/// What a claimed job asks for.
+enum Work {
+    Check(CheckPayload),
+    Ingest(IngestSpec),
+}
+
+fn decode_payload(job: &Job) -> Result<Work> {
     let bad = |detail: String| EngineError::BadRecord {
         what: "job",
         id: job.id.clone(),
         detail,
     };
-    if job.kind != CHECK_JOB {
-        return Err(bad(format!(
-            "unknown kind `{}` (a newer Verity queued it)",
-            job.kind
-        )));
+    let payload = |e: serde_json::Error| bad(format!("payload: {e}"));
+    match job.kind.as_str() {
+        CHECK_JOB => serde_json::from_str(&job.payload)
+            .map(Work::Check)
+            .map_err(payload),
+        INGEST_JOB => serde_json::from_str(&job.payload)
+            .map(Work::Ingest)
+            .map_err(payload),
+        other => Err(bad(format!(
+            "unknown kind `{other}` (a newer Verity queued it)"
+        ))),
     }
-    serde_json::from_str(&job.payload).map_err(|e| bad(format!("payload: {e}")))
 }
 
 #[cfg(test)]

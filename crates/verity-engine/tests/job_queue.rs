@@ -95,7 +95,7 @@ fn a_queued_check_is_run_by_a_worker_and_stored_once() {
         assert_eq!(lib.job_queue_depth().unwrap().queued, 1);
         let run = lib.run_next_job(&worker("w1")).unwrap().unwrap();
         assert_eq!((run.outcome, run.attempts), (JobOutcome::Done, 1));
-        assert_eq!(run.check, queued.id);
+        assert_eq!(run.id, queued.id.as_str());
         let done = lib.check(queued.id.as_str()).unwrap();
         assert_eq!(done.status, CheckStatus::Done);
         assert!(done.verdict().is_some());
@@ -202,5 +202,138 @@ fn a_node_is_ready_once_its_indexes_catch_up() {
         b.catch_up().unwrap();
         let r = b.readiness(0);
         assert!(r.ready && r.lag == 0 && r.applied == r.last_change, "{r:?}");
+    }
+}
+
+/// `n` invented documents as JSONL.
+fn towns_jsonl(n: usize) -> Vec<u8> {
+    (0..n)
+        .map(|i| {
+            format!(
+                "{{\"title\": \"Town {i}\", \"text\": \"The ferry of Brannock {i} was run by Ilse Varga {i}, who opened it in {}.\"}}\n",
+                1900 + i % 100
+            )
+        })
+        .collect::<String>()
+        .into_bytes()
+}
+
+fn spec() -> verity_engine::IngestSpec {
+    verity_engine::IngestSpec {
+        max_bytes: 1 << 20,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_queued_ingest_is_run_by_another_node_and_a_rerun_adds_nothing() {
+    for place in places("engine_ingest_job") {
+        // Two nodes on PostgreSQL; on SQLite (one file per data directory) one.
+        let a = place.open("a");
+        let other = place.store.as_ref().map(|_| place.open("b"));
+        let b = other.as_ref().unwrap_or(&a);
+        let files = vec![
+            verity_engine::JobFile {
+                name: "towns.jsonl".into(),
+                data: towns_jsonl(1_234),
+            },
+            verity_engine::JobFile {
+                name: "../weir.md".into(),
+                data: b"# Weir\n\nThe Holloway weir reopened in May 2025.\n".to_vec(),
+            },
+        ];
+        let id = a.enqueue_ingest(spec(), files.clone(), 10).unwrap();
+        let queued = b.ingest_job(&id).unwrap();
+        assert_eq!(queued.job.state, "queued");
+        assert!(queued.report.is_none());
+        let run = b.run_next_job(&worker("wb")).unwrap().unwrap();
+        assert_eq!(
+            (run.id.as_str(), run.kind.as_str()),
+            (id.as_str(), "ingest")
+        );
+        assert_eq!(run.outcome, JobOutcome::Done);
+        let done = a.ingest_job(&id).unwrap();
+        let report = done.report.unwrap();
+        assert_eq!((report.added, report.unchanged), (1_235, 0), "{report:?}");
+        let progress = done.job.progress.unwrap();
+        assert_eq!((progress.done, progress.total), (1_235, Some(1_235)));
+        assert_eq!(b.stats().unwrap().0, 1_235);
+        // The same files again: every document is already stored.
+        let again = a.enqueue_ingest(spec(), files, 10).unwrap();
+        b.run_next_job(&worker("wb")).unwrap().unwrap();
+        let report = a.ingest_job(&again).unwrap().report.unwrap();
+        assert_eq!((report.added, report.unchanged), (0, 1_235));
+        assert_eq!(b.stats().unwrap().0, 1_235, "nothing stored twice");
+        let err = a.ingest_job("ingest-nope").unwrap_err();
+        assert_eq!(err.code(), ErrorCode::JobNotFound);
+    }
+}
+
+#[test]
+fn a_dead_attempts_pending_sources_are_finished_by_the_next() {
+    for place in places("engine_ingest_rerun") {
+        let lib = place.open("node");
+        let id = lib
+            .enqueue_ingest(
+                spec(),
+                vec![verity_engine::JobFile {
+                    name: "towns.jsonl".into(),
+                    data: towns_jsonl(40),
+                }],
+                10,
+            )
+            .unwrap();
+        // A first worker claims it and "dies" after storing a source, before indexing it.
+        let store = place.raw_store("node");
+        let short = Duration::from_millis(100);
+        assert!(store.claim_job("dead", short).unwrap().is_some());
+        let text = "The ferry of Brannock 0 was run by Ilse Varga 0, who opened it in 1900.";
+        store
+            .put_sources(&[verity_store::NewSource {
+                id: verity_types::SourceId::from_content(text),
+                location: "towns.jsonl#L1".into(),
+                format: verity_types::Format::Text,
+                meta: Default::default(),
+                text: text.into(),
+                passages: vec![verity_types::PassageSpan::whole(text)],
+                fingerprint: vec![],
+                duplicate_of: None,
+                ingested_at: None,
+            }])
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(150));
+        let run = lib.run_next_job(&worker("alive")).unwrap().unwrap();
+        assert_eq!((run.attempts, run.outcome), (2, JobOutcome::Done));
+        assert_eq!(lib.stats().unwrap().0, 40, "the pending one is indexed too");
+        assert!(store
+            .sources_in_state(verity_store::SourceState::Pending)
+            .unwrap()
+            .is_empty());
+        assert!(store.job_files(&id).unwrap().is_empty(), "files dropped");
+    }
+}
+
+#[test]
+fn a_queued_ingest_can_be_cancelled_and_is_refused_when_the_queue_is_full() {
+    for place in places("engine_ingest_cancel") {
+        let lib = place.open("node");
+        let file = || {
+            vec![verity_engine::JobFile {
+                name: "towns.jsonl".into(),
+                data: towns_jsonl(3),
+            }]
+        };
+        let id = lib.enqueue_ingest(spec(), file(), 1).unwrap();
+        let full = lib.enqueue_ingest(spec(), file(), 1).unwrap_err();
+        assert_eq!(full.code(), ErrorCode::QueueFull);
+        let big = verity_engine::IngestSpec {
+            max_bytes: 10,
+            ..spec()
+        };
+        let err = lib.enqueue_ingest(big, file(), 5).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::PayloadTooLarge, "{err}");
+        assert_eq!(lib.cancel_ingest(&id).unwrap().job.state, "cancelled");
+        assert!(lib.run_next_job(&worker("w")).unwrap().is_none());
+        assert_eq!(lib.stats().unwrap().0, 0);
     }
 }

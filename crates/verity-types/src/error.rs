@@ -127,6 +127,9 @@ error_codes! {
     /// No check with that id.
     CheckNotFound = ("check_not_found", 404, NotFound,
         "`verity checks` (or GET /api/checks) lists the stored checks and their ids"),
+    /// No ingest job with that id.
+    JobNotFound = ("job_not_found", 404, NotFound,
+        "use the id that POST /api/sources (or `verity ingest --queue`) answered with; GET /api/sources/jobs/{id} shows a job"),
     /// No source with that id.
     SourceNotFound = ("source_not_found", 404, NotFound,
         "`verity sources` (or GET /api/sources) lists the sources and their ids"),
