@@ -113,7 +113,7 @@ enum IsolationArg {
     Off,
 }
 
-/// Parse isolation settings, shared by `ingest` and `serve`.
+/// Parse isolation settings, shared by `ingest`, `serve` and `worker`.
 #[derive(Args)]
 struct ParseArgs {
     /// Which files are parsed in a worker process that a deadline and a memory cap can
@@ -253,12 +253,13 @@ struct JobArgs {
 }
 
 impl JobArgs {
-    fn config(&self) -> verity_server::WorkerConfig {
-        verity_server::WorkerConfig {
+    fn config(&self, parse: &ParseArgs) -> Result<verity_server::WorkerConfig> {
+        Ok(verity_server::WorkerConfig {
+            isolation: parse.isolation()?,
             workers: self.workers.max(1),
             lease: std::time::Duration::from_millis(self.lease_ms),
             hold: std::time::Duration::from_millis(self.debug_hold_job_ms),
-        }
+        })
     }
 }
 
@@ -266,6 +267,9 @@ impl JobArgs {
 struct WorkerArgs {
     #[command(flatten)]
     jobs: JobArgs,
+    /// How queued ingests parse their files.
+    #[command(flatten)]
+    parse: ParseArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -538,13 +542,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 allow_hosts: a.allow_hosts.clone(),
                 isolation: a.parse.isolation()?,
                 workers: a.jobs.workers.max(1),
-                run_worker: a.worker.then(|| a.jobs.config()),
+                run_worker: a.worker.then(|| a.jobs.config(&a.parse)).transpose()?,
                 ready_max_lag: a.ready_max_lag,
                 ..verity_server::ServerConfig::default()
             };
             verity_server::cli_serve(lib, cfg)?;
         }
-        Command::Worker(a) => verity_server::cli_worker(open(&cli)?, a.jobs.config())?,
+        Command::Worker(a) => verity_server::cli_worker(open(&cli)?, a.jobs.config(&a.parse)?)?,
         Command::Ask(a) => brief::run(&open(&cli)?, a, verity_engine::Mode::Ask, cli.quiet)?,
         Command::Check(a) => brief::run(&open(&cli)?, a, verity_engine::Mode::Check, cli.quiet)?,
         Command::Checks(a) => checks::run(&open(&cli)?, a, cli.quiet)?,

@@ -6,148 +6,17 @@
 //! the check throughput with one and two nodes working.
 #![allow(clippy::unwrap_used)]
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 mod common;
 use common::{run_ok, verity};
 
-/// Upper bound on any wait, so that a broken build fails instead of hanging.
-const PATIENCE: Duration = Duration::from_secs(180);
-/// Leases short enough that a killed node's check moves on within seconds.
-const LEASE_MS: &str = "1500";
-
-/// One `verity serve --worker` process.
-struct Node {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Node {
-    fn start(data: &Path, store: &str, extra: &[&str]) -> Node {
-        let mut child = verity(data)
-            .args([
-                "--store",
-                store,
-                "serve",
-                "--addr",
-                "127.0.0.1:0",
-                "--worker",
-            ])
-            .args(["--lease-ms", LEASE_MS, "--queue", "1000"])
-            .args(extra)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        // Read the address it serves on, then keep draining its log.
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(rest) = line.strip_prefix("verity: serving http://") {
-                    let _ = tx.send(rest.split('/').next().unwrap_or_default().to_string());
-                }
-            }
-        });
-        let addr = rx
-            .recv_timeout(PATIENCE)
-            .expect("the node printed the address it serves on");
-        Node {
-            child,
-            addr: addr.parse().unwrap(),
-        }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn signal(&self, sig: &str) {
-        run_ok(std::process::Command::new("kill").args([sig, &self.pid().to_string()]));
-    }
-
-    /// An HTTP/1.1 request; the status and the body.
-    fn http(&self, method: &str, path: &str, content_type: &str, body: &[u8]) -> (u16, String) {
-        let mut s = TcpStream::connect(self.addr).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-        let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\
-             Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
-            self.addr,
-            body.len()
-        );
-        s.write_all(head.as_bytes()).unwrap();
-        s.write_all(body).unwrap();
-        let mut raw = String::new();
-        s.read_to_string(&mut raw).unwrap();
-        let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-        let status = head
-            .split(' ')
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
-        (status, body.to_string())
-    }
-
-    fn get(&self, path: &str) -> (u16, String) {
-        self.http("GET", path, "application/json", b"")
-    }
-
-    fn get_json(&self, path: &str) -> Value {
-        let (status, body) = self.get(path);
-        assert_eq!(status, 200, "GET {path}: {body}");
-        serde_json::from_str(&body).unwrap()
-    }
-
-    fn submit(&self, claim: &str) -> String {
-        let body = json!({ "claim": claim }).to_string();
-        let (status, body) = self.http("POST", "/api/checks", "application/json", body.as_bytes());
-        assert_eq!(status, 202, "{body}");
-        let v: Value = serde_json::from_str(&body).unwrap();
-        v["id"].as_str().unwrap().to_string()
-    }
-
-    /// Upload one Markdown file.
-    fn upload(&self, name: &str, text: &str) -> Value {
-        let b = "verityboundary7";
-        let body = format!(
-            "--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
-             Content-Type: text/markdown\r\n\r\n{text}\r\n--{b}--\r\n"
-        );
-        let ctype = format!("multipart/form-data; boundary={b}");
-        let (status, body) = self.http("POST", "/api/sources", &ctype, body.as_bytes());
-        assert_eq!(status, 200, "{body}");
-        serde_json::from_str(&body).unwrap()
-    }
-
-    /// The check, polled until `done(check)` or [`PATIENCE`] runs out.
-    fn wait_for(&self, id: &str, done: impl Fn(&Value) -> bool) -> Value {
-        let start = Instant::now();
-        loop {
-            let v = self.get_json(&format!("/api/checks/{id}"));
-            if done(&v) {
-                return v;
-            }
-            assert!(start.elapsed() < PATIENCE, "check {id} stuck: {v:#}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+#[path = "support/node.rs"]
+mod node;
+use node::{Node, LEASE_MS, PATIENCE};
 
 fn story() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/story")
@@ -217,9 +86,11 @@ fn history_len(node: &Node) -> usize {
 fn ingest_on_a_search_on_b(a: &Node, b: &Node) {
     let text = "---\ntitle: Quillmarsh ferry timetable\n---\nThe Quillmarsh ferry \
                 leaves Port Vellan every forty minutes from the north quay.\n";
-    let report = a.upload("quillmarsh.md", text);
-    assert_eq!(report["added"], 1, "{report:#}");
     let start = Instant::now();
+    let job = a.upload("quillmarsh.md", text.as_bytes());
+    // Queued on the shared store; some node's worker ingests it.
+    let done = b.wait_for_ingest(&job, |v| v["job"]["state"] == "done");
+    assert_eq!(done["report"]["added"], 1, "{done:#}");
     let path = "/api/search?q=Quillmarsh%20ferry&mode=bm25";
     loop {
         let hits = b.get_json(path);

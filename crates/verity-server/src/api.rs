@@ -304,7 +304,9 @@ pub fn sanitize_file_name(raw: &str) -> String {
 }
 
 /// Add sources: a multipart upload (one or more `file` parts, optional `attribution`
-/// part), or JSON `{"url": "..."}`. Returns the ingest report.
+/// part), or JSON `{"url": "..."}`. Returns the ingest report; on a shared (PostgreSQL)
+/// store, 202 with the id of an ingest job that any node's worker runs (follow it at
+/// `GET /api/sources/jobs/{id}`).
 #[utoipa::path(post, path = "/api/sources", tag = "sources",
     request_body(
         content(
@@ -315,15 +317,14 @@ pub fn sanitize_file_name(raw: &str) -> String {
     security(("bearer" = [])),
     responses(
         (status = 200, body = IngestReportView, description = "ingested (some inputs may be listed under `failed`)"),
+        (status = 202, body = IngestAccepted, description = "on a shared store: queued as an ingest job"),
+        (status = 429, body = ErrorBody, description = "`queue_full` (shared store); see `Retry-After`"),
         (status = 400, body = ErrorBody, description = "`url_refused`, `invalid_request`, `malformed_json`"),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 413, body = ErrorBody, description = "`payload_too_large`, or `too_many_parts` (more parts than `max_upload_parts`; nothing is added)"),
         (status = 415, body = ErrorBody, description = "`unsupported_media_type`, or `unsupported_type` when no uploaded file is of a type Verity reads"),
         (status = 422, body = ErrorBody, description = "`ingest_failed`: nothing could be read")))]
-pub async fn add_sources(
-    State(st): State<AppState>,
-    req: Request,
-) -> Result<Json<IngestReportView>, ApiError> {
+pub async fn add_sources(State(st): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let ctype = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -424,7 +425,7 @@ fn unsupported_upload(view: &IngestReportView) -> Option<ApiError> {
     })
 }
 
-async fn add_url(st: AppState, body: AddUrl) -> Result<Json<IngestReportView>, ApiError> {
+async fn add_url(st: AppState, body: AddUrl) -> Result<Response, ApiError> {
     let url = body.url.trim().to_string();
     let lower = url.to_ascii_lowercase();
     if !(lower.starts_with("http://") || lower.starts_with("https://")) {
@@ -435,10 +436,96 @@ async fn add_url(st: AppState, body: AddUrl) -> Result<Json<IngestReportView>, A
             ),
         ));
     }
+    if st.jobs().is_shared() {
+        return queue_ingest(&st, vec![url], Vec::new(), body.attribution).await;
+    }
     let opts = ingest_options(&st, body.attribution);
     let lib = st.lib().clone();
     let report = blocking(move || Ok(lib.ingest(&[url], &opts, &NoProgress)?)).await?;
-    report_or_error(report_view(&report, None))
+    Ok(report_or_error(report_view(&report, None))?.into_response())
+}
+
+/// Queue an ingest job in the shared queue: 202 with its id.
+async fn queue_ingest(
+    st: &AppState,
+    urls: Vec<String>,
+    files: Vec<verity_engine::JobFile>,
+    attribution: Option<String>,
+) -> Result<Response, ApiError> {
+    let opts = ingest_options(st, attribution);
+    let spec = verity_engine::IngestSpec {
+        urls,
+        attribution: opts.attribution,
+        allow_private: opts.allow_private,
+        max_bytes: opts.max_bytes,
+    };
+    let id = st
+        .jobs()
+        .submit_ingest(spec, files, st.config().retry_after_secs)
+        .await?;
+    let accepted = IngestAccepted {
+        status_url: format!("/api/sources/jobs/{id}"),
+        state: "queued".into(),
+        id,
+    };
+    Ok((StatusCode::ACCEPTED, Json(accepted)).into_response())
+}
+
+/// The bytes of the saved upload, for a queued ingest (the folder is removed after).
+async fn read_parts(files: &[PathBuf]) -> Result<Vec<verity_engine::JobFile>, ApiError> {
+    let mut out = Vec::with_capacity(files.len());
+    for path in files {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "upload".into());
+        let data = tokio::fs::read(path).await?;
+        out.push(verity_engine::JobFile { name, data });
+    }
+    Ok(out)
+}
+
+/// A queued ingest: its job and, once done, its report.
+#[utoipa::path(get, path = "/api/sources/jobs/{id}", tag = "sources",
+    params(("id" = String, Path, description = "Ingest job id, as `POST /api/sources` answered")),
+    responses(
+        (status = 200, body = IngestJobView),
+        (status = 404, body = ErrorBody, description = "`job_not_found`")))]
+pub async fn get_ingest_job(
+    State(st): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<IngestJobView>, ApiError> {
+    let Path(id) = id?;
+    let lib = st.lib().clone();
+    let status = blocking(move || Ok(lib.ingest_job(&id)?)).await?;
+    Ok(Json(ingest_job_view(status)))
+}
+
+/// Cancel a queued or running ingest job: a queued one never runs, a running one stops
+/// after the part of 500 documents it is ingesting (what was stored stays).
+#[utoipa::path(post, path = "/api/sources/jobs/{id}/cancel", tag = "sources",
+    params(("id" = String, Path, description = "Ingest job id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = IngestJobView),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "`job_not_found`")))]
+pub async fn cancel_ingest_job(
+    State(st): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<IngestJobView>, ApiError> {
+    let Path(id) = id?;
+    let lib = st.lib().clone();
+    let status = blocking(move || Ok(lib.cancel_ingest(&id)?)).await?;
+    Ok(Json(ingest_job_view(status)))
+}
+
+fn ingest_job_view(s: verity_engine::IngestJobStatus) -> IngestJobView {
+    IngestJobView {
+        report: s.report.as_ref().map(|r| report_view(r, None)),
+        id: s.id,
+        job: s.job,
+    }
 }
 
 /// The files and the attribution of one upload.
@@ -479,7 +566,7 @@ async fn save_parts(mp: &mut Multipart, dir: &FsPath, max_parts: usize) -> Resul
     Ok(parts)
 }
 
-async fn upload(st: AppState, mut mp: Multipart) -> Result<Json<IngestReportView>, ApiError> {
+async fn upload(st: AppState, mut mp: Multipart) -> Result<Response, ApiError> {
     let root = st.lib().dir().join("uploads");
     tokio::fs::create_dir_all(&root).await?;
     let dir = tempfile::Builder::new().prefix("up-").tempdir_in(&root)?;
@@ -489,6 +576,11 @@ async fn upload(st: AppState, mut mp: Multipart) -> Result<Json<IngestReportView
         return Err(ApiError::invalid(
             "the upload has no `file` part; send the files as multipart parts named `file`",
         ));
+    }
+    if st.jobs().is_shared() {
+        // The worker that claims the job may be on another machine: the bytes go with it.
+        let files = read_parts(&parts.files).await?;
+        return queue_ingest(&st, Vec::new(), files, parts.attribution).await;
     }
     let opts = ingest_options(&st, parts.attribution);
     let lib = st.lib().clone();
@@ -507,7 +599,7 @@ async fn upload(st: AppState, mut mp: Multipart) -> Result<Json<IngestReportView
     if let Some(e) = unsupported_upload(&view) {
         return Err(e);
     }
-    report_or_error(view)
+    Ok(report_or_error(view)?.into_response())
 }
 
 fn unique_path(dir: &FsPath, name: &str) -> PathBuf {

@@ -375,14 +375,21 @@ impl Jobs {
         let today = chrono::Local::now().date_naive();
         tokio::task::spawn_blocking(move || lib.enqueue_check(request, today, capacity))
             .await?
-            .map_err(|e| match e {
-                verity_engine::EngineError::QueueFull { queued } => ApiError::new(
-                    Code::QueueFull,
-                    format!("the check queue is full ({queued} waiting); retry in {retry_after} s"),
-                )
-                .retry_after(retry_after),
-                other => other.into(),
-            })
+            .map_err(|e| queue_error(e, retry_after))
+    }
+
+    /// Queue an ingest of `files` and `spec.urls` in the store's shared queue; 429 when
+    /// as many jobs wait there as this server's queue would hold.
+    pub(crate) async fn submit_ingest(
+        &self,
+        spec: verity_engine::IngestSpec,
+        files: Vec<verity_engine::JobFile>,
+        retry_after: u64,
+    ) -> Result<String, ApiError> {
+        let (lib, capacity) = (self.lib.clone(), self.capacity);
+        tokio::task::spawn_blocking(move || lib.enqueue_ingest(spec, files, capacity))
+            .await?
+            .map_err(|e| queue_error(e, retry_after))
     }
 
     /// The live state of a check this process is queueing or running.
@@ -487,6 +494,18 @@ async fn worker(jobs: Arc<Jobs>, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>
             .unwrap_or_else(|e| Err(format!("the check crashed: {e}")));
         jobs.running.fetch_sub(1, Ordering::SeqCst);
         jobs.finish(&job, outcome).await;
+    }
+}
+
+/// An engine error from queuing a job; a full queue is a 429 with `Retry-After`.
+fn queue_error(e: verity_engine::EngineError, retry_after: u64) -> ApiError {
+    match e {
+        verity_engine::EngineError::QueueFull { queued } => ApiError::new(
+            Code::QueueFull,
+            format!("the job queue is full ({queued} waiting); retry in {retry_after} s"),
+        )
+        .retry_after(retry_after),
+        other => other.into(),
     }
 }
 

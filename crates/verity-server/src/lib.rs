@@ -338,6 +338,11 @@ pub fn router_for(state: AppState, bound: SocketAddr) -> Router {
         .route("/api/openapi.json", get(openapi_json))
         .route("/api/search", get(api::search))
         .route("/api/sources", get(api::list_sources))
+        .route("/api/sources/jobs/{id}", get(api::get_ingest_job))
+        .route(
+            "/api/sources/jobs/{id}/cancel",
+            post(api::cancel_ingest_job),
+        )
         .route(
             "/api/sources/{id}",
             get(api::get_source).delete(api::delete_source),

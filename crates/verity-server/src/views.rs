@@ -219,6 +219,27 @@ pub struct NewCheck {
     pub show_unsupported: bool,
 }
 
+/// Answer to `POST /api/sources` on a shared (PostgreSQL) store: the ingest is a job
+/// of the shared queue, which any node's worker runs.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IngestAccepted {
+    /// The job's id (`ingest-…`).
+    pub id: String,
+    /// `queued`.
+    pub state: String,
+    /// Where to poll (`GET /api/sources/jobs/{id}`).
+    pub status_url: String,
+}
+
+/// A queued ingest: its job (state, attempts, worker, documents done of the total) and,
+/// once done, its report.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IngestJobView {
+    pub id: String,
+    pub job: verity_engine::JobStatus,
+    pub report: Option<IngestReportView>,
+}
+
 /// Answer to `POST /api/checks`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CheckAccepted {

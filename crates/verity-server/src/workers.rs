@@ -14,8 +14,11 @@ pub struct WorkerConfig {
     pub workers: usize,
     /// A claimed job's lease (`--lease-ms`, `VERITY_JOB_LEASE_MS`).
     pub lease: Duration,
-    /// Hold each claimed job this long before running it (a test hook; normally zero).
+    /// Hold each claimed job this long before running it, and an ingest job before
+    /// each part (a test hook; normally zero).
     pub hold: Duration,
+    /// How queued ingests parse their files (`--parse-isolation`).
+    pub isolation: Option<verity_engine::Isolation>,
 }
 
 impl Default for WorkerConfig {
@@ -24,6 +27,7 @@ impl Default for WorkerConfig {
             workers: 1,
             lease: verity_engine::DEFAULT_LEASE,
             hold: Duration::ZERO,
+            isolation: None,
         }
     }
 }
@@ -42,6 +46,7 @@ impl WorkerPool {
         for n in 0..cfg.workers.max(1) {
             let mut opts = WorkerOptions::new(n, cfg.lease);
             opts.hold = cfg.hold;
+            opts.isolation = cfg.isolation.clone();
             let (lib, stop) = (lib.clone(), stop.clone());
             let handle = std::thread::Builder::new()
                 .name(format!("verity-worker-{n}"))
