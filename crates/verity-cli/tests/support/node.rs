@@ -160,4 +160,3 @@ impl Drop for Node {
         let _ = self.child.wait();
     }
 }
-
