@@ -135,7 +135,9 @@ pub enum EngineError {
     },
     #[error("the job queue is full ({queued} waiting)")]
     QueueFull { queued: u64 },
-    #[error("no ingest job with id `{0}`; POST /api/sources (or `verity ingest --queue`) answers with the id of the job it queued")]
+    #[error(
+        "no ingest job with id `{0}`; POST /api/sources answers with the id of the job it queued"
+    )]
     UnknownJob(String),
     #[error("`{name}` is {bytes} bytes, over the {max}-byte limit of a queued ingest; split it into smaller files")]
     FileTooLarge { name: String, bytes: u64, max: u64 },

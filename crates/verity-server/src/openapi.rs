@@ -82,6 +82,8 @@ mod tests {
             "/api/search",
             "/api/sources",
             "/api/sources/{id}",
+            "/api/sources/jobs/{id}",
+            "/api/sources/jobs/{id}/cancel",
             "/api/checks",
             "/api/checks/{id}",
             "/api/checks/{id}/events",

@@ -183,3 +183,103 @@ async fn a_node_without_workers_queues_cancels_and_pushes_back() {
     assert_eq!(status, 202, "room again once the first is cancelled");
     s.stop().await;
 }
+
+/// Poll an ingest job until it has ended.
+async fn wait_ingest(s: &TestServer, id: &str) -> Value {
+    for _ in 0..600 {
+        let (status, v) = s.get(&format!("/api/sources/jobs/{id}")).await;
+        assert_eq!(status, 200, "{v}");
+        if matches!(
+            v["job"]["state"].as_str(),
+            Some("done" | "failed" | "cancelled")
+        ) {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("ingest job {id} never ended");
+}
+
+#[tokio::test]
+async fn on_postgres_uploads_and_urls_are_queued_as_ingest_jobs() {
+    let Some(db) = verity_engine::testing::fresh_pg("server_ingest_jobs") else {
+        return;
+    };
+    let cfg = verity_server::ServerConfig {
+        run_worker: Some(WorkerConfig::default()),
+        queue_capacity: 2,
+        ..config()
+    };
+    let s = start_shared(db.url.clone(), cfg).await;
+    let text = "# Ostmere lock\n\nThe Ostmere lock keeper Tamsin Bryde logged 212 boats in 2024.\n";
+    let (status, accepted) = s.upload(text.as_bytes().to_vec(), "ostmere.md").await;
+    assert_eq!(status, 202, "{accepted}");
+    let id = accepted["id"].as_str().unwrap();
+    assert!(id.starts_with("ingest-"), "{accepted}");
+    assert_eq!(accepted["status_url"], format!("/api/sources/jobs/{id}"));
+    let done = wait_ingest(&s, id).await;
+    assert_eq!(done["job"]["state"], "done", "{done:#}");
+    assert_eq!(done["report"]["added"], 1, "{done:#}");
+    assert_eq!(done["job"]["progress"]["done"], 1, "{done:#}");
+    // The same bytes again: stored once.
+    let (_, again) = s.upload(text.as_bytes().to_vec(), "copy.md").await;
+    let again = wait_ingest(&s, again["id"].as_str().unwrap()).await;
+    assert_eq!(
+        (
+            again["report"]["added"].clone(),
+            again["report"]["unchanged"].clone()
+        ),
+        (json!(0), json!(1))
+    );
+    // A private URL is queued, and its job reports the refusal.
+    let (status, url_job) = s
+        .post_json("/api/sources", &json!({"url": "http://127.0.0.1:9/x"}))
+        .await;
+    assert_eq!(status, 202, "{url_job}");
+    let url_done = wait_ingest(&s, url_job["id"].as_str().unwrap()).await;
+    assert_eq!(url_done["report"]["added"], 0, "{url_done:#}");
+    assert_eq!(
+        url_done["report"]["failed"][0]["reason"], "refused_private",
+        "{url_done:#}"
+    );
+    let (status, missing) = s.get("/api/sources/jobs/ingest-nope").await;
+    assert_eq!(
+        (status, missing["error"]["code"].clone()),
+        (404, json!("job_not_found"))
+    );
+    let (status, _) = s
+        .post_json("/api/sources/jobs/ingest-nope/cancel", &json!({}))
+        .await;
+    assert_eq!(status, 404);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_queued_ingest_can_be_cancelled_and_a_full_queue_pushes_back() {
+    let Some(db) = verity_engine::testing::fresh_pg("server_ingest_cancel") else {
+        return;
+    };
+    let cfg = verity_server::ServerConfig {
+        queue_capacity: 1,
+        ..config()
+    };
+    // No workers: the job waits.
+    let s = start_shared(db.url.clone(), cfg).await;
+    let (status, first) = s.upload(b"Harl Fen ferry.".to_vec(), "a.txt").await;
+    assert_eq!(status, 202, "{first}");
+    let (status, full) = s.upload(b"Harl Fen bridge.".to_vec(), "b.txt").await;
+    assert_eq!(
+        (status, full["error"]["code"].clone()),
+        (429, json!("queue_full"))
+    );
+    let id = first["id"].as_str().unwrap();
+    let (status, cancelled) = s
+        .post_json(&format!("/api/sources/jobs/{id}/cancel"), &json!({}))
+        .await;
+    assert_eq!(status, 200, "{cancelled}");
+    assert_eq!(cancelled["job"]["state"], "cancelled", "{cancelled}");
+    assert!(cancelled["report"].is_null());
+    let (status, _) = s.upload(b"Harl Fen bridge.".to_vec(), "b.txt").await;
+    assert_eq!(status, 202, "room again once the first is cancelled");
+    s.stop().await;
+}

@@ -129,7 +129,7 @@ error_codes! {
         "`verity checks` (or GET /api/checks) lists the stored checks and their ids"),
     /// No ingest job with that id.
     JobNotFound = ("job_not_found", 404, NotFound,
-        "use the id that POST /api/sources (or `verity ingest --queue`) answered with; GET /api/sources/jobs/{id} shows a job"),
+        "use the id that POST /api/sources answered with; GET /api/sources/jobs/{id} shows that job"),
     /// No source with that id.
     SourceNotFound = ("source_not_found", 404, NotFound,
         "`verity sources` (or GET /api/sources) lists the sources and their ids"),
@@ -274,6 +274,7 @@ mod tests {
             | ErrorCode::CrossOrigin
             | ErrorCode::NotFound
             | ErrorCode::CheckNotFound
+            | ErrorCode::JobNotFound
             | ErrorCode::SourceNotFound
             | ErrorCode::MethodNotAllowed
             | ErrorCode::RequestTimeout
@@ -301,7 +302,7 @@ mod tests {
             | ErrorCode::NoSharedQueue
             | ErrorCode::DiskFull => (),
         };
-        assert_eq!(ErrorCode::ALL.len(), 38);
+        assert_eq!(ErrorCode::ALL.len(), 39);
     }
 
     #[test]
