@@ -115,9 +115,18 @@ fn worker_pid(v: &Value) -> u32 {
         .unwrap_or(0)
 }
 
+/// Hits for `word` once the node's index has it (it applies the change log every 2 s,
+/// its own writes included).
 fn search_hits(node: &Node, word: &str) -> usize {
-    let v = node.get_json(&format!("/api/search?q={word}&mode=bm25"));
-    v.as_array().map_or(0, Vec::len)
+    let start = Instant::now();
+    loop {
+        let v = node.get_json(&format!("/api/search?q={word}&mode=bm25"));
+        let n = v.as_array().map_or(0, Vec::len);
+        if n > 0 || start.elapsed() > PATIENCE {
+            return n;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 #[test]

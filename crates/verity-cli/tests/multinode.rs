@@ -86,11 +86,15 @@ fn history_len(node: &Node) -> usize {
 fn ingest_on_a_search_on_b(a: &Node, b: &Node) {
     let text = "---\ntitle: Quillmarsh ferry timetable\n---\nThe Quillmarsh ferry \
                 leaves Port Vellan every forty minutes from the north quay.\n";
-    let start = Instant::now();
+    // Queued on the shared store; A's worker ingests it while B waits (SIGSTOP), so that
+    // B learns of it from the change log, as a node that did not ingest it.
+    b.signal("-STOP");
     let job = a.upload("quillmarsh.md", text.as_bytes());
-    // Queued on the shared store; some node's worker ingests it.
-    let done = b.wait_for_ingest(&job, |v| v["job"]["state"] == "done");
+    let done = a.wait_for_ingest(&job, |v| v["job"]["state"] == "done");
+    b.signal("-CONT");
     assert_eq!(done["report"]["added"], 1, "{done:#}");
+    assert_eq!(worker_pid(&done), a.pid(), "{done:#}");
+    let start = Instant::now();
     let path = "/api/search?q=Quillmarsh%20ferry&mode=bm25";
     loop {
         let hits = b.get_json(path);
@@ -161,9 +165,10 @@ fn two_nodes_share_one_library_and_one_queue() {
     let metrics = a.get("/metrics");
     assert_eq!(metrics.0, 200);
     assert!(metrics.1.contains("verity_jobs_queued 0"), "{}", metrics.1);
+    // A's jobs: the ingest, the 100 checks it ran alone and its share of the 200.
     let done_line = format!(
         "verity_jobs_total{{outcome=\"done\"}} {}",
-        100 + by[&a.pid()]
+        1 + 100 + by[&a.pid()]
     );
     assert!(metrics.1.contains(&done_line), "{}", metrics.1);
 
