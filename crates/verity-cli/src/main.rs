@@ -197,6 +197,13 @@ struct IngestArgs {
     /// Sources per commit (smaller batches commit more often; for tests and tuning).
     #[arg(long, hide = true, default_value_t = IngestOptions::default().batch_docs)]
     batch_docs: usize,
+    /// On a PostgreSQL store: queue the inputs as one ingest job (the files' bytes go
+    /// with it) that any node's worker runs, and print its id, instead of ingesting here.
+    #[arg(long)]
+    queue: bool,
+    /// With `--queue`: wait for the job to end and print its report.
+    #[arg(long, requires = "queue")]
+    wait: bool,
     #[command(flatten)]
     parse: ParseArgs,
 }
@@ -426,6 +433,7 @@ fn migrate(a: &MigrateArgs, quiet: bool) -> Result<()> {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match &cli.command {
+        Command::Ingest(a) if a.queue => return queue_ingest(&open(&cli)?, a),
         Command::Ingest(a) => {
             let lib = open(&cli)?;
             let opts = IngestOptions {
@@ -561,6 +569,38 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("reindexed {n} sources");
         }
         Command::ParseWorker => return Ok(parse_worker()),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `verity ingest --queue [--wait]`: one ingest job in the shared queue.
+fn queue_ingest(lib: &Library, a: &IngestArgs) -> Result<ExitCode> {
+    let spec = verity_engine::IngestSpec {
+        urls: Vec::new(),
+        attribution: a.attribution.clone(),
+        allow_private: a.allow_private,
+        max_bytes: a.max_size_mb.saturating_mul(1024 * 1024),
+    };
+    let id = lib.enqueue_ingest_inputs(&a.inputs, spec, usize::MAX)?;
+    if !a.wait {
+        println!("{id}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let status = loop {
+        let status = lib.ingest_job(&id)?;
+        if status.is_final() {
+            break status;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let Some(report) = status.report else {
+        let why = status.job.error.unwrap_or_default();
+        anyhow::bail!("ingest job {id} ended {}: {why}", status.job.state);
+    };
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        show::ingest_report(&report);
     }
     Ok(ExitCode::SUCCESS)
 }

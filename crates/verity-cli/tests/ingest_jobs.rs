@@ -333,3 +333,49 @@ fn an_ingest_survives_a_database_restart_and_nothing_is_half_written() {
         err["error"]["message"]
     );
 }
+
+#[test]
+fn ingest_queue_hands_a_folder_to_the_workers_and_waits_for_the_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("docs");
+    std::fs::create_dir_all(&docs).unwrap();
+    std::fs::write(docs.join("towns.jsonl"), towns_jsonl(1_200)).unwrap();
+    std::fs::write(
+        docs.join("lock.md"),
+        "# Ostmere lock\n\nTamsin Bryde keeps it.\n",
+    )
+    .unwrap();
+    // Without a shared store there is no queue to hand it to.
+    let out = common::verity(&tmp.path().join("local"))
+        .args(["ingest", "--queue"])
+        .arg(&docs)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("PostgreSQL"), "{err}");
+
+    let Some(db) = verity_engine::testing::fresh_pg("cli_ingest_queue") else {
+        return;
+    };
+    let _worker = Node::start(&tmp.path().join("node"), &db.url, &[]);
+    let queue = |data: &str| {
+        let out = run_ok(
+            common::verity(&tmp.path().join(data))
+                .args(["--store", &db.url, "ingest", "--queue", "--wait", "--json"])
+                .arg(&docs),
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let first = queue("cli");
+    assert_eq!(
+        (first["added"].clone(), first["unchanged"].clone()),
+        (1_201.into(), 0.into())
+    );
+    let again = queue("cli2");
+    assert_eq!(
+        (again["added"].clone(), again["unchanged"].clone()),
+        (0.into(), 1_201.into())
+    );
+    assert_whole(&db.url, 1_201);
+}

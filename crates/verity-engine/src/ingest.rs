@@ -188,7 +188,7 @@ impl Input {
 /// Whether an ingest input names a URL rather than a path: an http(s) URL, or any other
 /// `scheme://` that is not an existing file (so the fetcher can say the scheme is not
 /// supported, rather than the walker saying no such file).
-fn is_url_input(s: &str) -> bool {
+pub(crate) fn is_url_input(s: &str) -> bool {
     verity_ingest::is_url(s) || (s.contains("://") && !Path::new(s).exists())
 }
 

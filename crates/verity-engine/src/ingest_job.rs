@@ -54,6 +54,13 @@ pub struct IngestJobStatus {
     pub report: Option<IngestReport>,
 }
 
+impl IngestJobStatus {
+    /// Done, failed for good, or cancelled.
+    pub fn is_final(&self) -> bool {
+        JobState::parse(&self.job.state).is_some_and(JobState::is_final)
+    }
+}
+
 /// One part of a job: the inputs ingested together, and how many documents they hold.
 struct Part {
     inputs: Vec<String>,
@@ -93,6 +100,32 @@ impl Library {
             files,
         })?;
         Ok(id)
+    }
+
+    /// `verity ingest --queue`: queue files, folders (every file that `verity ingest`
+    /// would read in them) and URLs as one ingest job of a shared store, the files'
+    /// bytes with it. A file over `spec.max_bytes` is refused before anything is read
+    /// or queued.
+    pub fn enqueue_ingest_inputs(
+        &self,
+        inputs: &[String],
+        mut spec: IngestSpec,
+        max_queued: usize,
+    ) -> Result<String> {
+        if !self.shared {
+            return Err(EngineError::NoSharedQueue);
+        }
+        let mut files = Vec::new();
+        for raw in inputs {
+            if crate::ingest::is_url_input(raw) {
+                spec.urls.push(raw.trim().to_string());
+                continue;
+            }
+            for path in verity_ingest::walk(Path::new(raw))?.files {
+                files.push(read_input(&path, spec.max_bytes)?);
+            }
+        }
+        self.enqueue_ingest(spec, files, max_queued)
     }
 
     /// A queued ingest's job and, once done, its report.
@@ -235,6 +268,27 @@ impl Library {
             None => self.lost_or_cancelled(&job.id),
         }
     }
+}
+
+/// One local file as a job file; over `max_bytes` is an error (checked before reading).
+fn read_input(path: &Path, max_bytes: u64) -> Result<JobFile> {
+    let name = path
+        .file_name()
+        .map_or_else(|| "upload".into(), |n| n.to_string_lossy().into_owned());
+    let unreadable = |e: std::io::Error| verity_ingest::IngestError::Unreadable {
+        location: path.display().to_string(),
+        detail: e.to_string(),
+    };
+    let bytes = std::fs::metadata(path).map_err(unreadable)?.len();
+    if bytes > max_bytes {
+        return Err(EngineError::FileTooLarge {
+            name: path.display().to_string(),
+            bytes,
+            max: max_bytes,
+        });
+    }
+    let data = std::fs::read(path).map_err(unreadable)?;
+    Ok(JobFile { name, data })
 }
 
 /// Sources a finished job added (0 without a readable report).
