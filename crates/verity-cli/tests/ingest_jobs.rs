@@ -22,7 +22,7 @@ use common::run_ok;
 
 #[path = "support/node.rs"]
 mod node;
-use node::{Node, PATIENCE};
+use node::{worker_pid, Node, PATIENCE};
 
 /// Hold each part of 500 documents this long, so that a failure lands mid-job.
 const HOLD_MS: &str = "400";
@@ -104,15 +104,6 @@ fn assert_whole(url: &str, n: i64) {
 
 fn progress_done(v: &Value) -> u64 {
     v["job"]["progress"]["done"].as_u64().unwrap_or(0)
-}
-
-/// The pid in the job's worker id (`host:pid:n`).
-fn worker_pid(v: &Value) -> u32 {
-    let w = v["job"]["worker"].as_str().unwrap_or_default();
-    w.split(':')
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0)
 }
 
 /// Hits for `word` once the node's index has it (it applies the change log every 2 s,

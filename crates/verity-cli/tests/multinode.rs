@@ -16,7 +16,7 @@ use common::{run_ok, verity};
 
 #[path = "support/node.rs"]
 mod node;
-use node::{Node, LEASE_MS, PATIENCE};
+use node::{worker_pid, Node, LEASE_MS, PATIENCE};
 
 fn story() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/story")
@@ -27,16 +27,6 @@ fn story() -> PathBuf {
 fn is_final(v: &Value) -> bool {
     let ended = |s: &Value| s == "done" || s == "failed";
     ended(&v["status"]) && (v["job"].is_null() || ended(&v["job"]["state"]))
-}
-
-/// The pid in a worker id (`host:pid:n`).
-fn worker_pid(view: &Value) -> u32 {
-    let worker = view["job"]["worker"].as_str().unwrap_or_default();
-    worker
-        .split(':')
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0)
 }
 
 /// Submit `n` checks, alternating between `nodes`, wait for all; the views and seconds.

@@ -308,13 +308,7 @@ impl Jobs {
         request: Request,
         retry_after: u64,
     ) -> Result<Check, ApiError> {
-        let closing = || {
-            ApiError::new(
-                Code::ShuttingDown,
-                "the server is shutting down and takes no new checks; try again when it is back",
-            )
-            .retry_after(retry_after)
-        };
+        let closing = || closing(retry_after);
         if self.is_shutting_down() {
             return Err(closing());
         }
@@ -386,6 +380,9 @@ impl Jobs {
         files: Vec<verity_engine::JobFile>,
         retry_after: u64,
     ) -> Result<String, ApiError> {
+        if self.is_shutting_down() {
+            return Err(closing(retry_after));
+        }
         let (lib, capacity) = (self.lib.clone(), self.capacity);
         tokio::task::spawn_blocking(move || lib.enqueue_ingest(spec, files, capacity))
             .await?
@@ -495,6 +492,15 @@ async fn worker(jobs: Arc<Jobs>, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>
         jobs.running.fetch_sub(1, Ordering::SeqCst);
         jobs.finish(&job, outcome).await;
     }
+}
+
+/// 503: the server takes no new work while it shuts down.
+fn closing(retry_after: u64) -> ApiError {
+    ApiError::new(
+        Code::ShuttingDown,
+        "the server is shutting down and takes no new checks or ingests; try again when it is back",
+    )
+    .retry_after(retry_after)
 }
 
 /// An engine error from queuing a job; a full queue is a 429 with `Retry-After`.

@@ -160,3 +160,13 @@ impl Drop for Node {
         let _ = self.child.wait();
     }
 }
+
+/// The pid in a job's worker id (`host:pid:n`), in a check's or an ingest job's view.
+pub fn worker_pid(view: &Value) -> u32 {
+    let worker = view["job"]["worker"].as_str().unwrap_or_default();
+    worker
+        .split(':')
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0)
+}
