@@ -303,8 +303,19 @@ fn message_for(code: Code, method: &str, path: &str) -> String {
 pub const MAX_URI_BYTES: usize = 16 * 1024;
 
 /// Middleware: refuse over-long URLs, and give every error response without a JSON body
-/// the standard error shape.
+/// the standard error shape. A 413 also closes the connection: the rest of the refused
+/// body is never read, so the connection cannot carry the client's next request (a
+/// pooled client that reused it would see its next request cut off).
 pub async fn json_errors(req: Request, next: Next) -> Response {
+    let mut resp = shaped_errors(req, next).await;
+    if resp.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    resp
+}
+
+async fn shaped_errors(req: Request, next: Next) -> Response {
     let uri_len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
     if uri_len > MAX_URI_BYTES {
         return ApiError::new(
