@@ -51,6 +51,8 @@ pub(crate) struct Sent {
     pub context_names: BTreeSet<String>,
     /// About the claim's subject (see `topic`); only such sentences count in claim mode.
     pub on_subject: bool,
+    /// Embedding similarity of the sentence to the claim, when the topic gate measured it.
+    pub claim_similarity: Option<f32>,
     /// Values the claim states that this sentence gives differently (see `mismatch`).
     pub mismatches: Vec<crate::mismatch::Mismatch>,
 }
@@ -271,6 +273,7 @@ pub(crate) fn candidate(hit: SearchHit, fused: f32) -> Cand {
             coverage: 0.0,
             context_coverage: 0.0,
             on_subject: true,
+            claim_similarity: None,
             mismatches: Vec::new(),
         });
     }

@@ -9,6 +9,7 @@ use verity_types::{Mode, StanceScores, Verdict};
 
 use crate::error::ComposeError;
 use crate::gather::Cand;
+use crate::topic::SENTENCE_SIMILARITY_CONTRADICTS;
 
 /// A sentence counts as taking a stance when its neutral probability is at most
 /// `1 - MIN_RELATEDNESS`.
@@ -408,8 +409,17 @@ pub(crate) fn mark_relevant(
                 // when the model is sure.
                 Mode::Check if neural => {
                     let peak = sc.supports.max(sc.contradicts);
-                    let focus_near = focus.iter().any(|f| s.context_terms.contains(f));
-                    related
+                    // On the subject only by its similarity to the claim (see `topic`):
+                    // close enough to stand for the claim's own point, but it may speak
+                    // against the claim only when very close.
+                    let by_similarity = s.claim_similarity.filter(|_| s.on_subject);
+                    let allowed = by_similarity.is_none_or(|x| {
+                        sc.supports > sc.contradicts || x >= SENTENCE_SIMILARITY_CONTRADICTS
+                    });
+                    let focus_near = by_similarity.is_some()
+                        || focus.iter().any(|f| s.context_terms.contains(f));
+                    allowed
+                        && related
                         && (sc.supports - sc.contradicts).abs() >= NEURAL_MIN_LEAN
                         && (focus_near || peak >= 0.85)
                         && (!rarest_missing || gated || peak >= 0.9)
@@ -581,6 +591,40 @@ mod tests {
         assert!(!relevant("wheat", 0.75));
         assert!(relevant("reservoir", 0.75));
         assert!(relevant("wheat", 0.9), "a sure model counts");
+    }
+
+    #[test]
+    fn a_sentence_on_the_subject_by_similarity_supports_but_rarely_contradicts() {
+        use crate::pipeline::testing::{self, RESERVOIR_DOCS};
+        let relevant = |similarity: f32, supports: f32, contradicts: f32| {
+            let mut cands = testing::cands(&RESERVOIR_DOCS[..1]);
+            let s = &mut cands[0].sents[0];
+            s.on_subject = true;
+            s.claim_similarity = Some(similarity);
+            s.context_terms = crate::text::term_set("Ashby reservoir: The reservoir closed.");
+            s.scores = Some(StanceScores {
+                supports,
+                contradicts,
+                neutral: 1.0 - supports - contradicts,
+            });
+            mark_relevant(
+                &mut cands,
+                Mode::Check,
+                true,
+                true,
+                &["wheat".to_string()],
+                &[],
+                &BTreeSet::new(),
+            );
+            cands[0].sents[0].relevant
+        };
+        // Close in meaning stands in for the claim's distinctive words ...
+        assert!(relevant(0.6, 0.7, 0.1));
+        // ... for support; a lean against the claim needs a much closer sentence.
+        assert!(!relevant(0.6, 0.1, 0.7));
+        assert!(relevant(SENTENCE_SIMILARITY_CONTRADICTS, 0.1, 0.7));
+        // The model must still lean.
+        assert!(!relevant(0.8, 0.4, 0.35));
     }
 
     #[test]

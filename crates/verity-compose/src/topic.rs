@@ -54,6 +54,22 @@ pub const SUBJECT_SHARE: f32 = 0.75;
 /// only a near-alias counts.
 pub const TITLE_SIMILARITY: f32 = 0.87;
 
+/// Cosine similarity (MiniLM) of a sentence to the whole claim from which a sentence that
+/// the words leave off the subject is about the claim in other words (a sentence speaking
+/// of another named thing excepted, see [`about_another`]). Chosen on Check-COVID dev
+/// claims, where the abstract sentence that settles a lay claim sits at a median of 0.59
+/// and other abstracts' sentences at 0.49.
+pub const SENTENCE_SIMILARITY: f32 = 0.55;
+
+/// A sentence on the subject only by its similarity counts against the claim only from
+/// this similarity on (it may support it from [`SENTENCE_SIMILARITY`]): the stance model
+/// reads a related sentence on another point as a contradiction, and missing evidence
+/// must never read as false.
+pub const SENTENCE_SIMILARITY_CONTRADICTS: f32 = 0.7;
+
+/// At most this many sentences per pass get their similarity to the claim measured.
+pub const SENTENCE_SIMILARITY_BUDGET: usize = 48;
+
 /// Words that end a claim's opening noun phrase when it names no entity.
 const PHRASE_ENDS: &[&str] = &[
     "is",
@@ -278,20 +294,25 @@ pub struct GateInput<'a> {
     pub sentence_subject: Option<&'a (BTreeSet<String>, bool)>,
 }
 
-/// Whether a sentence is about `subject` (see the module docs for the rule).
-pub fn on_subject(subject: &Subject, idf: &Idf, input: &GateInput<'_>) -> bool {
-    // A source about another named thing, in a sentence about that thing ("Io is ...",
-    // "It is observable ..."), speaks of the claim's subject only in passing, however
-    // many of the claim's words it uses.
+/// Whether a sentence speaks of another named thing: in a source titled for another
+/// named thing, a sentence whose subject is that thing or a pronoun for it ("Io is ...",
+/// "It is observable ...") speaks of the claim's subject only in passing, however many
+/// of the claim's words it uses. No other signal brings such a sentence back.
+pub fn about_another(subject: &Subject, idf: &Idf, input: &GateInput<'_>) -> bool {
     let title_is_other = subject.named
         && !input.title_terms.is_empty()
         && subject_share(subject, idf, input.title_terms) < SUBJECT_SHARE;
-    if let Some((about, pronoun)) = input.sentence_subject {
+    input.sentence_subject.is_some_and(|(about, pronoun)| {
         let names_subject = subject_share(subject, idf, about) >= SUBJECT_SHARE;
         let names_title = !about.is_disjoint(input.title_terms);
-        if title_is_other && !names_subject && (*pronoun || names_title) {
-            return false;
-        }
+        title_is_other && !names_subject && (*pronoun || names_title)
+    })
+}
+
+/// Whether a sentence is about `subject` (see the module docs for the rule).
+pub fn on_subject(subject: &Subject, idf: &Idf, input: &GateInput<'_>) -> bool {
+    if about_another(subject, idf, input) {
+        return false;
     }
     if input.coverage >= RESTATES_CLAIM {
         return true;
@@ -322,55 +343,120 @@ pub fn on_subject(subject: &Subject, idf: &Idf, input: &GateInput<'_>) -> bool {
         && rarest(subject, idf).is_none_or(|t| have.contains(t))
 }
 
-/// Sets `on_subject` on every sentence of `cands`. Where the words alone leave all of a
-/// candidate's sentences off the subject, its title's embedding similarity to the subject
-/// is measured (once per candidate, in one batch) and may bring it back.
-pub(crate) fn gate(cands: &mut [Cand], subject: &Subject, idf: &Idf, ev: &dyn Evidence) {
-    let apply = |cands: &mut [Cand]| {
-        let mut off = Vec::new();
-        for (ci, c) in cands.iter_mut().enumerate() {
-            let sim = c.title_similarity;
-            let title = c.hit.source.meta.title.as_deref().unwrap_or("");
-            let title_terms = text::term_set(bare_title(title));
-            for s in &mut c.sents {
-                let about = sentence_subject(&s.text);
-                let input = GateInput {
-                    context_terms: &s.context_terms,
-                    context_names: &s.context_names,
-                    coverage: s.coverage,
-                    context_coverage: s.context_coverage,
-                    title_similarity: sim,
-                    title_terms: &title_terms,
-                    sentence_subject: about.as_ref(),
-                };
-                s.on_subject = on_subject(subject, idf, &input);
-            }
-            if sim.is_none() && c.sents.iter().all(|s| !s.on_subject) {
-                off.push(ci);
+/// Sets `on_subject` on every sentence of `cands`, from three kinds of signal in turn:
+/// the words (see [`on_subject`]); where the words leave all of a candidate's sentences
+/// off the subject, its title's embedding similarity to the subject (once per candidate,
+/// in one batch); and where a sentence is still off the subject without speaking of
+/// another named thing (see [`about_another`]), its own embedding similarity to the claim
+/// (see [`SENTENCE_SIMILARITY`]): "blood group A was associated with a higher risk for
+/// acquiring COVID-19" is about a claim on "blood type A" in other words.
+pub(crate) fn gate(
+    cands: &mut [Cand],
+    subject: &Subject,
+    claim: &str,
+    idf: &Idf,
+    ev: &dyn Evidence,
+) {
+    let (off, mut undecided) = apply_words(cands, subject, idf);
+    if measure_titles(cands, subject, ev, &off) {
+        undecided = apply_words(cands, subject, idf).1;
+    }
+    measure_sentences(cands, claim, ev, undecided);
+}
+
+/// The word rules over every sentence. Returns the candidates left wholly off the subject
+/// with no title similarity measured yet, and the `(candidate, sentence)` pairs off the
+/// subject that speak of no other named thing.
+fn apply_words(
+    cands: &mut [Cand],
+    subject: &Subject,
+    idf: &Idf,
+) -> (Vec<usize>, Vec<(usize, usize)>) {
+    let mut off = Vec::new();
+    let mut undecided = Vec::new();
+    for (ci, c) in cands.iter_mut().enumerate() {
+        let sim = c.title_similarity;
+        let title = c.hit.source.meta.title.as_deref().unwrap_or("");
+        let title_terms = text::term_set(bare_title(title));
+        for (si, s) in c.sents.iter_mut().enumerate() {
+            let about = sentence_subject(&s.text);
+            let input = GateInput {
+                context_terms: &s.context_terms,
+                context_names: &s.context_names,
+                coverage: s.coverage,
+                context_coverage: s.context_coverage,
+                title_similarity: sim,
+                title_terms: &title_terms,
+                sentence_subject: about.as_ref(),
+            };
+            s.on_subject = on_subject(subject, idf, &input);
+            if !s.on_subject && !about_another(subject, idf, &input) {
+                undecided.push((ci, si));
             }
         }
-        off
-    };
-    let off = apply(cands);
+        if sim.is_none() && c.sents.iter().all(|s| !s.on_subject) {
+            off.push(ci);
+        }
+    }
+    (off, undecided)
+}
+
+/// Measures the title similarity of the candidates in `off`; whether any was measured.
+fn measure_titles(cands: &mut [Cand], subject: &Subject, ev: &dyn Evidence, off: &[usize]) -> bool {
     let titled: Vec<(usize, String)> = off
-        .into_iter()
-        .filter_map(|ci| {
+        .iter()
+        .filter_map(|&ci| {
             let title = cands[ci].hit.source.meta.title.as_deref()?;
             Some((ci, bare_title(title).to_string()))
         })
         .filter(|(_, t)| !t.trim().is_empty())
         .collect();
     if titled.is_empty() {
-        return;
+        return false;
     }
     let titles: Vec<&str> = titled.iter().map(|(_, t)| t.as_str()).collect();
     let Some(sims) = ev.similarity(&subject.label, &titles) else {
-        return;
+        return false;
     };
     for ((ci, _), sim) in titled.iter().zip(sims) {
         cands[*ci].title_similarity = Some(sim);
     }
-    apply(cands);
+    true
+}
+
+/// Measures the similarity to the claim of the undecided sentences that could be judged
+/// (quotable, sharing a claim term), best placed first, at most
+/// [`SENTENCE_SIMILARITY_BUDGET`] of them, in one batch; a sentence at least
+/// [`SENTENCE_SIMILARITY`] similar is on the subject.
+fn measure_sentences(
+    cands: &mut [Cand],
+    claim: &str,
+    ev: &dyn Evidence,
+    mut undecided: Vec<(usize, usize)>,
+) {
+    undecided.retain(|&(ci, si)| {
+        let s = &cands[ci].sents[si];
+        s.quotable && s.coverage > 0.0
+    });
+    let priority =
+        |&(ci, si): &(usize, usize)| cands[ci].sents[si].coverage * cands[ci].rank_weight();
+    undecided.sort_by(|a, b| priority(b).total_cmp(&priority(a)).then(a.cmp(b)));
+    undecided.truncate(SENTENCE_SIMILARITY_BUDGET);
+    if undecided.is_empty() {
+        return;
+    }
+    let texts: Vec<&str> = undecided
+        .iter()
+        .map(|&(ci, si)| cands[ci].sents[si].text.as_str())
+        .collect();
+    let Some(sims) = ev.similarity(claim, &texts) else {
+        return;
+    };
+    for ((ci, si), sim) in undecided.into_iter().zip(sims) {
+        let s = &mut cands[ci].sents[si];
+        s.claim_similarity = Some(sim);
+        s.on_subject = sim >= SENTENCE_SIMILARITY;
+    }
 }
 
 /// IDF-weighted share of the subject's terms found in `have` (terms no candidate holds
@@ -575,5 +661,90 @@ mod tests {
         assert!(!on_subject(&s, &idf, &input(Some(0.4))));
         assert!(!on_subject(&s, &idf, &input(Some(0.8))));
         assert!(on_subject(&s, &idf, &input(Some(0.9))));
+    }
+
+    /// Similarities fixed per sentence: a stand-in for the embedder, so that the rule can
+    /// be read apart from the model (the claim-level evals measure it with the real one).
+    struct Sims(&'static [(&'static str, f32)]);
+
+    impl Evidence for Sims {
+        fn search(
+            &self,
+            _: &verity_types::SearchRequest,
+        ) -> Result<Vec<verity_types::SearchHit>, String> {
+            Ok(Vec::new())
+        }
+        fn has_dense(&self) -> bool {
+            true
+        }
+        fn similarity(&self, _query: &str, texts: &[&str]) -> Option<Vec<f32>> {
+            let of = |t: &str| {
+                self.0
+                    .iter()
+                    .find(|(k, _)| t.contains(k))
+                    .map_or(0.0, |p| p.1)
+            };
+            Some(texts.iter().map(|t| of(t)).collect())
+        }
+    }
+
+    fn doc(title: &'static str, text: &'static str) -> crate::pipeline::testing::Doc {
+        crate::pipeline::testing::Doc {
+            publisher: title,
+            title,
+            kind: verity_types::SourceKind::News,
+            published: (2024, 1, 1),
+            text,
+        }
+    }
+
+    #[test]
+    fn a_sentence_close_to_the_claim_in_other_words_is_on_subject() {
+        let claim = "Face coverings cut the spread of Harlow fever in crowded halls.";
+        let docs = [
+            doc(
+                "Harlow fever study",
+                "Wearing masks indoors halved transmission among the people tested in Harlow.",
+            ),
+            doc(
+                "Harlow fever study, part two",
+                "Harlow volunteers kept records of the outbreak.",
+            ),
+        ];
+        let mut cands = crate::pipeline::testing::cands(&docs);
+        let p = plan(claim, Mode::Check).unwrap();
+        let s = subject(&p).unwrap();
+        let hyp = text::term_set(claim);
+        let idf = Idf::over(&cands);
+        crate::judge::cover(&mut cands, &hyp, &BTreeSet::new(), &idf);
+        // The words alone do not carry "face coverings" to "masks".
+        let none = Sims(&[]);
+        gate(&mut cands, &s, claim, &idf, &none);
+        assert!(cands.iter().all(|c| c.sents.iter().all(|s| !s.on_subject)));
+        // A close sentence is on the subject; one below the line stays off.
+        let sims = Sims(&[("masks", 0.8), ("volunteers", SENTENCE_SIMILARITY - 0.1)]);
+        gate(&mut cands, &s, claim, &idf, &sims);
+        assert!(cands[0].sents[0].on_subject);
+        assert_eq!(cands[0].sents[0].claim_similarity, Some(0.8));
+        assert!(!cands[1].sents[0].on_subject);
+    }
+
+    #[test]
+    fn similarity_never_brings_back_a_sentence_about_another_named_thing() {
+        let claim = "The Kestrel Barrier shields Port Vellan from storm surges.";
+        let docs = [doc(
+            "Dunmore Weir",
+            "It is the only wall that shields the Vell harbour from storm surges.",
+        )];
+        let mut cands = crate::pipeline::testing::cands(&docs);
+        let p = plan(claim, Mode::Check).unwrap();
+        let s = subject(&p).unwrap();
+        let hyp = text::term_set(claim);
+        let idf = Idf::over(&cands);
+        crate::judge::cover(&mut cands, &hyp, &BTreeSet::new(), &idf);
+        gate(&mut cands, &s, claim, &idf, &Sims(&[("shields", 0.95)]));
+        let sent = &cands[0].sents[0];
+        assert!(!sent.on_subject, "'It' is the weir");
+        assert_eq!(sent.claim_similarity, None, "not measured at all");
     }
 }

@@ -54,7 +54,7 @@ impl<'a> JudgePass<'a> {
         let idf = Idf::over(cands);
         judge::cover(cands, self.hyp_terms, self.named, &idf);
         if let Some(subject) = self.subject {
-            topic::gate(cands, subject, &idf, self.ev);
+            topic::gate(cands, subject, &self.plan.hypothesis, &idf, self.ev);
         }
         let judged = judge::judge_sentences(cands, &self.plan.hypothesis, self.judge, budget)?;
         let mode = self.plan.mode;
