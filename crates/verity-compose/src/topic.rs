@@ -698,6 +698,16 @@ mod tests {
         }
     }
 
+    /// The fixture documents as candidates for `claim`, covered and gated with `ev`.
+    fn gated(claim: &str, docs: &[crate::pipeline::testing::Doc], ev: &Sims) -> Vec<Cand> {
+        let mut cands = crate::pipeline::testing::cands(docs);
+        let s = subject(&plan(claim, Mode::Check).unwrap()).unwrap();
+        let idf = Idf::over(&cands);
+        crate::judge::cover(&mut cands, &text::term_set(claim), &BTreeSet::new(), &idf);
+        gate(&mut cands, &s, claim, &idf, ev);
+        cands
+    }
+
     #[test]
     fn a_sentence_close_to_the_claim_in_other_words_is_on_subject() {
         let claim = "Face coverings cut the spread of Harlow fever in crowded halls.";
@@ -711,19 +721,12 @@ mod tests {
                 "Harlow volunteers kept records of the outbreak.",
             ),
         ];
-        let mut cands = crate::pipeline::testing::cands(&docs);
-        let p = plan(claim, Mode::Check).unwrap();
-        let s = subject(&p).unwrap();
-        let hyp = text::term_set(claim);
-        let idf = Idf::over(&cands);
-        crate::judge::cover(&mut cands, &hyp, &BTreeSet::new(), &idf);
         // The words alone do not carry "face coverings" to "masks".
-        let none = Sims(&[]);
-        gate(&mut cands, &s, claim, &idf, &none);
+        let cands = gated(claim, &docs, &Sims(&[]));
         assert!(cands.iter().all(|c| c.sents.iter().all(|s| !s.on_subject)));
         // A close sentence is on the subject; one below the line stays off.
         let sims = Sims(&[("masks", 0.8), ("volunteers", SENTENCE_SIMILARITY - 0.1)]);
-        gate(&mut cands, &s, claim, &idf, &sims);
+        let cands = gated(claim, &docs, &sims);
         assert!(cands[0].sents[0].on_subject);
         assert_eq!(cands[0].sents[0].claim_similarity, Some(0.8));
         assert!(!cands[1].sents[0].on_subject);
@@ -736,13 +739,7 @@ mod tests {
             "Dunmore Weir",
             "It is the only wall that shields the Vell harbour from storm surges.",
         )];
-        let mut cands = crate::pipeline::testing::cands(&docs);
-        let p = plan(claim, Mode::Check).unwrap();
-        let s = subject(&p).unwrap();
-        let hyp = text::term_set(claim);
-        let idf = Idf::over(&cands);
-        crate::judge::cover(&mut cands, &hyp, &BTreeSet::new(), &idf);
-        gate(&mut cands, &s, claim, &idf, &Sims(&[("shields", 0.95)]));
+        let cands = gated(claim, &docs, &Sims(&[("shields", 0.95)]));
         let sent = &cands[0].sents[0];
         assert!(!sent.on_subject, "'It' is the weir");
         assert_eq!(sent.claim_similarity, None, "not measured at all");
