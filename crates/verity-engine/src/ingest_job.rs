@@ -240,12 +240,7 @@ impl Library {
         tracker: &Tracker,
         opts: &WorkerOptions,
     ) -> Result<JobOutcome> {
-        let last = tracker.json();
-        if !held
-            || !self
-                .store
-                .heartbeat_job(&job.id, &opts.worker, opts.lease, last.as_deref())?
-        {
+        if !self.still_ours(job, held, tracker, opts)? {
             return self.lost_or_cancelled(&job.id);
         }
         let error = match result {

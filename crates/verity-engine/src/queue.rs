@@ -333,12 +333,7 @@ impl Library {
         });
         // Still ours? (A last look, with the last progress, so that a cancelled check is
         // not stored done.)
-        let last = tracker.json();
-        if !held
-            || !self
-                .store
-                .heartbeat_job(&job.id, &opts.worker, opts.lease, last.as_deref())?
-        {
+        if !self.still_ours(job, held, &tracker, opts)? {
             return self.lost_or_cancelled(&job.id);
         }
         match result {
@@ -376,6 +371,23 @@ impl Library {
             }
             None => self.lost_or_cancelled(&job.id),
         }
+    }
+
+    /// Whether `job` is still this worker's after its run: its lease held throughout
+    /// (`held`), and a last heartbeat, carrying the last progress, still lands. A
+    /// cancelled or re-claimed job's result is then dropped, never stored as done.
+    pub(crate) fn still_ours(
+        &self,
+        job: &Job,
+        held: bool,
+        tracker: &Tracker,
+        opts: &WorkerOptions,
+    ) -> Result<bool> {
+        let last = tracker.json();
+        Ok(held
+            && self
+                .store
+                .heartbeat_job(&job.id, &opts.worker, opts.lease, last.as_deref())?)
     }
 
     pub(crate) fn lost_or_cancelled(&self, id: &str) -> Result<JobOutcome> {
