@@ -426,8 +426,9 @@ fn measure_titles(cands: &mut [Cand], subject: &Subject, ev: &dyn Evidence, off:
 
 /// Measures the similarity to the claim of the undecided sentences that could be judged
 /// (quotable, sharing a claim term), best placed first, at most
-/// [`SENTENCE_SIMILARITY_BUDGET`] of them, in one batch; a sentence at least
-/// [`SENTENCE_SIMILARITY`] similar is on the subject.
+/// [`SENTENCE_SIMILARITY_BUDGET`] of them, in one batch (a sentence an earlier pass
+/// measured keeps its value); a sentence at least [`SENTENCE_SIMILARITY`] similar is on
+/// the subject.
 fn measure_sentences(
     cands: &mut [Cand],
     claim: &str,
@@ -442,17 +443,26 @@ fn measure_sentences(
         |&(ci, si): &(usize, usize)| cands[ci].sents[si].coverage * cands[ci].rank_weight();
     undecided.sort_by(|a, b| priority(b).total_cmp(&priority(a)).then(a.cmp(b)));
     undecided.truncate(SENTENCE_SIMILARITY_BUDGET);
-    if undecided.is_empty() {
+    // A later pass over the same candidates measures only what is new: the claim is the
+    // same, and so is a sentence's similarity to it.
+    let (known, fresh): (Vec<_>, Vec<_>) = undecided
+        .into_iter()
+        .partition(|&(ci, si)| cands[ci].sents[si].claim_similarity.is_some());
+    for (ci, si) in known {
+        let s = &mut cands[ci].sents[si];
+        s.on_subject = s.claim_similarity.is_some_and(|x| x >= SENTENCE_SIMILARITY);
+    }
+    if fresh.is_empty() {
         return;
     }
-    let texts: Vec<&str> = undecided
+    let texts: Vec<&str> = fresh
         .iter()
         .map(|&(ci, si)| cands[ci].sents[si].text.as_str())
         .collect();
     let Some(sims) = ev.similarity(claim, &texts) else {
         return;
     };
-    for ((ci, si), sim) in undecided.into_iter().zip(sims) {
+    for ((ci, si), sim) in fresh.into_iter().zip(sims) {
         let s = &mut cands[ci].sents[si];
         s.claim_similarity = Some(sim);
         s.on_subject = sim >= SENTENCE_SIMILARITY;
