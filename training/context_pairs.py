@@ -94,9 +94,11 @@ def checkcovid_rows(shared, split):
 CC_LABEL = {"SUPPORT": 0, "REFUTE": 1, "NOTENOUGHINFO": 2}
 
 
-def checkcovid_pairs(shared, split, exclude_healthver_overlap=True):
+def checkcovid_pairs(shared, split, exclude_healthver_overlap=True, all_evidence=False):
     """(claim, evidence in context, label, meta) for each PRIMARY evidence sentence (the
-    first listed sentence when none is marked PRIMARY)."""
+    first listed sentence when none is marked PRIMARY); with `all_evidence`, for the
+    SUPPLEMENTARY sentences of the evidence set too (training only: the eval sets keep
+    PRIMARY, so their numbers stay comparable)."""
     corpus = checkcovid_corpus(shared)
     out = []
     for r in checkcovid_rows(shared, split):
@@ -107,7 +109,8 @@ def checkcovid_pairs(shared, split, exclude_healthver_overlap=True):
         if not doc or r["label"] not in CC_LABEL:
             continue
         sents = doc["abstract"]
-        ev = [e for e in r["evidence_set"] if e.get("type") == "PRIMARY"] or r["evidence_set"][:1]
+        ev = r["evidence_set"] if all_evidence else (
+            [e for e in r["evidence_set"] if e.get("type") == "PRIMARY"] or r["evidence_set"][:1])
         for e in ev:
             i = e["sent_index"]
             if not 0 <= i < len(sents):

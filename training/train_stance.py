@@ -278,6 +278,9 @@ def main():
     ap.add_argument("--context-data", action="store_true",
                     help="add the context-format pairs: Check-COVID train, half of FEVER-Symmetric, and "
                     "pairs built from Check-COVID abstracts (see context_pairs.py)")
+    ap.add_argument("--cc-all-evidence", action="store_true",
+                    help="train on Check-COVID's SUPPLEMENTARY evidence sentences too")
+    ap.add_argument("--cc-repeat", type=int, default=2, help="Check-COVID train pairs per pass")
     ap.add_argument("--built-per-doc", type=int, default=3, help="sentences per abstract for built pairs")
     ap.add_argument("--bf16", action="store_true", help="bf16 autocast (fast on CPUs with AMX)")
     ap.add_argument("--export-eval", help="write the held-out context-format eval sets to this dir and exit")
@@ -412,7 +415,8 @@ def context_data(args):
     """Context-format training pairs and their calibration share (Check-COVID dev)."""
     shared = args.shared
     held = cp.test_cord_ids(shared) | cp.HEALTHVER_TEST_OVERLAP
-    cc_train = [(c, e, y) for c, e, y, _ in cp.checkcovid_pairs(shared, "train")]
+    cc_train = [(c, e, y) for c, e, y, _ in
+                cp.checkcovid_pairs(shared, "train", all_evidence=args.cc_all_evidence)]
     cc_dev = [(c, e, y) for c, e, y, _ in cp.checkcovid_pairs(shared, "dev")]
     fever_train, _ = cp.fever_split(shared)
     fever_train = [(c, e, y) for c, e, y, _ in fever_train]
@@ -425,7 +429,7 @@ def context_data(args):
     info = (f"checkcovid_train={len(cc_train)} checkcovid_dev(cal)={len(cc_dev)} "
             f"fever_train={len(fever_train)} built={len(built)} from {len(docs)} abstracts "
             f"(held out: {len(held)} abstracts of Check-COVID test and the HealthVer overlap)")
-    return cc_train * 2 + fever_train * 2 + built, cc_dev, info
+    return cc_train * args.cc_repeat + fever_train * 2 + built, cc_dev, info
 
 
 def export_eval_sets(args):

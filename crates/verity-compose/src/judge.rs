@@ -288,12 +288,22 @@ pub(crate) fn states_claim_relation(relation: &BTreeSet<String>, have: &BTreeSet
     relation_share(relation, have) >= MISMATCH_MIN_RELATION
 }
 
-/// Share of the relation's terms in `have` (1 for a claim without predicate terms).
+/// Share of the relation's terms in `have` (1 for a claim without predicate terms). A
+/// term counts when `have` holds it or a word of the same relation ("stands on" /
+/// "is situated on", see `mismatch::same_relation`), and a name's term when `have` holds
+/// the same name in another form ("Turkish" / "Turkey", see `mismatch::name_root`).
 fn relation_share(relation: &BTreeSet<String>, have: &BTreeSet<String>) -> f32 {
     if relation.is_empty() {
         return 1.0;
     }
-    let got = relation.iter().filter(|t| have.contains(*t)).count();
+    let stated = |t: &String| {
+        have.contains(t)
+            || have.iter().any(|h| {
+                crate::mismatch::same_relation(t, h)
+                    || crate::mismatch::name_root(t) == crate::mismatch::name_root(h)
+            })
+    };
+    let got = relation.iter().filter(|t| stated(t)).count();
     got as f32 / relation.len() as f32
 }
 
@@ -647,6 +657,41 @@ mod tests {
         // ... and its title and the sentence before complete it.
         s.context_terms = crate::text::term_set(&format!("Hand looms: Raising output. {}", s.text));
         assert_eq!(found(s), 1);
+    }
+
+    #[test]
+    fn a_relation_in_other_words_and_a_name_in_another_form_still_state_the_claim() {
+        let claim =
+            "The Varrish town of Kellbridge stands on the Orme River, 35 km inland from the coast.";
+        let relation = relation_terms(claim, &crate::text::name_terms(claim));
+        let names: BTreeSet<String> = crate::text::name_terms(claim);
+        let have = crate::text::term_set(
+            "Kellbridge: Kellbridge is a market town in Varra. \
+             The town is situated on the Arne River, 35 km inland from the coast.",
+        );
+        // "situated" states what "stands" does, and "Varra" names what "Varrish" does.
+        assert!(states_claim_relation(&relation, &have));
+        assert!(states_claim_relation(&names, &have));
+        // Another relation does not: "flows" is not "stands".
+        let other = crate::text::term_set("The Arne River flows past the town to the coast.");
+        assert!(!states_claim_relation(&relation, &other));
+        // The place in that one slot is then named as given differently.
+        let found = crate::mismatch::mismatches(
+            claim,
+            "The town is situated on the Arne River, 35 km inland from the coast.",
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        // Unrelated verbs are never one relation.
+        assert!(!crate::mismatch::same_relation("stand", "flow"));
+        assert!(crate::mismatch::same_relation("stand", "situat"));
+        assert_eq!(
+            crate::mismatch::name_root("turkish"),
+            crate::mismatch::name_root("turkey")
+        );
+        assert_ne!(
+            crate::mismatch::name_root("city"),
+            crate::mismatch::name_root("cite")
+        );
     }
 
     fn item(voice: &str, rank: usize, s: f32, c: f32) -> EvidenceItem {

@@ -118,7 +118,7 @@ const PREPS: &[&str] = &[
 ];
 
 /// Prepositions before a capitalised name that make it a place.
-const PLACE_PREPS: &[&str] = &["in", "at", "near", "from", "to", "into"];
+const PLACE_PREPS: &[&str] = &["in", "at", "on", "near", "from", "to", "into"];
 
 /// Verbs whose object is a person's name.
 const NAME_VERBS: &[&str] = &["married", "succeeded", "replaced", "defeated"];
@@ -246,9 +246,12 @@ const VERB_GROUPS: &[&[&str]] = &[
         "lie",
         "lies",
         "sit",
+        "stand",
+        "stood",
         "base",
         "headquarter",
     ],
+    &["rule", "govern", "reign"],
     &["write", "written", "wrote", "author", "pen"],
     &["die", "died", "pass"],
 ];
@@ -1123,7 +1126,15 @@ fn proper_at(text: &str, toks: &[Tok], i: usize) -> Option<(Vec<Value>, usize)> 
     } else {
         return None;
     };
-    let (first, mut last) = name_at(text, toks, i + 1)?;
+    // "on the Orme River": a lower-case article may open the name.
+    let start = match toks.get(i + 1) {
+        Some(t) if t.s == "the" && toks.get(i + 2).is_some_and(name_word) => i + 2,
+        _ => i + 1,
+    };
+    let (first, mut last) = name_at(text, toks, start)?;
+    if toks.get(last + 1).is_some_and(|t| t.kind == TokKind::Num) {
+        return None; // a label with its number ("Route 66", "Gate 3")
+    }
     let anchor = anchor_before(toks, i + 1, last + 1);
     let mut names = vec![first];
     while let Some(k) = next_listed(toks, last + 1).filter(|_| names.len() < 6) {
@@ -1381,6 +1392,30 @@ fn same_verb(a: &str, b: &str) -> bool {
         || VERB_GROUPS
             .iter()
             .any(|g| g.iter().any(|x| verb_stem(x) == sa) && g.iter().any(|x| verb_stem(x) == sb))
+}
+
+/// Whether two terms (as `text::term_set` gives them) are verbs of one relation: the same
+/// verb, or two of a group such as "stands" / "is situated" / "lies".
+pub(crate) fn same_relation(a: &str, b: &str) -> bool {
+    verb_shaped_term(a) && verb_shaped_term(b) && same_verb(a, b)
+}
+
+fn verb_shaped_term(t: &str) -> bool {
+    VERB_GROUPS
+        .iter()
+        .any(|g| g.iter().any(|x| verb_stem(x) == verb_stem(t)))
+}
+
+/// The root that a place's name and the word for its people or language share:
+/// "turkish" / "turkey" → "turk", "egyptian" / "egypt" → "egypt", "chinese" / "china" →
+/// "chin". Only the endings such words take are cut, and three letters always remain.
+pub(crate) fn name_root(t: &str) -> &str {
+    for suf in ["ish", "ese", "ian", "ean", "ey", "ia", "a", "y"] {
+        if let Some(root) = t.strip_suffix(suf).filter(|r| r.len() >= 4) {
+            return root;
+        }
+    }
+    t
 }
 
 fn prep_class(p: &str) -> &str {

@@ -141,7 +141,8 @@ pub fn subject(plan: &Plan) -> Option<Subject> {
         .iter()
         .find(|e| !text::term_set(e).is_empty() && !plan.dates.contains(e))
         .filter(|e| !is_lone_common_opening(&plan.statement, e))
-        .filter(|e| opens_with_name(&plan.statement, e));
+        .filter(|e| opens_with_name(&plan.statement, e))
+        .map(|e| described_name(&plan.statement, e, &plan.entities).unwrap_or(e));
     let (label, is_name) = match named {
         Some(e) => (e.clone(), true),
         None => (opening_phrase(&plan.statement)?, false),
@@ -173,6 +174,47 @@ fn opens_with_name(statement: &str, entity: &str) -> bool {
         .iter()
         .take(3)
         .any(|w| w.trim_matches(|c: char| !c.is_alphanumeric()) == first)
+}
+
+/// The name that an opening description leads up to: "The Turkish city of Adana stands
+/// ..." is about Adana and "The Varrish poet Anna Kell wrote ..." about Anna Kell, not
+/// about what "Turkish" or "Varrish" names. `first` is the claim's first name; it must be
+/// one word, followed by one or two lower-case nouns (and "of") and then another name.
+fn described_name<'a>(statement: &str, first: &str, entities: &'a [String]) -> Option<&'a String> {
+    if first.contains(' ') {
+        return None;
+    }
+    let words: Vec<&str> = statement
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '-'))
+        .skip_while(|w| ["The", "A", "An"].contains(w))
+        .collect();
+    if words.first() != Some(&first) {
+        return None;
+    }
+    let mut k = 1;
+    while k < 3 && words.get(k).is_some_and(|w| is_described_noun(w)) {
+        k += 1;
+    }
+    if k == 1 {
+        return None;
+    }
+    if words.get(k) == Some(&"of") {
+        k += 1;
+    }
+    let next = words.get(k)?;
+    entities
+        .iter()
+        .find(|e| e.as_str() != first && e.split_whitespace().next() == Some(*next))
+}
+
+/// A lower-case word that can be the noun of a description ("city", "poet"): not a verb,
+/// a function word or a word of a phrase such as "in 1850".
+fn is_described_noun(w: &str) -> bool {
+    w.chars().next().is_some_and(char::is_lowercase)
+        && !is_verb(w)
+        && !text::is_stopword(w)
+        && !crate::parts::verb_shaped(w, None)
 }
 
 /// A single capitalised word that only opens the claim ("Young patients with ...") is a
@@ -552,6 +594,20 @@ mod tests {
         assert_eq!(
             subj("In 1850, Port Vellan was a village.").label,
             "Port Vellan"
+        );
+        // A description before the name is not the subject; the name it leads to is.
+        assert_eq!(
+            subj("The Varrish city of Port Vellan stands on the Kell River.").label,
+            "Port Vellan"
+        );
+        assert_eq!(
+            subj("The Varrish poet Anna Kell wrote ten plays.").label,
+            "Anna Kell"
+        );
+        // A phrase after the description's noun is not part of it.
+        assert_eq!(
+            subj("Young swimmers in Port Vellan train at dawn.").label,
+            "Young swimmers"
         );
         // A name inside a described subject is not the subject.
         assert_eq!(
