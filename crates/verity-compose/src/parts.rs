@@ -645,6 +645,47 @@ mod tests {
     }
 
     #[test]
+    fn a_sentence_that_supports_the_whole_claim_supports_the_part_it_names() {
+        use crate::pipeline::testing::{self, RESERVOIR_DOCS};
+        let mut cands = testing::cands(&RESERVOIR_DOCS[..1]);
+        let s = &mut cands[0].sents[0];
+        s.text = "It has a busy wool market and is a major supply centre for cloth.".into();
+        s.terms = text::term_set(&s.text);
+        s.relevant = true;
+        s.scores = Some(sc(0.8, 0.1));
+        let (named, idf) = (BTreeSet::new(), Idf::from_term_sets(vec![s.terms.clone()]));
+        let part = |t: &'static str, focus: &[&str]| Part {
+            text: t,
+            terms: text::term_set(t),
+            relation: BTreeSet::new(),
+            focus: focus.iter().map(|f| f.to_string()).collect(),
+            named: &named,
+            idf: &idf,
+        };
+        // The model alone reads the part as contradicted; the whole claim's support stands.
+        let supplier = part("Kellbridge is a major supplier of cloth.", &["cloth"]);
+        let (got, counts) = part_stance(&supplier, s, sc(0.1, 0.8), true);
+        assert!(counts && got.supports > got.contradicts, "{got:?}");
+        // A part the sentence does not name gets no support from it, and the model's
+        // reading of the part alone as contradicted does not count either ...
+        let founded = part("Kellbridge was founded in 1850.", &["founded"]);
+        let (got, counts) = part_stance(&founded, s, sc(0.1, 0.8), true);
+        assert!(!counts && got.contradicts > got.supports);
+        // ... and neither does any part when the sentence did not support the whole claim.
+        s.scores = Some(sc(0.3, 0.2));
+        let (got, counts) = part_stance(&supplier, s, sc(0.1, 0.8), true);
+        assert!(counts && got.contradicts > got.supports);
+    }
+
+    fn sc(supports: f32, contradicts: f32) -> StanceScores {
+        StanceScores {
+            supports,
+            contradicts,
+            neutral: 1.0 - supports - contradicts,
+        }
+    }
+
+    #[test]
     fn at_most_four_parts() {
         let got = parts("Kellbridge is old, is small, has a mill, has a port and has a school.");
         assert_eq!(got.len(), MAX_PARTS);
@@ -788,8 +829,16 @@ fn part_stance(part: &Part<'_>, s: &Sent, sc: StanceScores, neural: bool) -> (St
     {
         return (judge::mismatch_scores(Some(sc)), true);
     }
-    let related = sc.neutral <= 1.0 - judge::MIN_RELATEDNESS;
     let names_focus = part.focus.iter().any(|f| s.terms.contains(f));
+    if let Some(whole) = whole_claim_support(s) {
+        if names_focus && whole.supports > sc.supports {
+            return (whole, true);
+        }
+        if sc.contradicts > sc.supports {
+            return (sc, false); // no sentence both supports "A and B" and contradicts A
+        }
+    }
+    let related = sc.neutral <= 1.0 - judge::MIN_RELATEDNESS;
     let peak = sc.supports.max(sc.contradicts);
     let counts = related
         && if neural {
@@ -799,6 +848,19 @@ fn part_stance(part: &Part<'_>, s: &Sent, sc: StanceScores, neural: bool) -> (St
             names_focus
         };
     (sc, counts)
+}
+
+/// A sentence's scores against the whole claim when they count for it as support: what
+/// supports "A and B" supports A, so a sentence that does, and names a part's focus, is
+/// read as supporting that part too, whatever the model makes of the part alone (a part
+/// loses the words that tie it to the sentence: "is a major supplier of clothing" read
+/// alone against "... and is a major supply centre for apparels" can come out contradicted).
+/// For the same reason, the model's reading of a part alone as contradicted by such a
+/// sentence does not count.
+fn whole_claim_support(s: &Sent) -> Option<StanceScores> {
+    s.scores
+        .filter(|w| s.relevant && s.mismatches.is_empty())
+        .filter(|w| w.supports - w.contradicts >= judge::NEURAL_MIN_LEAN)
 }
 
 /// The verdict of a compound claim from its parts' verdicts. A claim states all of its
