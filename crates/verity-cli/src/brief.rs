@@ -78,6 +78,9 @@ pub struct LlmArgs {
     /// Seconds one request to the model may take before it fails (default 120).
     #[arg(long = "llm-timeout", value_name = "SECS", env = verity_engine::LLM_TIMEOUT_ENV)]
     pub timeout: Option<u64>,
+    /// Most tokens one reply of the model may hold (default 700).
+    #[arg(long = "llm-max-tokens", value_name = "N", env = verity_engine::LLM_MAX_TOKENS_ENV)]
+    pub max_tokens: Option<u32>,
 }
 
 impl LlmArgs {
@@ -91,6 +94,7 @@ impl LlmArgs {
         let mut o = LlmOptions::new(url, self.model.clone().filter(|m| !m.trim().is_empty()));
         o.key_env = self.key_env.clone().filter(|k| !k.trim().is_empty());
         o.timeout_secs = self.timeout;
+        o.max_tokens = self.max_tokens;
         Some(o)
     }
 }

@@ -13,6 +13,7 @@ pub const LLM_URL_ENV: &str = "VERITY_LLM_URL";
 pub const LLM_MODEL_ENV: &str = "VERITY_LLM_MODEL";
 pub const LLM_KEY_ENV_ENV: &str = "VERITY_LLM_KEY_ENV";
 pub const LLM_TIMEOUT_ENV: &str = "VERITY_LLM_TIMEOUT";
+pub const LLM_MAX_TOKENS_ENV: &str = "VERITY_LLM_MAX_TOKENS";
 
 /// Model name sent when none is given (llama.cpp's server serves whatever it loaded).
 pub const DEFAULT_LLM_MODEL: &str = "default";
@@ -32,6 +33,9 @@ pub struct LlmOptions {
     /// Limit on one HTTP attempt, seconds (default 120).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_secs: Option<u64>,
+    /// Most tokens one reply may hold (default 700).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
 }
 
 fn default_model() -> String {
@@ -45,6 +49,7 @@ impl LlmOptions {
             model: model.unwrap_or_else(default_model),
             key_env: None,
             timeout_secs: None,
+            max_tokens: None,
         }
     }
 
@@ -57,6 +62,9 @@ impl LlmOptions {
         }
         if let Some(secs) = self.timeout_secs {
             config.timeout = Duration::from_secs(secs.max(1));
+        }
+        if let Some(n) = self.max_tokens {
+            config.max_tokens = n.max(16);
         }
         OpenAiChat::new(config)
     }

@@ -318,7 +318,8 @@ pub struct WriterAudit {
     pub written: usize,
     /// Statements in the brief (supported, plus flagged ones with `--show-unsupported`).
     pub kept: usize,
-    /// Statements sent back once to be rewritten, with the reason.
+    /// Sentences (statements and questions) sent back once to be rewritten, with the
+    /// reason; format slips are not sent back.
     pub sent_back: usize,
     /// Statements refused for good, by reason (`DropReason` order).
     pub dropped: usize,

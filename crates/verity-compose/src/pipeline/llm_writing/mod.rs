@@ -4,7 +4,8 @@
 //! through the same support check as an extracted sentence
 //! ([`verify::support_scores`](crate::verify::support_scores)) against the passages it
 //! cites. One that cites nothing, cites a passage it was not given, or is not supported
-//! is sent back once, with the reason; what fails again is dropped and counted. The
+//! is sent back once, with the reason (at most eight of them); what fails
+//! again is dropped and counted. The
 //! verdict, the sources, the angles and the gaps stay Verity's own.
 //!
 //! A follow-up question asserts nothing, so it is not scored for support; it must be a
@@ -28,6 +29,10 @@ use parse::{Section, Written};
 use prompt::Numbered;
 
 pub(crate) use prompt::PROMPT_VERSION;
+
+/// Most refused sentences sent back in one rewrite request; the rest are dropped as they
+/// are (a small model can answer with dozens of uncited lines).
+const MAX_SENT_BACK: usize = 8;
 
 /// Most follow-up questions a brief carries.
 const MAX_FOLLOW_UPS: usize = 5;
@@ -93,6 +98,7 @@ fn converse(
         .iter()
         .filter(|r| r.2 != DropReason::Format)
         .map(|r| (r.1.clone(), r.2))
+        .take(MAX_SENT_BACK)
         .collect();
     if sent_back.is_empty() {
         return Ok(Some(round));

@@ -33,7 +33,7 @@ static HEADING: Lazy<Regex> = Lazy::new(|| {
     .expect("valid regex")
 });
 static MARKER: Lazy<Regex> =
-    Lazy::new(|| Regex::new(r"\[\s*(\d{1,4}(?:\s*[,;]\s*\d{1,4})*)\s*\]").expect("valid regex"));
+    Lazy::new(|| Regex::new(r"\[\s*(\d{1,4}(?:\s*[-–,;]\s*\d{1,4})*)\s*\]").expect("valid regex"));
 static LIST_MARK: Lazy<Regex> =
     Lazy::new(|| Regex::new(r"^(?:[-*•]\s+|\d{1,2}[.)]\s+)").expect("valid regex"));
 static SPACE_BEFORE_PUNCT: Lazy<Regex> =
@@ -96,6 +96,9 @@ fn sentences_into(out: &mut Vec<Written>, section: Option<Section>, text: &str) 
     }
 }
 
+/// Most passages one range marker (`[2-4]`) may name.
+const MAX_RANGE: usize = 20;
+
 fn cites(piece: &str) -> Vec<usize> {
     let mut ns: Vec<usize> = MARKER
         .captures_iter(piece)
@@ -103,12 +106,26 @@ fn cites(piece: &str) -> Vec<usize> {
         .flat_map(|m| {
             m.as_str()
                 .split([',', ';'])
-                .filter_map(|n| n.trim().parse().ok())
+                .flat_map(range)
                 .collect::<Vec<_>>()
         })
         .collect();
     ns.dedup();
     ns
+}
+
+/// "3" → [3]; "2-4" → [2, 3, 4]; a reversed or huge range stays its two ends, so that a
+/// number the model was not given is still seen and refused.
+fn range(item: &str) -> Vec<usize> {
+    let mut ends = item
+        .split(['-', '–'])
+        .filter_map(|n| n.trim().parse::<usize>().ok());
+    match (ends.next(), ends.next()) {
+        (Some(a), Some(b)) if a <= b && b - a < MAX_RANGE => (a..=b).collect(),
+        (Some(a), Some(b)) => vec![a, b],
+        (Some(a), None) => vec![a],
+        _ => Vec::new(),
+    }
 }
 
 fn strip_markers(piece: &str) -> String {
@@ -178,6 +195,14 @@ mod tests {
                 &[1]
             )]
         );
+    }
+
+    #[test]
+    fn ranges_cite_every_passage_in_them() {
+        let got = parse("SUMMARY:\nThe board cut sailings [2-4]. Fares rose [9–10; 1]. Odd [5-2].");
+        assert_eq!(got[0].cites, vec![2, 3, 4]);
+        assert_eq!(got[1].cites, vec![9, 10, 1]);
+        assert_eq!(got[2].cites, vec![5, 2]);
     }
 
     #[test]
