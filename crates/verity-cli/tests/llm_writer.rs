@@ -360,10 +360,11 @@ fn an_endpoint_that_invents_citations_has_its_sentences_dropped_and_reported() {
     assert_checked(&b);
     let w = &b["writer"];
     assert_eq!(w["model"], "inventor");
-    // Sent back once, with the reason; the same inventions again; dropped.
+    // Sent back once (two statements and the question), with the reason; the same
+    // inventions again; dropped.
     assert_eq!(
         (w["calls"].as_u64(), w["sent_back"].as_u64()),
-        (Some(2), Some(2)),
+        (Some(2), Some(3)),
         "{w:#}"
     );
     assert_eq!(
@@ -412,7 +413,11 @@ fn an_endpoint_that_invents_citations_has_its_sentences_dropped_and_reported() {
     // --show-unsupported lists them in the brief itself.
     let out =
         run_ok(cmd(&lib.0, lib.1).args(["check", CLAIM, "--llm", &url, "--show-unsupported"]));
-    let text = String::from_utf8_lossy(&out.stdout);
+    // Terminal text is wrapped: compare it with whitespace squashed.
+    let text = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     assert!(
         text.contains("Written by the model and refused (summary, cites a passage it was not given): The Marrow Bay Transport Board sold the ferry"),
         "{text}"
