@@ -56,7 +56,7 @@ pub fn faithfulness_arm(label: impl Into<String>, briefs: &[(Brief, Duration)]) 
             Some(w) => {
                 with_model = true;
                 written += w.written;
-                passing += w.written - w.dropped;
+                passing += w.written.saturating_sub(w.dropped);
                 dropped += w.dropped;
                 model_ms += w.latency_ms;
                 if let (Some(p), Some(c)) = (w.prompt_tokens, w.completion_tokens) {
