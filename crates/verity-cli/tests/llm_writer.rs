@@ -12,17 +12,18 @@
 //! installed, unless `VERITY_REQUIRE_LLM=1` (set by `scripts/test.sh`), where it fails.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 mod common;
 use common::{run_ok, verity, LLM_ENV};
+#[path = "../../verity-llm/tests/support/mod.rs"]
+mod chat_stand_in;
 
 const QUESTION: &str = "Why was the winter ferry service to Gull Island cut?";
 const CLAIM: &str =
@@ -299,59 +300,18 @@ fn a_real_llama_cpp_server_writes_through_ask_and_check_and_every_sentence_is_ch
 
 // ── A wrong endpoint: invented citations ───────────────────────────────────────────────
 
-/// An endpoint that answers every chat request with sentences citing passages [7], [12]
-/// and [9] (it is given three at most), and records what it was sent.
-fn inventing_endpoint() -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/v1", listener.local_addr().unwrap());
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let body = read_body(&stream);
-            log.lock().unwrap().push(body);
-            let content = "SUMMARY:\nThe Marrow Bay Transport Board sold the ferry to Corran Sea Links in 1998 [7].\n\
-                           Ferry fares on the Gull Island route doubled in 2023 [12].\n\
-                           QUESTIONS:\nWho owns the Gull Island ferry now? [9]\n";
-            let answer = serde_json::json!({
-                "id": "x", "object": "chat.completion", "model": "inventor",
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": 500, "completion_tokens": 40, "total_tokens": 540}
-            })
-            .to_string();
-            let mut stream = stream;
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
-                answer.len()
-            );
-        }
-    });
-    (url, seen)
-}
-
-fn read_body(stream: &TcpStream) -> String {
-    let mut r = BufReader::new(stream);
-    let mut len = 0usize;
-    loop {
-        let mut line = String::new();
-        if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-            break;
-        }
-        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-            len = v.trim().parse().unwrap_or(0);
-        }
-    }
-    let mut body = vec![0; len];
-    let _ = r.read_exact(&mut body);
-    String::from_utf8_lossy(&body).into_owned()
-}
+/// The wrong endpoint's every answer: sentences citing passages [7], [12] and [9] (it is
+/// given three at most).
+const INVENTED: &str =
+    "SUMMARY:\nThe Marrow Bay Transport Board sold the ferry to Corran Sea Links in 1998 [7].\n\
+                        Ferry fares on the Gull Island route doubled in 2023 [12].\n\
+                        QUESTIONS:\nWho owns the Gull Island ferry now? [9]\n";
 
 #[test]
 fn an_endpoint_that_invents_citations_has_its_sentences_dropped_and_reported() {
     let tmp = tempfile::tempdir().unwrap();
     let lib = library(tmp.path(), false);
-    let (url, seen) = inventing_endpoint();
+    let (url, seen) = chat_stand_in::always(INVENTED);
     let plain = brief_json(&lib, &["check", CLAIM]);
     let b = brief_json(
         &lib,
@@ -388,7 +348,7 @@ fn an_endpoint_that_invents_citations_has_its_sentences_dropped_and_reported() {
     );
     assert_eq!(
         (w["prompt_tokens"].as_u64(), w["completion_tokens"].as_u64()),
-        (Some(1000), Some(80))
+        (Some(24), Some(10))
     );
     let requests = seen.lock().unwrap().clone();
     assert_eq!(requests.len(), 2);

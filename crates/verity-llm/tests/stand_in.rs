@@ -1,85 +1,16 @@
 //! The client against an in-process stand-in server, only for what a real server cannot
 //! be made to do on demand: 429 and 5xx answers, garbage, silence, a closed port.
-//! (The real llama.cpp server is exercised by `verity-cli/tests/llm_server.rs`.)
+//! (The real llama.cpp server is exercised by `verity-cli/tests/llm_writer.rs`.)
 
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
-use std::thread;
+use std::net::TcpListener;
 use std::time::Duration;
 
 use verity_llm::{ChatModel, LlmConfig, LlmError, Message, OpenAiChat};
 
-/// One scripted answer: the raw HTTP response, sent after `delay`.
-struct Canned {
-    delay: Duration,
-    response: String,
-}
-
-fn http(status: &str, headers: &str, body: &str) -> Canned {
-    Canned {
-        delay: Duration::ZERO,
-        response: format!(
-            "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n{headers}\r\n{body}",
-            body.len()
-        ),
-    }
-}
-
-fn ok_json(content: &str) -> Canned {
-    let body = serde_json::json!({
-        "id": "x", "object": "chat.completion",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 12, "completion_tokens": 5, "total_tokens": 17}
-    });
-    http(
-        "200 OK",
-        "content-type: application/json\r\n",
-        &body.to_string(),
-    )
-}
-
-/// Serves `script` in order, one connection each; returns the base URL and the request
-/// bodies it received.
-fn stand_in(script: Vec<Canned>) -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/v1", listener.local_addr().unwrap());
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    thread::spawn(move || {
-        for canned in script {
-            let Ok((stream, _)) = listener.accept() else {
-                return;
-            };
-            let body = read_request(&stream);
-            log.lock().unwrap().push(body);
-            thread::sleep(canned.delay);
-            let mut stream = stream;
-            let _ = stream.write_all(canned.response.as_bytes());
-        }
-    });
-    (url, seen)
-}
-
-fn read_request(stream: &TcpStream) -> String {
-    let mut r = BufReader::new(stream);
-    let mut len = 0usize;
-    loop {
-        let mut line = String::new();
-        if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-            break;
-        }
-        let lower = line.to_ascii_lowercase();
-        if let Some(v) = lower.strip_prefix("content-length:") {
-            len = v.trim().parse().unwrap_or(0);
-        }
-    }
-    let mut body = vec![0; len];
-    let _ = r.read_exact(&mut body);
-    String::from_utf8_lossy(&body).into_owned()
-}
+mod support;
+use support::{http, ok_json, stand_in, Canned};
 
 fn client(url: &str, stream: bool) -> OpenAiChat {
     let mut c = LlmConfig::new(url, "stand-in");
