@@ -81,6 +81,10 @@ pub struct LlmArgs {
     /// Most tokens one reply of the model may hold (default 700).
     #[arg(long = "llm-max-tokens", value_name = "N", env = verity_engine::LLM_MAX_TOKENS_ENV)]
     pub max_tokens: Option<u32>,
+    /// Ask for streamed answers (server-sent events). Without it the whole answer comes
+    /// at once, with the token counts every server gives.
+    #[arg(long = "llm-stream", env = verity_engine::LLM_STREAM_ENV)]
+    pub stream: bool,
 }
 
 impl LlmArgs {
@@ -95,6 +99,7 @@ impl LlmArgs {
         o.key_env = self.key_env.clone().filter(|k| !k.trim().is_empty());
         o.timeout_secs = self.timeout;
         o.max_tokens = self.max_tokens;
+        o.stream = self.stream;
         Some(o)
     }
 }

@@ -246,10 +246,16 @@ fn a_real_llama_cpp_server_writes_through_ask_and_check_and_every_sentence_is_ch
     let lib = library(tmp.path(), true);
     let llm = ["--llm", server.url.as_str(), "--llm-max-tokens", "300"];
 
-    for (command, input) in [("ask", QUESTION), ("check", CLAIM)] {
+    // `ask` takes the whole answer at once, `check` streams it (server-sent events).
+    for (command, input, stream) in [("ask", QUESTION, false), ("check", CLAIM, true)] {
         let plain = brief_json(&lib, &[command, input]);
         assert!(plain.get("writer").is_none(), "no --llm, no writer");
-        let written = brief_json(&lib, &[&[command, input][..], &llm[..]].concat());
+        let mut args = vec![command, input];
+        args.extend(llm);
+        if stream {
+            args.push("--llm-stream");
+        }
+        let written = brief_json(&lib, &args);
         eprintln!("{command}: writer audit {:#}", written["writer"]);
         assert_checked(&written);
         let w = &written["writer"];
@@ -262,6 +268,10 @@ fn a_real_llama_cpp_server_writes_through_ask_and_check_and_every_sentence_is_ch
             w["written"].as_u64().unwrap() + w["questions_written"].as_u64().unwrap() > 0,
             "the model wrote nothing parseable: {w:#}"
         );
+        if !stream {
+            // A whole answer carries the server's own token counts.
+            assert!(w["completion_tokens"].as_u64().unwrap_or(0) > 0, "{w:#}");
+        }
         // The verdict and the sources are Verity's, with or without a writer.
         assert_eq!(written["verdict"], plain["verdict"]);
         assert_eq!(written["sources"], plain["sources"]);

@@ -14,6 +14,7 @@ pub const LLM_MODEL_ENV: &str = "VERITY_LLM_MODEL";
 pub const LLM_KEY_ENV_ENV: &str = "VERITY_LLM_KEY_ENV";
 pub const LLM_TIMEOUT_ENV: &str = "VERITY_LLM_TIMEOUT";
 pub const LLM_MAX_TOKENS_ENV: &str = "VERITY_LLM_MAX_TOKENS";
+pub const LLM_STREAM_ENV: &str = "VERITY_LLM_STREAM";
 
 /// Model name sent when none is given (llama.cpp's server serves whatever it loaded).
 pub const DEFAULT_LLM_MODEL: &str = "default";
@@ -36,6 +37,9 @@ pub struct LlmOptions {
     /// Most tokens one reply may hold (default 700).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<u32>,
+    /// Ask for streamed answers (server-sent events).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stream: bool,
 }
 
 fn default_model() -> String {
@@ -50,6 +54,7 @@ impl LlmOptions {
             key_env: None,
             timeout_secs: None,
             max_tokens: None,
+            stream: false,
         }
     }
 
@@ -63,6 +68,7 @@ impl LlmOptions {
         if let Some(secs) = self.timeout_secs {
             config.timeout = Duration::from_secs(secs.max(1));
         }
+        config.stream = self.stream;
         if let Some(n) = self.max_tokens {
             config.max_tokens = n.max(16);
         }

@@ -111,7 +111,8 @@ pub struct LlmConfig {
     /// First wait before a retry; doubled each time (a `Retry-After` header wins, capped
     /// at 30 s).
     pub backoff: Duration,
-    /// Ask for the reply as server-sent events (`"stream": true`).
+    /// Ask for the reply as server-sent events (`"stream": true`). Off by default: a
+    /// whole answer carries `usage` from every server, a stream only from some.
     pub stream: bool,
     pub max_tokens: u32,
     /// 0 for the most repeatable answers.
@@ -120,7 +121,7 @@ pub struct LlmConfig {
 
 impl LlmConfig {
     /// A config with the defaults: no key, [`DEFAULT_TIMEOUT`], [`DEFAULT_RETRIES`],
-    /// 500 ms backoff, streaming, temperature 0.
+    /// 500 ms backoff, no streaming, temperature 0.
     pub fn new(url: impl Into<String>, model: impl Into<String>) -> Self {
         LlmConfig {
             url: url.into(),
@@ -129,7 +130,7 @@ impl LlmConfig {
             timeout: DEFAULT_TIMEOUT,
             retries: DEFAULT_RETRIES,
             backoff: Duration::from_millis(500),
-            stream: true,
+            stream: false,
             max_tokens: DEFAULT_MAX_TOKENS,
             temperature: 0.0,
         }

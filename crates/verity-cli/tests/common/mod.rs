@@ -17,12 +17,13 @@ pub fn verity(data: &Path) -> Command {
 }
 
 /// The language-model settings a developer's shell may hold; no test inherits them.
-pub const LLM_ENV: [&str; 5] = [
+pub const LLM_ENV: [&str; 6] = [
     "VERITY_LLM_URL",
     "VERITY_LLM_MODEL",
     "VERITY_LLM_KEY_ENV",
     "VERITY_LLM_TIMEOUT",
     "VERITY_LLM_MAX_TOKENS",
+    "VERITY_LLM_STREAM",
 ];
 
 /// Runs `cmd`, failing the test with its output unless it exits 0.
