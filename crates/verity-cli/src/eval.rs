@@ -19,6 +19,10 @@ pub enum EvalCommand {
     /// Check labelled claims against the library at --data: accuracy, per-class P/R/F1,
     /// per-kind accuracy, confusion matrix and seconds per claim.
     Claims(ClaimsArgs),
+    /// Brief faithfulness over questions: the share of written sentences that pass the
+    /// citation check, sentences dropped, seconds and tokens per brief, for the
+    /// extractive composer and, with --llm, a language model side by side.
+    Faithfulness(FaithfulnessArgs),
     /// Turn HealthVer's CSV into a BEIR-style retrieval task (corpus, queries, qrels).
     BuildHealthver {
         /// healthver_test.csv (or dev).
@@ -55,6 +59,19 @@ pub struct StanceArgs {
     /// Use only the first N pairs.
     #[arg(long)]
     limit: Option<usize>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct FaithfulnessArgs {
+    /// Questions, one per line (a line starting "Fact check:" is a claim; empty lines and
+    /// lines starting with # are skipped).
+    #[arg(long)]
+    questions: PathBuf,
+    #[command(flatten)]
+    llm: crate::brief::LlmArgs,
+    /// Print the report as JSON.
     #[arg(long)]
     json: bool,
 }
@@ -124,6 +141,7 @@ pub fn run(cmd: &EvalCommand, data: &std::path::Path, no_models: bool, quiet: bo
         }
         EvalCommand::Retrieval(a) => retrieval(a, no_models, &bars)?,
         EvalCommand::Claims(a) => claims(a, data, no_models, quiet, &bars)?,
+        EvalCommand::Faithfulness(a) => faithfulness(a, data, no_models, &bars)?,
         EvalCommand::BuildHealthver { csv, out } => {
             let s = eval::build_healthver_retrieval(csv, out)?;
             println!("{}", serde_json::to_string_pretty(&s)?);
@@ -190,6 +208,47 @@ fn claims(
     }
     if let (Some(out), false) = (&a.out, quiet) {
         eprintln!("wrote {} verdicts to {}", report.claims, out.display());
+    }
+    Ok(())
+}
+
+fn faithfulness(
+    a: &FaithfulnessArgs,
+    data: &std::path::Path,
+    no_models: bool,
+    bars: &crate::progress::Bars,
+) -> Result<()> {
+    let text = std::fs::read_to_string(&a.questions).with_context(|| {
+        format!(
+            "could not read the questions in `{}`",
+            a.questions.display()
+        )
+    })?;
+    let questions: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(String::from)
+        .collect();
+    anyhow::ensure!(
+        !questions.is_empty(),
+        "`{}` holds no questions (one per line)",
+        a.questions.display()
+    );
+    let lib = Library::open(LibraryOptions {
+        models: ModelsMode::from_no_models(no_models),
+        read_only: true,
+        ..LibraryOptions::new(data)
+    })
+    .with_context(|| format!("could not open the library in `{}`", data.display()))?;
+    let today = chrono::Local::now().date_naive();
+    let llm = a.llm.options();
+    let report = lib.eval_faithfulness(&questions, llm.as_ref(), today, bars)?;
+    bars.finish();
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.table());
     }
     Ok(())
 }

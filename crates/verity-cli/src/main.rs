@@ -241,6 +241,9 @@ struct ServeArgs {
     /// store changes behind.
     #[arg(long, default_value_t = 1000)]
     ready_max_lag: u64,
+    /// Every check's prose written by this language model (see `verity check --help`).
+    #[command(flatten)]
+    llm: brief::LlmArgs,
 }
 
 /// How this node runs the shared queue's jobs (`serve --worker`, `worker`).
@@ -552,6 +555,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 workers: a.jobs.workers.max(1),
                 run_worker: a.worker.then(|| a.jobs.config(&a.parse)).transpose()?,
                 ready_max_lag: a.ready_max_lag,
+                llm: a.llm.options(),
                 ..verity_server::ServerConfig::default()
             };
             verity_server::cli_serve(lib, cfg)?;

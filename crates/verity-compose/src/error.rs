@@ -19,6 +19,13 @@ pub enum ComposeError {
         #[source]
         source: Box<JudgeError>,
     },
+    /// The language model that writes the prose (`--llm`) failed.
+    #[error("the language model `{model}` could not write the brief: {source}")]
+    Writer {
+        model: String,
+        #[source]
+        source: Box<verity_llm::LlmError>,
+    },
     /// The stance model returned a different number of scores than pairs it was given.
     #[error("the stance model `{model}` returned {got} scores for {expected} pairs while {stage}; the model is broken, run with models off to use the lexical fallback")]
     JudgeCount {

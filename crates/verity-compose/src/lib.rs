@@ -62,11 +62,16 @@ pub use plan::{detect_mode, plan, Aspect, AspectKind, Plan, FACT_CHECK_PREFIX};
 pub use verify::{
     display_text, support_scores, verify_sentences, Verified, DEFAULT_SUPPORT_THRESHOLD,
 };
+pub use verity_llm::{ChatModel, LlmConfig, LlmError, OpenAiChat};
 pub use verity_types::{
     AngleGroup, Angles, Brief, BriefSource, CandidateScore, Citation, ClaimPart, Currency,
-    Divergence, DroppedSentence, Explain, Finding, Gap, Lean, Mode, Perspective, Sentence,
-    SubQueryRun, UsedPassage, ValueMismatch, VerdictBlock, Verification,
+    Divergence, DropReason, DroppedSentence, Explain, Finding, Gap, Lean, Mode, Perspective,
+    Sentence, SubQueryRun, UsedPassage, ValueMismatch, VerdictBlock, Verification, WriterAudit,
 };
+
+/// Version of the LLM writer's prompt files (`prompts/`), as recorded in
+/// [`WriterAudit::prompt_version`].
+pub const WRITER_PROMPT_VERSION: &str = pipeline::llm_writing::PROMPT_VERSION;
 
 use chrono::NaiveDate;
 use verity_judge::StanceModel;
@@ -165,6 +170,34 @@ pub const DISCLAIMER: &str = "This brief was assembled automatically from the in
 /// Builds a brief. See the crate docs for the pipeline; the verdict rule is documented on
 /// [`aggregate`], the support check on [`verify_sentences`].
 pub fn build_brief(
+    req: &BriefRequest,
+    ev: &dyn Evidence,
+    judge: &dyn StanceModel,
+    progress: &dyn Progress,
+) -> Result<Brief, ComposeError> {
+    build_brief_with_writer(req, ev, judge, None, progress)
+}
+
+/// [`build_brief`], then, with a `writer`, the prose rewritten by that language model
+/// from the brief's numbered passages: every sentence it writes is checked against the
+/// passages it cites by the same support check ([`support_scores`]), sent back once when
+/// it fails, then dropped and counted in [`Brief::writer`]. The verdict, sources, angles
+/// and gaps stay as built. Without a writer it is exactly [`build_brief`].
+pub fn build_brief_with_writer(
+    req: &BriefRequest,
+    ev: &dyn Evidence,
+    judge: &dyn StanceModel,
+    writer: Option<&dyn ChatModel>,
+    progress: &dyn Progress,
+) -> Result<Brief, ComposeError> {
+    let brief = build_extracted(req, ev, judge, progress)?;
+    match writer {
+        Some(chat) => pipeline::llm_writing::run(brief, chat, judge, req, progress),
+        None => Ok(brief),
+    }
+}
+
+fn build_extracted(
     req: &BriefRequest,
     ev: &dyn Evidence,
     judge: &dyn StanceModel,

@@ -12,6 +12,7 @@ use verity_store::StoredCheck;
 use verity_types::Progress;
 
 use crate::diff::{diff, BriefDiff};
+pub use crate::llm::LlmOptions;
 use crate::{EngineError, Library, Result};
 
 /// Longest question or claim accepted, in characters.
@@ -29,6 +30,10 @@ pub struct CheckOptions {
     /// Record the plan, sub-queries and scores in the brief.
     #[serde(default)]
     pub explain: bool,
+    /// Have a language model write the prose ([`LlmOptions`]); absent: the extractive
+    /// brief, exactly as without the option.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub llm: Option<LlmOptions>,
 }
 
 /// A question to answer (`ask`) or a claim to check (`check`): what `verity ask|check`
@@ -314,14 +319,22 @@ impl Library {
         if sources == 0 {
             return Err(EngineError::EmptyLibrary);
         }
+        // Set-up errors (a bad URL, an unset key variable) before any work is done.
+        let writer = req
+            .options
+            .llm
+            .as_ref()
+            .map(LlmOptions::client)
+            .transpose()?;
         let mut br = verity_compose::BriefRequest::new(req.text, req.mode, today);
         br.as_of = req.options.as_of;
         br.show_unsupported = req.options.show_unsupported;
         br.explain = req.options.explain;
-        Ok(verity_compose::build_brief(
+        Ok(verity_compose::build_brief_with_writer(
             &br,
             self,
             self.stance_model(),
+            writer.as_ref().map(|w| w as &dyn verity_compose::ChatModel),
             progress,
         )?)
     }

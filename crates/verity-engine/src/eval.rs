@@ -12,9 +12,10 @@ pub use verity_eval::{
     ClaimsReport, EvalError, HealthVerRetrievalSummary, Limit, PairFormat, PairSet,
     RetrievalReport, StanceReport,
 };
+pub use verity_eval::{faithfulness_arm, FaithfulnessArm, FaithfulnessReport};
 use verity_types::{NoProgress, Progress};
 
-use crate::{Library, Mode, Request};
+use crate::{Library, LlmOptions, Mode, Request};
 
 impl Library {
     /// Stance accuracy, macro-F1 and the confusion matrix of this library's stance model
@@ -44,5 +45,51 @@ impl Library {
                 Ok(ClaimPrediction::from_brief(&brief).ok_or("the brief has no verdict")?)
             };
         verity_eval::eval_claims(set, &mut check, out, progress)
+    }
+
+    /// Brief faithfulness over `questions` (a "Fact check:" prefix makes one a claim):
+    /// each is briefed by the extractive composer and, with `llm`, by that model too,
+    /// and the two are reported side by side (see [`FaithfulnessReport`]). Stores
+    /// nothing in the history.
+    pub fn eval_faithfulness(
+        &self,
+        questions: &[String],
+        llm: Option<&LlmOptions>,
+        today: NaiveDate,
+        progress: &dyn Progress,
+    ) -> crate::Result<FaithfulnessReport> {
+        let arms = 1 + usize::from(llm.is_some());
+        progress.stage("briefs", Some((questions.len() * arms) as u64));
+        let (mut plain, mut written) = (Vec::new(), Vec::new());
+        for q in questions {
+            plain.push(self.timed_brief(&Request::new(Mode::Ask, q.as_str()), today)?);
+            progress.advance(1);
+            if let Some(o) = llm {
+                let mut req = Request::new(Mode::Ask, q.as_str());
+                req.options.llm = Some(o.clone());
+                written.push(self.timed_brief(&req, today)?);
+                progress.advance(1);
+            }
+        }
+        let mut report = FaithfulnessReport {
+            questions: questions.len(),
+            arms: vec![faithfulness_arm("extractive", &plain)],
+        };
+        if let Some(o) = llm {
+            report
+                .arms
+                .push(faithfulness_arm(format!("llm {}", o.model), &written));
+        }
+        Ok(report)
+    }
+
+    fn timed_brief(
+        &self,
+        req: &Request,
+        today: NaiveDate,
+    ) -> crate::Result<(crate::Brief, std::time::Duration)> {
+        let started = std::time::Instant::now();
+        let brief = self.run_check(req, today, &NoProgress)?;
+        Ok((brief, started.elapsed()))
     }
 }

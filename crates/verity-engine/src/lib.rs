@@ -23,6 +23,7 @@ pub mod eval;
 mod follow;
 mod ingest;
 mod ingest_job;
+mod llm;
 mod migrate;
 mod models;
 mod queue;
@@ -41,6 +42,10 @@ pub use diff::{BriefDiff, DiffSource};
 pub use follow::Readiness;
 pub use ingest::{Failure, IngestOptions, IngestReport, IngestTimings, EMBED_BATCH_DOCS};
 pub use ingest_job::{IngestJobStatus, IngestSpec, INGEST_JOB, JOB_BATCH_DOCS};
+pub use llm::{
+    LlmOptions, DEFAULT_LLM_MODEL, LLM_KEY_ENV_ENV, LLM_MAX_TOKENS_ENV, LLM_MODEL_ENV,
+    LLM_STREAM_ENV, LLM_TIMEOUT_ENV, LLM_URL_ENV,
+};
 pub use migrate::{copy_library, CopyReport};
 pub use models::ModelsMode;
 pub use queue::{
@@ -100,6 +105,8 @@ pub enum EngineError {
     Embed(#[from] verity_embed::EmbedError),
     #[error("could not compose the brief: {0}")]
     Compose(#[from] verity_compose::ComposeError),
+    #[error("the language model is not set up: {0}")]
+    Llm(#[from] verity_compose::LlmError),
     #[error("no source with id `{0}` in this library; `verity sources` lists them")]
     UnknownSource(String),
     #[error("`{prefix}` matches {matches} {what}; give more of the id")]
@@ -227,8 +234,10 @@ impl EngineError {
             EngineError::Compose(e) => match e {
                 verity_compose::ComposeError::EmptyInput => ErrorCode::InvalidRequest,
                 verity_compose::ComposeError::Search { .. } => ErrorCode::Internal,
+                verity_compose::ComposeError::Writer { source, .. } => llm_code(source),
                 _ => ErrorCode::ModelFailed,
             },
+            EngineError::Llm(e) => llm_code(e),
             EngineError::UnknownSource(_) => ErrorCode::SourceNotFound,
             EngineError::AmbiguousId { .. } => ErrorCode::AmbiguousId,
             EngineError::UnknownCheck(_) => ErrorCode::CheckNotFound,
@@ -249,6 +258,17 @@ impl EngineError {
     /// What to do next (the code's hint).
     pub fn hint(&self) -> &'static str {
         self.code().hint()
+    }
+}
+
+/// The code of a language-model failure.
+fn llm_code(e: &verity_compose::LlmError) -> ErrorCode {
+    use verity_compose::LlmError;
+    match e {
+        LlmError::BadUrl { .. } | LlmError::MissingKey { .. } => ErrorCode::LlmConfigInvalid,
+        LlmError::BadAnswer { .. } => ErrorCode::LlmBadAnswer,
+        e if e.is_transient() => ErrorCode::LlmUnavailable,
+        _ => ErrorCode::LlmRefused,
     }
 }
 

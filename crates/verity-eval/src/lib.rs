@@ -33,6 +33,7 @@
 mod checkcovid;
 mod claims;
 mod error;
+mod faithfulness;
 mod healthver;
 mod pairs;
 mod retrieval;
@@ -48,6 +49,7 @@ pub use claims::{
     ClaimsReport, KindAccuracy, LabelledClaim, VerdictSide, NO_KIND,
 };
 pub use error::EvalError;
+pub use faithfulness::{faithfulness_arm, FaithfulnessArm, FaithfulnessReport};
 pub use healthver::{build_healthver_retrieval, HealthVerRetrievalSummary};
 pub use pairs::{load_pairs, Limit, PairFormat, PairSet, StancePair};
 pub use retrieval::{

@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use verity_types::{Brief, Mode, Sentence, Verdict};
 
 use crate::{
-    citation_numbers, currency_line, lean_words, long_date, passage_pieces, source_byline,
-    verification_line,
+    citation_numbers, currency_line, lean_words, long_date, passage_pieces, refused_lines,
+    source_byline, verification_line,
 };
 
 /// Escape text for HTML element content and attribute values.
@@ -335,6 +335,14 @@ pub fn render_html(b: &Brief) -> String {
         "<footer class=\"small\">\n<p>{}</p>",
         html_escape(&verification_line(b))
     );
+    let refused = refused_lines(b);
+    if !refused.is_empty() {
+        let _ = writeln!(o, "<ul class=\"refused\">");
+        for line in &refused {
+            let _ = writeln!(o, "<li>{}</li>", html_escape(line));
+        }
+        let _ = writeln!(o, "</ul>");
+    }
     if !b.verification.dropped.is_empty() {
         let _ = writeln!(o, "<ul>");
         for d in &b.verification.dropped {

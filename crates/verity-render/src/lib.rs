@@ -155,6 +155,24 @@ pub(crate) fn passage_pieces(p: &verity_types::UsedPassage) -> Vec<(String, bool
     out
 }
 
+/// The sentences a language model wrote that the check refused (listed with
+/// `--show-unsupported`), one line each: "(summary, cites no passage) text".
+pub(crate) fn refused_lines(b: &Brief) -> Vec<String> {
+    let Some(w) = &b.writer else {
+        return Vec::new();
+    };
+    w.refused
+        .iter()
+        .map(|d| {
+            let why = d.reason.map_or("refused", |r| r.describe());
+            format!(
+                "Written by the model and refused ({}, {}): {}",
+                d.section, why, d.text
+            )
+        })
+        .collect()
+}
+
 /// The closing line on the support check.
 pub(crate) fn verification_line(b: &Brief) -> String {
     let v = &b.verification;

@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 use verity_types::{Brief, Mode, Sentence};
 
 use crate::{
-    citation_numbers, currency_line, lean_words, long_date, passage_pieces, source_byline,
-    verification_line,
+    citation_numbers, currency_line, lean_words, long_date, passage_pieces, refused_lines,
+    source_byline, verification_line,
 };
 
 /// Escape text so that Markdown shows it literally (citations stay the brief's own).
@@ -248,6 +248,9 @@ pub fn render_markdown(b: &Brief) -> String {
             d.support,
             md_escape(&d.text)
         );
+    }
+    for line in refused_lines(b) {
+        let _ = writeln!(o, "- {}", md_escape(&line));
     }
     let _ = writeln!(o, "\nBrief made by Verity on {}.", long_date(b.checked_on));
     o

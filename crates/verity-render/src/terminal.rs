@@ -4,7 +4,8 @@ use console::Style;
 use verity_types::{char_slice, terminal_safe, Brief, Mode, Sentence, Verdict};
 
 use crate::{
-    citation_numbers, currency_line, lean_words, long_date, source_byline, verification_line,
+    citation_numbers, currency_line, lean_words, long_date, refused_lines, source_byline,
+    verification_line,
 };
 
 struct Styles {
@@ -279,6 +280,13 @@ pub fn render_terminal(b: &Brief, width: usize, color: bool) -> String {
             .apply_to(wrap(&verification_line(b), width, "").join("\n"))
             .to_string(),
     );
+    for line in refused_lines(b) {
+        o.push(
+            st.dim
+                .apply_to(wrap(&format!("  {line}"), width, "  ").join("\n"))
+                .to_string(),
+        );
+    }
     for d in &b.verification.dropped {
         o.push(
             st.dim

@@ -208,3 +208,47 @@ fn every_renderer_handles_story_briefs() {
         assert_eq!(cr["@type"], "ClaimReview");
     }
 }
+
+/// A brief a language model wrote: its markup is text in every format, and the refused
+/// sentences are listed with their reasons.
+#[test]
+fn model_written_text_is_escaped_and_refusals_are_listed() {
+    use verity_types::{DropReason, DroppedSentence, WriterAudit};
+    let mut b = sample_claim_brief();
+    b.summary[0].text = "The <script>alert(1)</script> barrier **held** [7].".into();
+    b.writer = Some(WriterAudit {
+        model: "smollm2".into(),
+        endpoint: "http://127.0.0.1:8081/v1/chat/completions".into(),
+        prompt_version: "write-v1".into(),
+        calls: 2,
+        written: 3,
+        kept: 1,
+        sent_back: 2,
+        dropped: 2,
+        dropped_by_reason: vec![(DropReason::NoCitation, 2)],
+        refused: vec![DroppedSentence {
+            section: "summary".into(),
+            text: "The <b>Trust</b> lied.".into(),
+            support: 0.0,
+            reason: Some(DropReason::NoCitation),
+        }],
+        ..WriterAudit::default()
+    });
+    let html = render_html(&b);
+    assert!(
+        !html.contains("<script>alert") && !html.contains("<b>Trust"),
+        "markup got through"
+    );
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(html.contains("Written by the model and refused (summary, cites no passage): The &lt;b&gt;Trust&lt;/b&gt; lied."));
+    let md = render_markdown(&b);
+    assert!(md.contains("Written by the model and refused (summary, cites no passage)"));
+    assert!(!md.contains("**held**"), "Markdown emphasis is escaped");
+    let term = render_terminal(&b, 200, false);
+    assert!(term.contains(
+        "Written by the model and refused (summary, cites no passage): The <b>Trust</b> lied."
+    ));
+    let json = render_json(&b);
+    assert_eq!(json["writer"]["prompt_version"], "write-v1");
+    assert_eq!(json["writer"]["refused"][0]["reason"], "no_citation");
+}

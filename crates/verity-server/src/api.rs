@@ -652,7 +652,8 @@ pub async fn create_check(
     body: Result<Json<NewCheck>, JsonRejection>,
 ) -> Result<(StatusCode, Json<CheckAccepted>), ApiError> {
     let Json(body) = body?;
-    let request = check_input(body)?;
+    let mut request = check_input(body)?;
+    request.options.llm = st.config().llm.clone();
     submit_check(&st, request).await
 }
 
@@ -694,8 +695,10 @@ pub async fn recheck(
     id: Result<Path<String>, PathRejection>,
 ) -> Result<(StatusCode, Json<CheckAccepted>), ApiError> {
     let Path(id) = id?;
-    let earlier = load_check(&st, id).await?;
-    submit_check(&st, earlier.request).await
+    let mut request = load_check(&st, id).await?.request;
+    // The endpoint is the server's to choose, now as when it first ran.
+    request.options.llm = st.config().llm.clone();
+    submit_check(&st, request).await
 }
 
 async fn load_check(st: &AppState, id: String) -> Result<Check, ApiError> {

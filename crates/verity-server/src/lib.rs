@@ -119,6 +119,9 @@ pub struct ServerConfig {
     /// `GET /readyz` answers 503 when the indexes are more change-log entries than this
     /// behind the store.
     pub ready_max_lag: u64,
+    /// The language model that writes every check's prose (`--llm`); `None`: the
+    /// extractive brief. Set by whoever runs the server, never by an API client.
+    pub llm: Option<verity_engine::LlmOptions>,
 }
 
 impl Default for ServerConfig {
@@ -140,6 +143,7 @@ impl Default for ServerConfig {
             isolation: None,
             run_worker: None,
             ready_max_lag: 1000,
+            llm: None,
         }
     }
 }

@@ -256,6 +256,80 @@ pub struct DroppedSentence {
     pub section: String,
     pub text: String,
     pub support: f32,
+    /// Why a sentence a language model wrote was dropped ([`WriterAudit`]); absent for
+    /// extracted sentences, which are dropped only for want of support.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<DropReason>,
+}
+
+/// Why the check refused a sentence that a language model wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DropReason {
+    /// It cites no passage.
+    NoCitation,
+    /// It cites a passage number the model was not given.
+    UnknownPassage,
+    /// The passages it cites do not support it.
+    Unsupported,
+    /// It is outside the answer format (no section, a finding the brief does not have,
+    /// a follow-up that is not a question).
+    Format,
+}
+
+impl DropReason {
+    pub const ALL: [DropReason; 4] = [
+        DropReason::NoCitation,
+        DropReason::UnknownPassage,
+        DropReason::Unsupported,
+        DropReason::Format,
+    ];
+
+    /// Words for the brief ("cites no passage").
+    pub fn describe(self) -> &'static str {
+        match self {
+            DropReason::NoCitation => "cites no passage",
+            DropReason::UnknownPassage => "cites a passage it was not given",
+            DropReason::Unsupported => "not supported by the passages it cites",
+            DropReason::Format => "outside the answer format",
+        }
+    }
+}
+
+/// What a language model wrote for the brief and what the check made of it: the audit of
+/// the optional LLM writer. The model writes prose only; the verdict is Verity's.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WriterAudit {
+    /// The model name and its endpoint (no credentials).
+    pub model: String,
+    pub endpoint: String,
+    /// Version of the prompt files (`verity-compose/prompts/`).
+    pub prompt_version: String,
+    /// Chat calls made (1, or 2 when sentences were sent back).
+    pub calls: usize,
+    /// Wall time of the calls, milliseconds.
+    pub latency_ms: u64,
+    /// Tokens, as the server counted them (absent when it does not say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_tokens: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completion_tokens: Option<u64>,
+    /// Statements (summary and findings) the model wrote, rewrites included.
+    pub written: usize,
+    /// Statements in the brief (supported, plus flagged ones with `--show-unsupported`).
+    pub kept: usize,
+    /// Sentences (statements and questions) sent back once to be rewritten, with the
+    /// reason; format slips are not sent back.
+    pub sent_back: usize,
+    /// Statements refused for good, by reason (`DropReason` order).
+    pub dropped: usize,
+    pub dropped_by_reason: Vec<(DropReason, usize)>,
+    /// Follow-up questions the model wrote, and how many the brief uses.
+    pub questions_written: usize,
+    pub questions_kept: usize,
+    /// The refused sentences themselves (filled with `--show-unsupported`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<DroppedSentence>,
 }
 
 /// The per-sentence support check.
@@ -347,6 +421,9 @@ pub struct Brief {
     pub plan: Plan,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub explain: Option<Explain>,
+    /// Present when a language model wrote the prose (`--llm`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub writer: Option<WriterAudit>,
 }
 
 impl Brief {

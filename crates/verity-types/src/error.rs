@@ -205,6 +205,20 @@ error_codes! {
     /// A shared job queue (`verity worker`) was asked of a library that is not shared.
     NoSharedQueue = ("no_shared_queue", 409, Config,
         "run `verity worker` (and `verity serve --worker`) with `--store postgres://USER:PASSWORD@HOST:PORT/DATABASE` (or VERITY_STORE); a SQLite library runs checks in `verity serve` itself"),
+    /// The language-model settings are unusable: a bad `--llm` URL, or the key variable
+    /// named by `--llm-key-env` is not set.
+    LlmConfigInvalid = ("llm_config_invalid", 500, Config,
+        "give `--llm http://HOST:PORT/v1` (or VERITY_LLM_URL) and, for a server that needs a key, `--llm-key-env VAR` naming a set variable; or leave --llm out for the extractive brief"),
+    /// The language-model server cannot be reached, timed out, or stayed busy (429, 5xx)
+    /// through the retries.
+    LlmUnavailable = ("llm_unavailable", 503, TryLater,
+        "start the language-model server named by `--llm` (or VERITY_LLM_URL), or wait until it is less busy, then try again; or leave --llm out for the extractive brief"),
+    /// The language-model server refused the request (400, 401, 403, 404, ...).
+    LlmRefused = ("llm_refused", 502, Config,
+        "check `--llm-model` (a model the server serves) and the key in the variable named by `--llm-key-env`"),
+    /// The language-model server answered something that is not a chat completion.
+    LlmBadAnswer = ("llm_bad_answer", 502, Config,
+        "point `--llm` at an OpenAI-compatible endpoint: it must answer POST /v1/chat/completions"),
     /// The disk holding the library is full.
     DiskFull = ("disk_full", 507, Io,
         "free disk space where the library lives (`--data`), then try again"),
@@ -300,9 +314,13 @@ mod tests {
             | ErrorCode::StoreUnavailable
             | ErrorCode::StoreUrlInvalid
             | ErrorCode::NoSharedQueue
+            | ErrorCode::LlmConfigInvalid
+            | ErrorCode::LlmUnavailable
+            | ErrorCode::LlmRefused
+            | ErrorCode::LlmBadAnswer
             | ErrorCode::DiskFull => (),
         };
-        assert_eq!(ErrorCode::ALL.len(), 39);
+        assert_eq!(ErrorCode::ALL.len(), 43);
     }
 
     #[test]

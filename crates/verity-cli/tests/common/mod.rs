@@ -10,8 +10,21 @@ pub fn verity(data: &Path) -> Command {
     c.arg("--data").arg(data).arg("--no-models").arg("--quiet");
     c.env_remove("VERITY_DATA");
     c.env_remove("VERITY_STORE");
+    for var in LLM_ENV {
+        c.env_remove(var);
+    }
     c
 }
+
+/// The language-model settings a developer's shell may hold; no test inherits them.
+pub const LLM_ENV: [&str; 6] = [
+    "VERITY_LLM_URL",
+    "VERITY_LLM_MODEL",
+    "VERITY_LLM_KEY_ENV",
+    "VERITY_LLM_TIMEOUT",
+    "VERITY_LLM_MAX_TOKENS",
+    "VERITY_LLM_STREAM",
+];
 
 /// Runs `cmd`, failing the test with its output unless it exits 0.
 pub fn run_ok(cmd: &mut Command) -> Output {

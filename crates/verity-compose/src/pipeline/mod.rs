@@ -14,6 +14,8 @@
 //! - [`aggregation`]: the deciding sentences, the verdict and a compound claim's parts.
 //! - [`writing`]: sentences picked, checked against their sources, numbered, and the
 //!   rest of the brief (angles, follow-ups, notes, explain) around them.
+//! - [`llm_writing`] (only with a language model): the model rewrites the prose from
+//!   the numbered passages, and every sentence it writes is checked the same way.
 //!
 //! Judging comes before the second pass because the second pass looks for what the
 //! judged evidence does not cover yet.
@@ -21,6 +23,7 @@
 pub(crate) mod aggregation;
 pub(crate) mod gathering;
 pub(crate) mod judging;
+pub(crate) mod llm_writing;
 pub(crate) mod planning;
 pub(crate) mod second_pass;
 pub(crate) mod writing;

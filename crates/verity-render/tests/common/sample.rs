@@ -250,10 +250,12 @@ pub fn sample_claim_brief() -> Brief {
                 section: "finding 2".into(),
                 text: "The Trust did not comment.".into(),
                 support: 0.2,
+                reason: None,
             }],
         },
         plan,
         explain: None,
+        writer: None,
     }
 }
 

@@ -92,6 +92,7 @@ fn tally(
             section: section_name(sec),
             text: s.text.clone(),
             support: sup,
+            reason: None,
         });
         if req.show_unsupported {
             s.flagged = true;

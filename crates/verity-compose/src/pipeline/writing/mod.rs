@@ -105,6 +105,7 @@ pub(crate) fn run(input: WriteInput<'_>, progress: &dyn Progress) -> Result<Brie
         verification,
         plan,
         explain,
+        writer: None,
     })
 }
 
