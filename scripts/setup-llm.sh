@@ -70,6 +70,13 @@ if [ -z "$wheel" ]; then
     got="$(sha256_of "$sdist")"
     [ "$got" = "$LCP_SDIST_SHA256" ] \
         || die "$sdist: sha256 $got, expected $LCP_SDIST_SHA256; refusing to build it"
+    if ! command -v c++ >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+        say "installing Debian's g++ (the build compiles C++)"
+        if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+        $SUDO apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends g++ >/dev/null
+    fi
+    command -v c++ >/dev/null 2>&1 || die "no C++ compiler (c++) found; install g++ and run again"
     say "building llama-cpp-python $LCP_VERSION from source (C++; several minutes)"
     tmp="$(mktemp -d "$WHEELS/.build.XXXXXX")"
     started=$(date +%s)
