@@ -859,7 +859,7 @@ fn part_stance(part: &Part<'_>, s: &Sent, sc: StanceScores, neural: bool) -> (St
 /// sentence does not count.
 fn whole_claim_support(s: &Sent) -> Option<StanceScores> {
     s.scores
-        .filter(|w| s.relevant && s.mismatches.is_empty())
+        .filter(|_| s.relevant && s.mismatches.is_empty())
         .filter(|w| w.supports - w.contradicts >= judge::NEURAL_MIN_LEAN)
 }
 
