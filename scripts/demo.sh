@@ -11,7 +11,8 @@ QUESTION="${1:-When did the Apollo 11 mission land on the Moon?}"
 CLAIM="${2:-The Great Wall of China was built to protect against raids by nomadic groups.}"
 
 echo "==> models and demo data"
-bash scripts/setup-models.sh
+# The demo writes extractive briefs: the LLM writer's test model (98 MB) is not fetched.
+bash scripts/setup-models.sh --no-llm
 
 echo "==> build (release)"
 cargo build --release --locked -p verity-cli

@@ -226,6 +226,9 @@ if [ "$LLM" = 1 ]; then
         say "installed $SMOLLM_NAME into $SMOLLM_FILE"
     fi
     SMOLLM_SHA="$SMOLLM_FILE_SHA256"
+elif [ -f "$MODELS/$SMOLLM_NAME/SmolLM2-135M-Instruct.Q4_1.gguf" ] \
+    && [ "$(sha256_of "$MODELS/$SMOLLM_NAME/SmolLM2-135M-Instruct.Q4_1.gguf")" = "$SMOLLM_FILE_SHA256" ]; then
+    SMOLLM_SHA="$SMOLLM_FILE_SHA256" # skipped, but an earlier install stays listed
 fi
 
 # 4. Manifest: what is installed, from where, with which checksum.
