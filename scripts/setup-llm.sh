@@ -92,7 +92,18 @@ if [ -z "$wheel" ]; then
 fi
 
 say "installing $(basename "$wheel") with its server extras into $VENV"
-[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+# Debian's python3 makes a venv only with its python3-venv package: install it when missing.
+make_venv() {
+    "$PYTHON" -m venv "$VENV" >/dev/null 2>&1 && return 0
+    rm -rf "$VENV"
+    command -v apt-get >/dev/null 2>&1 || die "cannot create a venv in $VENV; install Python's venv module"
+    say "installing Debian's python3-venv (python -m venv failed)"
+    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+    "$PYTHON" -m venv "$VENV" || die "cannot create a venv in $VENV"
+}
+[ -x "$VENV/bin/pip" ] || { rm -rf "$VENV"; make_venv; }
 "$VENV/bin/python" -m pip install --quiet "$wheel[server]" \
     || die "could not install $wheel[server] into $VENV"
 [ "$(installed_version || true)" = "$LCP_VERSION" ] || die "llama_cpp.server does not import in $VENV"
