@@ -24,7 +24,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use error::LlmError;
-pub use openai::{endpoint_url, OpenAiChat};
+pub use openai::{endpoint_url, OpenAiChat, MAX_ANSWER_BYTES};
 
 /// Who says a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,6 +1,6 @@
 //! The OpenAI-compatible chat-completions client.
 
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::time::{Duration, Instant};
 
 use reqwest::blocking::{Client, Response};
@@ -12,6 +12,26 @@ use crate::{ChatModel, LlmConfig, LlmError, Message, Reply};
 
 /// Longest wait a `Retry-After` header may ask for.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+
+/// The most bytes read from one answer, streamed or whole: a chat answer of a few
+/// thousand tokens is tens of kilobytes, so more is an endpoint misbehaving, and reading
+/// it all would let it exhaust memory within the timeout. Enforced while reading.
+pub const MAX_ANSWER_BYTES: u64 = 4 * 1024 * 1024;
+
+/// The most bytes of an error answer read for its excerpt.
+const MAX_ERROR_BYTES: u64 = 64 * 1024;
+
+/// Reads at most `cap` bytes of a body as UTF-8; a longer body is an error.
+fn read_capped(resp: Response, cap: u64) -> Result<String, String> {
+    let mut buf = Vec::new();
+    resp.take(cap + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| format!("the answer broke off: {e}"))?;
+    if buf.len() as u64 > cap {
+        return Err(format!("the answer is larger than {cap} bytes"));
+    }
+    String::from_utf8(buf).map_err(|_| "the answer is not UTF-8 text".to_string())
+}
 
 /// A [`ChatModel`] over an OpenAI-compatible `/chat/completions` endpoint.
 pub struct OpenAiChat {
@@ -156,8 +176,8 @@ impl OpenAiChat {
             return Err(self.http_failure(status, resp));
         }
         if self.config.stream && is_event_stream(&resp) {
-            let s =
-                read_stream(BufReader::new(resp)).map_err(|detail| self.stream_failure(detail))?;
+            let s = read_stream(BufReader::new(resp.take(MAX_ANSWER_BYTES)))
+                .map_err(|detail| self.stream_failure(detail))?;
             return Ok(Reply {
                 content: s.content,
                 prompt_tokens: s.prompt_tokens,
@@ -166,7 +186,12 @@ impl OpenAiChat {
             });
         }
         // Not streamed (asked not to, or a server that ignores `stream`).
-        let text = resp.text().map_err(|e| self.transport(e))?;
+        let text = read_capped(resp, MAX_ANSWER_BYTES).map_err(|detail| {
+            Failure::Fatal(LlmError::BadAnswer {
+                url: self.endpoint.clone(),
+                detail,
+            })
+        })?;
         self.parse_whole(&text).map_err(Failure::Fatal)
     }
 
@@ -228,7 +253,11 @@ impl OpenAiChat {
 
     fn http_failure(&self, status: StatusCode, resp: Response) -> Failure {
         let wait = retry_after(&resp);
-        let detail = excerpt(resp.text().unwrap_or_default().trim());
+        let detail = excerpt(
+            read_capped(resp, MAX_ERROR_BYTES)
+                .unwrap_or_default()
+                .trim(),
+        );
         let err = LlmError::Status {
             url: self.endpoint.clone(),
             status: status.as_u16(),

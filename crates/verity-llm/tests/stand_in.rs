@@ -179,3 +179,18 @@ fn a_closed_port_is_unreachable_after_retries() {
     assert!(matches!(err, LlmError::Unreachable { .. }), "{err:?}");
     assert!(err.to_string().contains("llama_cpp.server"), "{err}");
 }
+
+#[test]
+fn an_answer_larger_than_the_cap_is_refused_while_it_is_read() {
+    let huge = "x".repeat(verity_llm::MAX_ANSWER_BYTES as usize + 1024);
+    let (url, _) = stand_in(vec![http(
+        "200 OK",
+        "content-type: application/json\r\n",
+        &huge,
+    )]);
+    let err = ask(&client(&url, false)).unwrap_err();
+    assert!(
+        matches!(&err, LlmError::BadAnswer { detail, .. } if detail.contains("larger than")),
+        "{err:?}"
+    );
+}
