@@ -188,11 +188,7 @@ impl Cluster {
     fn start() -> Cluster {
         let bin = pg_bin().expect("PostgreSQL's binaries (initdb, pg_ctl)");
         let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let uid = run_ok(Command::new("id").arg("-u"));
         let root = String::from_utf8_lossy(&uid.stdout).trim() == "0";
         let as_user: Vec<String> = if root {
@@ -206,7 +202,7 @@ impl Cluster {
         } else {
             Vec::new()
         };
-        let c = Cluster {
+        let mut c = Cluster {
             bin,
             dir,
             port,
@@ -216,15 +212,38 @@ impl Cluster {
             "initdb",
             &["-U", "verity", "--auth=trust", "--no-sync", "--locale=C"],
         );
+        // The port was free when picked, but another test may take it before the server
+        // binds it: try again on a fresh one, then fail with the log on the last try.
+        for _ in 0..2 {
+            if c.command("pg_ctl", &c.start_args())
+                .status()
+                .is_ok_and(|s| s.success())
+            {
+                return c;
+            }
+            c.port = free_port();
+        }
         c.pg_ctl("start");
         c
+    }
+
+    fn start_args(&self) -> Vec<String> {
+        let log = self.dir.path().join("server.log").display().to_string();
+        let opts = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            self.dir.path().display()
+        );
+        ["-l", &log, "-w", "-o", &opts, "start"]
+            .map(String::from)
+            .to_vec()
     }
 
     fn data(&self) -> String {
         self.dir.path().join("data").display().to_string()
     }
 
-    fn pg(&self, tool: &str, args: &[&str]) {
+    fn command<S: AsRef<std::ffi::OsStr>>(&self, tool: &str, args: &[S]) -> Command {
         let tool = self.bin.join(tool).display().to_string();
         let mut cmd = match self.as_user.split_first() {
             Some((first, rest)) => {
@@ -234,18 +253,17 @@ impl Cluster {
             }
             None => Command::new(&tool),
         };
-        run_ok(cmd.args(["-D", &self.data()]).args(args));
+        cmd.args(["-D", &self.data()]).args(args);
+        cmd
+    }
+
+    fn pg<S: AsRef<std::ffi::OsStr>>(&self, tool: &str, args: &[S]) {
+        run_ok(&mut self.command(tool, args));
     }
 
     fn pg_ctl(&self, action: &str) {
-        let log = self.dir.path().join("server.log").display().to_string();
-        let opts = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
-            self.port,
-            self.dir.path().display()
-        );
         match action {
-            "start" => self.pg("pg_ctl", &["-l", &log, "-w", "-o", &opts, "start"]),
+            "start" => self.pg("pg_ctl", &self.start_args()),
             _ => self.pg("pg_ctl", &["-m", "immediate", "-w", "stop"]),
         }
     }
@@ -369,4 +387,12 @@ fn ingest_queue_hands_a_folder_to_the_workers_and_waits_for_the_report() {
         (0.into(), 1_201.into())
     );
     assert_whole(&db.url, 1_201);
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
