@@ -84,6 +84,22 @@ pub struct Sentence {
     pub flagged: bool,
 }
 
+impl Sentence {
+    /// A sentence with its citations and nothing judged or attributed yet.
+    pub fn cited(text: impl Into<String>, citations: Vec<Citation>) -> Self {
+        Sentence {
+            text: text.into(),
+            citations,
+            attribution: None,
+            stance: None,
+            stance_scores: None,
+            support: None,
+            model_support: None,
+            flagged: false,
+        }
+    }
+}
+
 /// A numbered finding.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {

@@ -237,14 +237,5 @@ pub(crate) fn stance_model() -> Option<verity_judge::CrossEncoderStance> {
 
 /// A brief sentence with one citation and nothing judged yet.
 pub(crate) fn cited_sentence(text: &str, citation: Citation) -> Sentence {
-    Sentence {
-        text: text.into(),
-        citations: vec![citation],
-        attribution: None,
-        stance: None,
-        stance_scores: None,
-        support: None,
-        model_support: None,
-        flagged: false,
-    }
+    Sentence::cited(text, vec![citation])
 }

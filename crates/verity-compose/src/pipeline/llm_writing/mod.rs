@@ -246,16 +246,7 @@ impl<'a> Checker<'a> {
                 quote: n.passage.text.clone(),
             })
             .collect();
-        Sentence {
-            text: w.text.clone(),
-            citations,
-            attribution: None,
-            stance: None,
-            stance_scores: None,
-            support: None,
-            model_support: None,
-            flagged: false,
-        }
+        Sentence::cited(w.text.clone(), citations)
     }
 }
 
