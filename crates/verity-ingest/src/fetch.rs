@@ -24,6 +24,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 use url::{Host, Url};
+use verity_text::error_chain;
 
 /// What raises the fetch size cap, for `too_large` messages.
 const FETCH_MAX_BYTES_SETTING: &str =
@@ -229,20 +230,6 @@ fn resolve_checked(
             detail: "it has no host".into(),
         }),
     }
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut msg = e.to_string();
-    let mut src = e.source();
-    while let Some(s) = src {
-        let part = s.to_string();
-        if !msg.contains(&part) {
-            msg.push_str(": ");
-            msg.push_str(&part);
-        }
-        src = s.source();
-    }
-    msg
 }
 
 fn timed_out(url: &Url, timeout: Duration, received: Option<u64>) -> IngestError {

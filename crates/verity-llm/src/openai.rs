@@ -2,6 +2,7 @@
 
 use std::io::{BufReader, Read};
 use std::time::{Duration, Instant};
+use verity_text::error_chain;
 
 use reqwest::blocking::{Client, Response};
 use reqwest::StatusCode;
@@ -349,21 +350,6 @@ fn retry_after(resp: &Response) -> Option<Duration> {
         .parse()
         .ok()?;
     Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER))
-}
-
-/// An error with its causes, "a: b: c".
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let t = c.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        cur = c.source();
-    }
-    s
 }
 
 #[cfg(test)]

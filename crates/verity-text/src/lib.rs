@@ -56,6 +56,22 @@ pub fn stem(w: &str) -> String {
     w.to_string()
 }
 
+/// An error with its causes, "a: b: c" (a cause whose text the message already holds is
+/// left out), for messages that name what went wrong all the way down.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        let part = s.to_string();
+        if !msg.contains(&part) {
+            msg.push_str(": ");
+            msg.push_str(&part);
+        }
+        src = s.source();
+    }
+    msg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
