@@ -85,6 +85,12 @@ pub struct LlmArgs {
     /// at once, with the token counts every server gives.
     #[arg(long = "llm-stream", env = verity_engine::LLM_STREAM_ENV)]
     pub stream: bool,
+    /// With --llm, also let the model split a claim into its parts and propose search
+    /// queries for the second retrieval pass. Verity uses the parts only when each is
+    /// checkable and together they cover the claim, and runs only short on-topic
+    /// queries; the brief's notes and JSON `planner` record what was proposed and used.
+    #[arg(long = "llm-claims", env = verity_engine::LLM_CLAIMS_ENV)]
+    pub claims: bool,
 }
 
 impl LlmArgs {
@@ -100,6 +106,7 @@ impl LlmArgs {
         o.timeout_secs = self.timeout;
         o.max_tokens = self.max_tokens;
         o.stream = self.stream;
+        o.claims = self.claims;
         Some(o)
     }
 }

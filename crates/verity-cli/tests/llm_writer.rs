@@ -124,7 +124,7 @@ fn assert_checked(b: &Value) {
         .sum();
     assert_eq!(by_reason, n("dropped"), "{w:#}");
     assert!(n("kept") as usize <= sentences(b).len());
-    assert_eq!(w["prompt_version"], "write-v1");
+    assert_eq!(w["prompt_version"], "write-v2");
     let note = b["notes"]
         .as_array()
         .unwrap()
@@ -139,6 +139,41 @@ fn assert_checked(b: &Value) {
             n("kept")
         )),
         "{note}"
+    );
+}
+
+/// What a brief the model helped plan promises: the audit lists what it proposed, the
+/// parts were used only if each passed validation (and then are the verdict's parts), and
+/// only validated queries ran.
+fn assert_planned(b: &Value) {
+    let p = &b["planner"];
+    assert_eq!(p["prompt_version"], "claims-v1", "{p:#}");
+    let proposed: Vec<&str> = p["parts_proposed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap())
+        .collect();
+    let judged: Vec<&str> = b["verdict"]["parts"]
+        .as_array()
+        .map(|a| a.iter().map(|x| x["text"].as_str().unwrap()).collect())
+        .unwrap_or_default();
+    if p["parts_used"] == true {
+        assert_eq!(proposed, judged, "{p:#}");
+    } else {
+        assert!(p["parts_refused"].is_string(), "{p:#}");
+    }
+    for q in p["queries"].as_array().unwrap() {
+        assert_eq!(q["run"] == true, q["refused"].is_null(), "{q:#}");
+    }
+    assert!(
+        b["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("helped plan this check")),
+        "{:#}",
+        b["notes"]
     );
 }
 
@@ -246,18 +281,24 @@ fn a_real_llama_cpp_server_writes_through_ask_and_check_and_every_sentence_is_ch
     let lib = library(tmp.path(), true);
     let llm = ["--llm", server.url.as_str(), "--llm-max-tokens", "300"];
 
-    // `ask` takes the whole answer at once, `check` streams it (server-sent events).
+    // `ask` takes the whole answer at once, `check` streams it (server-sent events) and
+    // has the model help with the claim too.
+    let mut kept_from_model = 0;
     for (command, input, stream) in [("ask", QUESTION, false), ("check", CLAIM, true)] {
         let plain = brief_json(&lib, &[command, input]);
         assert!(plain.get("writer").is_none(), "no --llm, no writer");
         let mut args = vec![command, input];
         args.extend(llm);
         if stream {
-            args.push("--llm-stream");
+            args.extend(["--llm-stream", "--llm-claims"]);
         }
         let written = brief_json(&lib, &args);
         eprintln!("{command}: writer audit {:#}", written["writer"]);
         assert_checked(&written);
+        kept_from_model += written["writer"]["kept"].as_u64().unwrap();
+        if stream {
+            assert_planned(&written);
+        }
         let w = &written["writer"];
         assert_eq!(w["endpoint"], format!("{}/chat/completions", server.url));
         // The model was called and wrote sentences, and each was checked: kept when its
@@ -272,10 +313,25 @@ fn a_real_llama_cpp_server_writes_through_ask_and_check_and_every_sentence_is_ch
             // A whole answer carries the server's own token counts.
             assert!(w["completion_tokens"].as_u64().unwrap_or(0) > 0, "{w:#}");
         }
-        // The verdict and the sources are Verity's, with or without a writer.
-        assert_eq!(written["verdict"], plain["verdict"]);
-        assert_eq!(written["sources"], plain["sources"]);
+        // The verdict and the sources are Verity's, with or without a writer (the
+        // model's help with the claim may add evidence to judge, never a verdict).
+        let p = &written["planner"];
+        let helped = p["parts_used"] == true
+            || p["queries"]
+                .as_array()
+                .is_some_and(|q| q.iter().any(|x| x["run"] == true));
+        if !helped {
+            assert_eq!(written["verdict"], plain["verdict"]);
+            assert_eq!(written["sources"], plain["sources"]);
+        }
     }
+    // Each passage's sentences reach the model ending in their passage's number, so even
+    // a 135M model that copies a sentence cites it: at least one of its sentences passes
+    // the check and is in a brief.
+    assert!(
+        kept_from_model >= 1,
+        "no sentence the model wrote survived the check"
+    );
 
     // --show-unsupported lists every refused sentence with its reason.
     let listed = brief_json(

@@ -66,12 +66,16 @@ pub use verity_llm::{ChatModel, LlmConfig, LlmError, OpenAiChat};
 pub use verity_types::{
     AngleGroup, Angles, Brief, BriefSource, CandidateScore, Citation, ClaimPart, Currency,
     Divergence, DropReason, DroppedSentence, Explain, Finding, Gap, Lean, Mode, Perspective,
-    Sentence, SubQueryRun, UsedPassage, ValueMismatch, VerdictBlock, Verification, WriterAudit,
+    PlannerAudit, ProposedQuery, Sentence, SubQueryRun, UsedPassage, ValueMismatch, VerdictBlock,
+    Verification, WriterAudit,
 };
 
 /// Version of the LLM writer's prompt files (`prompts/`), as recorded in
 /// [`WriterAudit::prompt_version`].
 pub const WRITER_PROMPT_VERSION: &str = pipeline::llm_writing::PROMPT_VERSION;
+/// Version of the claim-help prompt (`prompts/claim-help.txt`), as recorded in
+/// [`PlannerAudit::prompt_version`].
+pub const PLANNER_PROMPT_VERSION: &str = pipeline::llm_planning::PROMPT_VERSION;
 
 use chrono::NaiveDate;
 use verity_judge::StanceModel;
@@ -142,6 +146,9 @@ pub struct BriefRequest {
     pub max_judge_tokens: usize,
     /// Fill [`Brief::explain`] with the sub-queries and scores.
     pub explain: bool,
+    /// With a language model: let it split the claim into parts and propose queries for
+    /// the second retrieval pass (validated before use; see [`Brief::planner`]).
+    pub llm_claims: bool,
 }
 
 impl BriefRequest {
@@ -160,6 +167,7 @@ impl BriefRequest {
             max_judge_pairs: DEFAULT_MAX_JUDGE_PAIRS,
             max_judge_tokens: DEFAULT_MAX_JUDGE_TOKENS,
             explain: false,
+            llm_claims: false,
         }
     }
 }
@@ -190,7 +198,8 @@ pub fn build_brief_with_writer(
     writer: Option<&dyn ChatModel>,
     progress: &dyn Progress,
 ) -> Result<Brief, ComposeError> {
-    let brief = build_extracted(req, ev, judge, progress)?;
+    let helper = writer.filter(|_| req.llm_claims);
+    let brief = build_extracted(req, ev, judge, helper, progress)?;
     match writer {
         Some(chat) => pipeline::llm_writing::run(brief, chat, judge, req, progress),
         None => Ok(brief),
@@ -201,21 +210,35 @@ fn build_extracted(
     req: &BriefRequest,
     ev: &dyn Evidence,
     judge: &dyn StanceModel,
+    helper: Option<&dyn ChatModel>,
     progress: &dyn Progress,
 ) -> Result<Brief, ComposeError> {
     let planned = planning::run(req, progress)?;
+    let help = match helper {
+        Some(chat) if planned.plan.mode == Mode::Check => {
+            progress.stage("claim help", None);
+            Some(pipeline::llm_planning::propose(
+                chat,
+                &planned.plan.statement,
+            )?)
+        }
+        _ => None,
+    };
+    let extra: &[String] = help.as_ref().map_or(&[], |h| &h.queries);
     let pass = JudgePass::new(&planned, judge, ev);
     let mut gathered = gathering::run(req, ev, &planned.plan, progress)?;
     let judged = judging::run(&pass, req, &mut gathered.cands, progress)?;
-    let covered = second_pass::run(&pass, req, gathered, judged, progress)?;
+    let covered = second_pass::run(&pass, req, gathered, judged, extra, progress)?;
+    let model_runs = covered.model_runs.clone();
     let assessed = aggregation::run(&AggregateInput {
         plan: &planned.plan,
         cands: &covered.gathered.cands,
         named: &planned.named,
         judge,
         max_judge_pairs: req.max_judge_pairs,
+        parts: help.as_ref().and_then(|h| h.parts.as_deref()),
     })?;
-    writing::run(
+    let mut brief = writing::run(
         WriteInput {
             req,
             plan: planned.plan,
@@ -225,5 +248,13 @@ fn build_extracted(
             assessed,
         },
         progress,
-    )
+    )?;
+    if let Some(mut h) = help {
+        for (q, (hits, added)) in h.audit.queries.iter_mut().filter(|q| q.run).zip(model_runs) {
+            (q.hits, q.added) = (hits, added);
+        }
+        brief.notes.push(pipeline::llm_planning::note(&h.audit));
+        brief.planner = Some(h.audit);
+    }
+    Ok(brief)
 }

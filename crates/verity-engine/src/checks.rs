@@ -330,6 +330,7 @@ impl Library {
         br.as_of = req.options.as_of;
         br.show_unsupported = req.options.show_unsupported;
         br.explain = req.options.explain;
+        br.llm_claims = req.options.llm.as_ref().is_some_and(|o| o.claims);
         Ok(verity_compose::build_brief_with_writer(
             &br,
             self,

@@ -43,8 +43,8 @@ pub use follow::Readiness;
 pub use ingest::{Failure, IngestOptions, IngestReport, IngestTimings, EMBED_BATCH_DOCS};
 pub use ingest_job::{IngestJobStatus, IngestSpec, INGEST_JOB, JOB_BATCH_DOCS};
 pub use llm::{
-    LlmOptions, DEFAULT_LLM_MODEL, LLM_KEY_ENV_ENV, LLM_MAX_TOKENS_ENV, LLM_MODEL_ENV,
-    LLM_STREAM_ENV, LLM_TIMEOUT_ENV, LLM_URL_ENV,
+    LlmOptions, DEFAULT_LLM_MODEL, LLM_CLAIMS_ENV, LLM_KEY_ENV_ENV, LLM_MAX_TOKENS_ENV,
+    LLM_MODEL_ENV, LLM_STREAM_ENV, LLM_TIMEOUT_ENV, LLM_URL_ENV,
 };
 pub use migrate::{copy_library, CopyReport};
 pub use models::ModelsMode;

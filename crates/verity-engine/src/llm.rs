@@ -15,6 +15,7 @@ pub const LLM_KEY_ENV_ENV: &str = "VERITY_LLM_KEY_ENV";
 pub const LLM_TIMEOUT_ENV: &str = "VERITY_LLM_TIMEOUT";
 pub const LLM_MAX_TOKENS_ENV: &str = "VERITY_LLM_MAX_TOKENS";
 pub const LLM_STREAM_ENV: &str = "VERITY_LLM_STREAM";
+pub const LLM_CLAIMS_ENV: &str = "VERITY_LLM_CLAIMS";
 
 /// Model name sent when none is given (llama.cpp's server serves whatever it loaded).
 pub const DEFAULT_LLM_MODEL: &str = "default";
@@ -40,6 +41,10 @@ pub struct LlmOptions {
     /// Ask for streamed answers (server-sent events).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub stream: bool,
+    /// Let the model also split a claim into parts and propose queries for the second
+    /// retrieval pass (validated by Verity, recorded in the brief's `planner`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub claims: bool,
 }
 
 fn default_model() -> String {
@@ -55,6 +60,7 @@ impl LlmOptions {
             timeout_secs: None,
             max_tokens: None,
             stream: false,
+            claims: false,
         }
     }
 

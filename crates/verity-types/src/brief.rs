@@ -289,16 +289,19 @@ pub enum DropReason {
     /// The passages it cites do not support it.
     Unsupported,
     /// It is outside the answer format (no section, a finding the brief does not have,
-    /// a follow-up that is not a question).
+    /// a follow-up that is not a question, a line of the prompt's markup echoed back).
     Format,
+    /// It repeats a sentence the model already wrote in the same section.
+    Repeated,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 4] = [
+    pub const ALL: [DropReason; 5] = [
         DropReason::NoCitation,
         DropReason::UnknownPassage,
         DropReason::Unsupported,
         DropReason::Format,
+        DropReason::Repeated,
     ];
 
     /// Words for the brief ("cites no passage").
@@ -308,6 +311,7 @@ impl DropReason {
             DropReason::UnknownPassage => "cites a passage it was not given",
             DropReason::Unsupported => "not supported by the passages it cites",
             DropReason::Format => "outside the answer format",
+            DropReason::Repeated => "repeats a sentence already written",
         }
     }
 }
@@ -346,6 +350,48 @@ pub struct WriterAudit {
     /// The refused sentences themselves (filled with `--show-unsupported`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub refused: Vec<DroppedSentence>,
+}
+
+/// What a language model proposed for a claim (`--llm-claims`) and what Verity made of
+/// it: the parts it split the claim into and the search queries it suggested for the
+/// second retrieval pass. Each proposal is validated before use; what was refused says why.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PlannerAudit {
+    /// The model name and its endpoint (no credentials).
+    pub model: String,
+    pub endpoint: String,
+    /// Version of the prompt file (`verity-compose/prompts/claim-help.txt`).
+    pub prompt_version: String,
+    /// Wall time of the call, milliseconds.
+    pub latency_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_tokens: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completion_tokens: Option<u64>,
+    /// The parts the model proposed, as written.
+    pub parts_proposed: Vec<String>,
+    /// Whether the verdict was combined from the proposed parts (else from Verity's own
+    /// split, or from the claim as one statement).
+    pub parts_used: bool,
+    /// Why the proposed parts were not used, when they were not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parts_refused: Option<String>,
+    /// Every query the model proposed, in its order.
+    pub queries: Vec<ProposedQuery>,
+}
+
+/// One search query a language model proposed, and what came of it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProposedQuery {
+    pub query: String,
+    /// Run in the second retrieval pass.
+    pub run: bool,
+    /// Why it was not run, when it was not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
+    /// Passages the search returned, and how many of them joined the candidates.
+    pub hits: usize,
+    pub added: usize,
 }
 
 /// The per-sentence support check.
@@ -440,6 +486,9 @@ pub struct Brief {
     /// Present when a language model wrote the prose (`--llm`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub writer: Option<WriterAudit>,
+    /// Present when a language model helped with the claim (`--llm-claims`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planner: Option<PlannerAudit>,
 }
 
 impl Brief {

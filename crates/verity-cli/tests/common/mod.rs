@@ -17,13 +17,14 @@ pub fn verity(data: &Path) -> Command {
 }
 
 /// The language-model settings a developer's shell may hold; no test inherits them.
-pub const LLM_ENV: [&str; 6] = [
+pub const LLM_ENV: [&str; 7] = [
     "VERITY_LLM_URL",
     "VERITY_LLM_MODEL",
     "VERITY_LLM_KEY_ENV",
     "VERITY_LLM_TIMEOUT",
     "VERITY_LLM_MAX_TOKENS",
     "VERITY_LLM_STREAM",
+    "VERITY_LLM_CLAIMS",
 ];
 
 /// Runs `cmd`, failing the test with its output unless it exits 0.

@@ -37,6 +37,8 @@ pub(crate) struct AggregateInput<'a> {
     pub judge: &'a dyn StanceModel,
     /// The first pass's pair budget, shared out among a compound claim's parts.
     pub max_judge_pairs: usize,
+    /// Parts a language model proposed and Verity validated; else Verity splits the claim.
+    pub parts: Option<&'a [String]>,
 }
 
 /// Weighs the judged evidence into a verdict.
@@ -82,9 +84,10 @@ pub(crate) fn run(input: &AggregateInput<'_>) -> Result<Assessed, ComposeError> 
 
 /// A compound claim: each part judged on its own (empty unless the claim has parts).
 fn assess_parts(input: &AggregateInput<'_>) -> Result<Vec<PartOutcome>, ComposeError> {
-    let claim_parts = match input.plan.mode {
-        Mode::Check => parts::split_claim(&input.plan.statement),
-        Mode::Ask => Vec::new(),
+    let claim_parts = match (input.plan.mode, input.parts) {
+        (Mode::Check, Some(proposed)) => proposed.to_vec(),
+        (Mode::Check, None) => parts::split_claim(&input.plan.statement),
+        (Mode::Ask, _) => Vec::new(),
     };
     if claim_parts.len() <= 1 {
         return Ok(Vec::new());
@@ -125,6 +128,7 @@ mod tests {
             named: &planned.named,
             judge: &LexicalStance::new(),
             max_judge_pairs: 96,
+            parts: None,
         })
         .unwrap()
     }

@@ -14,6 +14,9 @@
 //! - [`aggregation`]: the deciding sentences, the verdict and a compound claim's parts.
 //! - [`writing`]: sentences picked, checked against their sources, numbered, and the
 //!   rest of the brief (angles, follow-ups, notes, explain) around them.
+//! - [`llm_planning`] (only with a language model and `llm_claims`): the model splits
+//!   the claim into parts and proposes queries for the second pass; Verity validates
+//!   both and records them.
 //! - [`llm_writing`] (only with a language model): the model rewrites the prose from
 //!   the numbered passages, and every sentence it writes is checked the same way.
 //!
@@ -23,6 +26,7 @@
 pub(crate) mod aggregation;
 pub(crate) mod gathering;
 pub(crate) mod judging;
+pub(crate) mod llm_planning;
 pub(crate) mod llm_writing;
 pub(crate) mod planning;
 pub(crate) mod second_pass;

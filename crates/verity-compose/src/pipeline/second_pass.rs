@@ -17,6 +17,8 @@ use crate::{text, BriefRequest, SECOND_PASS_LIMIT};
 const MAX_ADDED: usize = 16;
 /// Most passages one aspect's search adds.
 const MAX_ADDED_PER_ASPECT: usize = 6;
+/// The aspect label of a language model's query, as `--explain` lists its runs.
+const MODEL_QUERY: &str = "query proposed by the language model";
 
 /// What the second pass hands on.
 #[derive(Debug, Clone)]
@@ -27,6 +29,8 @@ pub(crate) struct Covered {
     pub judged: Judged,
     /// Aspects that neither pass covered.
     pub gaps: Vec<Gap>,
+    /// For each query a language model proposed, in order: (hits seen, passages added).
+    pub model_runs: Vec<(usize, usize)>,
 }
 
 /// One aspect's second-pass search.
@@ -40,20 +44,24 @@ struct Searched {
     seen: usize,
 }
 
-/// Runs the second pass over what the first pass gathered and judged.
+/// Runs the second pass over what the first pass gathered and judged; `extra` are
+/// queries a language model proposed (already validated), run whatever the first pass
+/// covered.
 pub(crate) fn run(
     pass: &JudgePass<'_>,
     req: &BriefRequest,
     gathered: Gathered,
     judged: Judged,
+    extra: &[String],
     progress: &dyn Progress,
 ) -> Result<Covered, ComposeError> {
     let plan = pass.plan;
     let (mut gathered, mut judged) = (gathered, judged);
     let uncovered = uncovered_aspects(plan, &gathered, &judged.missing);
     let mut searched = Vec::new();
-    if !uncovered.is_empty() {
-        progress.stage("second pass", Some(uncovered.len() as u64));
+    let mut model_runs = Vec::new();
+    if !uncovered.is_empty() || !extra.is_empty() {
+        progress.stage("second pass", Some((uncovered.len() + extra.len()) as u64));
         let mut modes = vec![SearchMode::Bm25];
         if pass.ev.has_dense() {
             modes.push(SearchMode::Dense);
@@ -61,6 +69,21 @@ pub(crate) fn run(
         let mut added = 0usize;
         for &ai in &uncovered {
             searched.push(widen(pass, req, ai, &modes, &mut gathered, &mut added)?);
+            progress.advance(1);
+        }
+        for q in extra {
+            let before = added;
+            let texts = [q.clone()];
+            let hits = search_into(
+                pass,
+                req,
+                MODEL_QUERY,
+                &texts,
+                &modes,
+                &mut gathered,
+                &mut added,
+            )?;
+            model_runs.push((hits, added - before));
             progress.advance(1);
         }
         if added > 0 {
@@ -88,6 +111,7 @@ pub(crate) fn run(
         gathered,
         judged,
         gaps,
+        model_runs,
     })
 }
 
@@ -103,11 +127,31 @@ fn widen(
 ) -> Result<Searched, ComposeError> {
     let aspect = &pass.plan.aspects[ai];
     let texts = second_pass_queries(pass.plan, aspect);
+    let seen = search_into(pass, req, &aspect.label, &texts, modes, gathered, added)?;
+    Ok(Searched {
+        aspect: ai,
+        queries: texts,
+        modes: modes.iter().map(|m| m.as_str().to_string()).collect(),
+        seen,
+    })
+}
+
+/// Runs `texts` in every mode of `modes` under `label`; the best new passages join the
+/// candidates while fewer than [`MAX_ADDED`] were `added`. Returns the hits seen.
+fn search_into(
+    pass: &JudgePass<'_>,
+    req: &BriefRequest,
+    label: &str,
+    texts: &[String],
+    modes: &[SearchMode],
+    gathered: &mut Gathered,
+    added: &mut usize,
+) -> Result<usize, ComposeError> {
     let qs: Vec<Query<'_>> = texts
         .iter()
         .flat_map(|t| {
             modes.iter().map(move |m| Query {
-                aspect: &aspect.label,
+                aspect: label,
                 text: t.clone(),
                 limit: SECOND_PASS_LIMIT,
                 mode: *m,
@@ -126,12 +170,7 @@ fn widen(
         gathered.cands.push(c);
         *added += 1;
     }
-    Ok(Searched {
-        aspect: ai,
-        queries: texts,
-        modes: modes.iter().map(|m| m.as_str().to_string()).collect(),
-        seen,
-    })
+    Ok(seen)
 }
 
 /// Aspects with no relevant evidence among the candidates (indices into `plan.aspects`).
@@ -314,7 +353,7 @@ mod tests {
         );
 
         let rec = Recorder::default();
-        let covered = run(&pass, &req, gathered, first.clone(), &rec).unwrap();
+        let covered = run(&pass, &req, gathered, first.clone(), &[], &rec).unwrap();
         let stages = rec.stages();
         assert_eq!(
             stages,
@@ -348,7 +387,7 @@ mod tests {
         let pass = JudgePass::new(&planned, &judge, &lib);
         let mut gathered = gathering::run(&req, &lib, &planned.plan, &NoProgress).unwrap();
         let judged = judging::run(&pass, &req, &mut gathered.cands, &NoProgress).unwrap();
-        let covered = run(&pass, &req, gathered, judged, &NoProgress).unwrap();
+        let covered = run(&pass, &req, gathered, judged, &[], &NoProgress).unwrap();
 
         let gap = covered
             .gaps

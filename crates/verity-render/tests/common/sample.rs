@@ -256,6 +256,7 @@ pub fn sample_claim_brief() -> Brief {
         plan,
         explain: None,
         writer: None,
+        planner: None,
     }
 }
 

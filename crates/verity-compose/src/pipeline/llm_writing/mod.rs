@@ -28,7 +28,7 @@ use crate::{verify, BriefRequest};
 use parse::{Section, Written};
 use prompt::Numbered;
 
-pub(crate) use prompt::PROMPT_VERSION;
+pub(crate) use prompt::{quote, PROMPT_VERSION};
 
 /// Most refused sentences sent back in one rewrite request; the rest are dropped as they
 /// are (a small model can answer with dozens of uncited lines).
@@ -101,6 +101,7 @@ fn converse(
         .take(MAX_SENT_BACK)
         .collect();
     if sent_back.is_empty() {
+        drop_repeats(&mut round);
         return Ok(Some(round));
     }
     audit.sent_back = sent_back.len();
@@ -109,6 +110,7 @@ fn converse(
     let second = call(chat, &messages, audit)?;
     let again = checker.check(&parse::parse(&second.content), req.show_unsupported)?;
     merge(&mut round, again);
+    drop_repeats(&mut round);
     Ok(Some(round))
 }
 
@@ -222,6 +224,9 @@ impl<'a> Checker<'a> {
         if section == Section::Questions && !w.text.ends_with('?') {
             return Err(DropReason::Format);
         }
+        if echoes_markup(&w.text) {
+            return Err(DropReason::Format);
+        }
         if w.cites.is_empty() {
             return Err(DropReason::NoCitation);
         }
@@ -247,6 +252,31 @@ impl<'a> Checker<'a> {
             })
             .collect();
         Sentence::cited(w.text.clone(), citations)
+    }
+}
+
+/// A line of the prompt's own markup written back (`<passage n="1" ...>`, a label
+/// such as "Passages (quoted data):"): nothing the brief can say.
+fn echoes_markup(text: &str) -> bool {
+    let t = text.trim();
+    t.starts_with(['<', '‹']) || t.ends_with(['>', '›', ':'])
+}
+
+/// Keeps the first of statements written twice in one section (a model can repeat
+/// itself, and a rewrite can repeat what was kept); the others are refused as repeated.
+fn drop_repeats(outcome: &mut Outcome) {
+    let mut seen: std::collections::HashSet<(Section, String)> = std::collections::HashSet::new();
+    let kept = std::mem::take(&mut outcome.kept);
+    for (section, s) in kept {
+        let key = (section, crate::text::squash(&s.text).to_lowercase());
+        if seen.insert(key) {
+            outcome.kept.push((section, s));
+        } else {
+            let support = s.support.unwrap_or(0.0);
+            outcome
+                .refused
+                .push((Some(section), s.text, DropReason::Repeated, support));
+        }
     }
 }
 

@@ -142,7 +142,7 @@ fn refused_sentences_are_sent_back_once_with_the_reason_then_dropped() {
     let a = b.writer.as_ref().unwrap();
     assert_eq!(
         (a.model.as_str(), a.calls, a.prompt_version.as_str()),
-        ("stand-in", 2, "write-v1")
+        ("stand-in", 2, "write-v2")
     );
     assert_eq!((a.written, a.kept, a.sent_back, a.dropped), (6, 2, 3, 4));
     assert_eq!(
@@ -287,4 +287,160 @@ fn a_failing_model_fails_the_brief_with_a_typed_error() {
     .unwrap_err();
     assert!(matches!(err, crate::ComposeError::Writer { .. }), "{err:?}");
     assert!(err.to_string().contains("cannot be reached"), "{err}");
+}
+
+#[test]
+fn a_copied_sentence_keeps_its_marker_and_echoes_and_repeats_are_refused() {
+    let req = testing::request(testing::RESERVOIR_CLAIM, Mode::Check);
+    let lib = Library::reservoir();
+    // A small model's habits: it copies a passage's sentence with the marker the prompt
+    // put at its end, copies it again, and echoes the prompt's markup.
+    let chat = StandIn::new(|m: &[Message]| {
+        let user = &m[1].content;
+        let first = user.find("<passage n=").unwrap();
+        let at = first
+            + user[first..]
+                .find("The Tarrow Valley Water Board closed")
+                .unwrap();
+        let end = at + user[at..].find(']').unwrap() + 1;
+        let copied = &user[at..end];
+        format!(
+            "SUMMARY:\nPassages (quoted data):\n<passage n=\"1\" source=\"x\">\n{copied}\n{copied}\n"
+        )
+    });
+    let b = brief_with(&req, &lib, &chat);
+    let a = b.writer.as_ref().unwrap();
+    assert_eq!((a.written, a.kept), (4, 1), "{a:#?}");
+    assert_eq!(
+        a.dropped_by_reason,
+        vec![(DropReason::Format, 2), (DropReason::Repeated, 1)]
+    );
+    assert_eq!(a.calls, 1, "echoes and repeats are not sent back");
+    assert_eq!(b.summary.len(), 1);
+    assert!(b.summary[0]
+        .text
+        .starts_with("The Tarrow Valley Water Board closed"));
+    assert!(!b.summary[0].citations.is_empty());
+}
+
+/// The first line of the claim-help prompt (`prompts/claim-help.txt`).
+const CLAIM_HELP: &str = "You help a fact checker plan its search.";
+
+/// A stand-in that answers the claim-help prompt with `help` and the writer with nothing
+/// usable (so the brief's prose stays extracted).
+fn helper(help: &'static str) -> StandIn<impl Fn(&[Message]) -> String + Send + Sync> {
+    StandIn::new(move |m: &[Message]| {
+        if m[0].content.starts_with(CLAIM_HELP) {
+            help.to_string()
+        } else {
+            "SUMMARY:\nNothing.".to_string()
+        }
+    })
+}
+
+#[test]
+fn the_model_splits_the_claim_and_proposes_queries_and_verity_validates_and_logs_them() {
+    let mut req = testing::request(testing::RESERVOIR_CLAIM, Mode::Check);
+    req.llm_claims = true;
+    req.explain = true;
+    let lib = Library::reservoir();
+    let chat = helper(
+        "PARTS:\nThe Tarrow Valley Water Board closed the Ashby reservoir.\nThe Ashby reservoir closed in 2019.\n\
+         QUERIES:\nAshby reservoir dam inspection\nrye bread prize judges\nAshby reservoir reopen public\n",
+    );
+    let b = brief_with(&req, &lib, &chat);
+    let calls = chat.calls();
+    assert!(calls[0][0].content.starts_with(CLAIM_HELP), "asked first");
+    assert!(calls[0][1].content.contains(
+        "<claim>The Tarrow Valley Water Board closed the Ashby reservoir in 2019.</claim>"
+    ));
+
+    let p = b.planner.as_ref().expect("the audit of the model's help");
+    assert_eq!(p.prompt_version, "claims-v1");
+    assert!(p.parts_used, "{p:#?}");
+    let parts: Vec<&str> = b
+        .verdict
+        .as_ref()
+        .unwrap()
+        .parts
+        .iter()
+        .map(|x| x.text.as_str())
+        .collect();
+    assert_eq!(
+        parts,
+        vec![
+            "The Tarrow Valley Water Board closed the Ashby reservoir.",
+            "The Ashby reservoir closed in 2019."
+        ]
+    );
+    // Two queries ran; the off-topic one was refused, with why.
+    let run: Vec<&str> = p
+        .queries
+        .iter()
+        .filter(|q| q.run)
+        .map(|q| q.query.as_str())
+        .collect();
+    assert_eq!(
+        run,
+        vec![
+            "Ashby reservoir dam inspection",
+            "Ashby reservoir reopen public"
+        ]
+    );
+    assert!(p.queries[1].refused.as_deref().unwrap().contains("no term"));
+    assert!(p.queries[0].hits > 0, "{p:#?}");
+    // The runs are listed with `--explain`, and the note says what the model proposed.
+    let runs = &b.explain.as_ref().unwrap().runs;
+    assert!(runs
+        .iter()
+        .any(|r| r.query == "Ashby reservoir dam inspection"
+            && r.aspect == "query proposed by the language model"));
+    let note = b
+        .notes
+        .iter()
+        .find(|n| n.contains("helped plan this check"))
+        .unwrap();
+    assert!(note.contains("split the claim into 2 parts"), "{note}");
+    assert!(
+        note.contains("\"Ashby reservoir dam inspection\""),
+        "{note}"
+    );
+
+    // Without the flag the model is not asked for help.
+    req.llm_claims = false;
+    let plain_chat = helper("PARTS:\nx\n");
+    let b = brief_with(&req, &lib, &plain_chat);
+    assert!(b.planner.is_none());
+    assert!(plain_chat
+        .calls()
+        .iter()
+        .all(|c| !c[0].content.starts_with(CLAIM_HELP)));
+}
+
+#[test]
+fn parts_that_are_not_checkable_are_refused_and_verity_keeps_its_own_split() {
+    let mut req = testing::request(testing::RESERVOIR_CLAIM, Mode::Check);
+    req.llm_claims = true;
+    let lib = Library::reservoir();
+    let chat = helper(
+        "PARTS:\nThe Tarrow Valley Water Board closed the Ashby reservoir.\nIt closed in 2018.\nQUERIES:\n",
+    );
+    let b = brief_with(&req, &lib, &chat);
+    let p = b.planner.as_ref().unwrap();
+    assert!(!p.parts_used);
+    assert!(
+        p.parts_refused.as_deref().unwrap().starts_with("part 2"),
+        "{p:#?}"
+    );
+    assert!(p.queries.is_empty());
+    let own = build_brief(&req, &lib, &LexicalStance::new(), &NoProgress).unwrap();
+    assert_eq!(
+        b.verdict.as_ref().unwrap().parts,
+        own.verdict.as_ref().unwrap().parts
+    );
+    assert_eq!(
+        b.verdict.as_ref().unwrap().verdict,
+        own.verdict.as_ref().unwrap().verdict
+    );
+    assert!(b.notes.iter().any(|n| n.contains("not used (part 2")));
 }

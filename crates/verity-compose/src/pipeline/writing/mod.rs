@@ -44,6 +44,7 @@ pub(crate) fn run(input: WriteInput<'_>, progress: &dyn Progress) -> Result<Brie
         gathered: Gathered { cands, runs },
         judged,
         gaps,
+        ..
     } = covered;
     let mode = plan.mode;
     progress.stage("compose", None);
@@ -106,6 +107,7 @@ pub(crate) fn run(input: WriteInput<'_>, progress: &dyn Progress) -> Result<Brie
         plan,
         explain,
         writer: None,
+        planner: None,
     })
 }
 
@@ -147,13 +149,14 @@ mod tests {
         let pass = JudgePass::new(&planned, judge, lib);
         let mut g = gathering::run(req, lib, &planned.plan, &NoProgress).unwrap();
         let judged = judging::run(&pass, req, &mut g.cands, &NoProgress).unwrap();
-        let covered = second_pass::run(&pass, req, g, judged, &NoProgress).unwrap();
+        let covered = second_pass::run(&pass, req, g, judged, &[], &NoProgress).unwrap();
         let assessed = aggregation::run(&AggregateInput {
             plan: &planned.plan,
             cands: &covered.gathered.cands,
             named: &planned.named,
             judge,
             max_judge_pairs: req.max_judge_pairs,
+            parts: None,
         })
         .unwrap();
         (planned.plan, covered, assessed)
