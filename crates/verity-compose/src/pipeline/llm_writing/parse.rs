@@ -34,6 +34,9 @@ static HEADING: Lazy<Regex> = Lazy::new(|| {
 });
 static MARKER: Lazy<Regex> =
     Lazy::new(|| Regex::new(r"\[\s*(\d{1,4}(?:\s*[-–,;]\s*\d{1,4})*)\s*\]").expect("valid regex"));
+static LEADING_MARKERS: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(r"^\s*(?:\[\s*\d{1,4}(?:\s*[-–,;]\s*\d{1,4})*\s*\]\s*)+").expect("valid regex")
+});
 static LIST_MARK: Lazy<Regex> =
     Lazy::new(|| Regex::new(r"^(?:[-*•]\s+|\d{1,2}[.)]\s+)").expect("valid regex"));
 static SPACE_BEFORE_PUNCT: Lazy<Regex> =
@@ -72,18 +75,26 @@ fn heading(c: &regex::Captures<'_>) -> Section {
     }
 }
 
-/// Splits `text` with Verity's sentence splitter; a piece that is only markers ("The weir
-/// held. [1]") gives its citations to the sentence before it.
+/// Splits `text` with Verity's sentence splitter; markers after a sentence's full stop
+/// ("The weir held. [1] It cost $4 million. [2]") belong to the sentence before them,
+/// though the splitter puts them at the start of the next piece, or in a piece of their own.
 fn sentences_into(out: &mut Vec<Written>, section: Option<Section>, text: &str) {
     let first_here = out.len();
     for span in verity_text::sentence_spans(text) {
-        let piece = &text[span];
+        let mut piece = &text[span];
+        let lead = LEADING_MARKERS.find(piece).map_or(0, |m| m.end());
+        if lead > 0 && out.len() > first_here {
+            if let Some(prev) = out.last_mut() {
+                add_cites(prev, cites(&piece[..lead]));
+            }
+            piece = &piece[lead..];
+        }
         let cites = cites(piece);
         let clean = strip_markers(piece);
         if !clean.chars().any(char::is_alphanumeric) {
             if out.len() > first_here {
                 if let Some(prev) = out.last_mut() {
-                    prev.cites.extend(cites);
+                    add_cites(prev, cites);
                 }
             }
             continue;
@@ -93,6 +104,15 @@ fn sentences_into(out: &mut Vec<Written>, section: Option<Section>, text: &str) 
             text: clean,
             cites,
         });
+    }
+}
+
+/// Adds citations a sentence does not have yet, in order.
+fn add_cites(w: &mut Written, more: Vec<usize>) {
+    for k in more {
+        if !w.cites.contains(&k) {
+            w.cites.push(k);
+        }
     }
 }
 
@@ -203,6 +223,21 @@ mod tests {
         assert_eq!(got[0].cites, vec![2, 3, 4]);
         assert_eq!(got[1].cites, vec![9, 10, 1]);
         assert_eq!(got[2].cites, vec![5, 2]);
+    }
+
+    #[test]
+    fn markers_after_a_full_stop_belong_to_the_sentence_before_them() {
+        let got = parse(
+            "SUMMARY:\nThe weir held in 2021. [3] It cost $4 million. [3][4]\n[2] Odd start.",
+        );
+        assert_eq!(
+            got,
+            vec![
+                w(Some(Section::Summary), "The weir held in 2021.", &[3]),
+                w(Some(Section::Summary), "It cost $4 million.", &[3, 4]),
+                w(Some(Section::Summary), "Odd start.", &[2]),
+            ]
+        );
     }
 
     #[test]
