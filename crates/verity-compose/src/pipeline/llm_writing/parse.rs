@@ -28,7 +28,7 @@ pub(crate) struct Written {
 
 static HEADING: Lazy<Regex> = Lazy::new(|| {
     Regex::new(
-        r"(?i)^[#*_\s]*(summary|executive summary|finding\s*(\d+)|(?:follow[- ]?up\s+)?questions)[*_\s]*(?::|$)[*_\s]*(.*)$",
+        r"(?i)^[#*_\s]*(summary|executive summary|finding\s*(\d+)(?:\s*\([^)]{0,80}\))?|(?:follow[- ]?up\s+)?questions)[*_\s]*(?::|$)[*_\s]*(.*)$",
     )
     .expect("valid regex")
 });
@@ -202,6 +202,19 @@ mod tests {
         assert_eq!(got[1], w(None, "Here is the brief.", &[]));
         assert_eq!(got[2], w(Some(Section::Summary), "The weir held.", &[]));
         assert_eq!(got[3], w(Some(Section::Summary), "Nobody knows why.", &[9]));
+    }
+
+    #[test]
+    fn a_finding_heading_may_carry_its_title_as_the_prompt_lists_it() {
+        let got = parse("FINDING 1 (What supports the claim): The board cut sailings [2].");
+        assert_eq!(
+            got,
+            vec![w(
+                Some(Section::Finding(1)),
+                "The board cut sailings.",
+                &[2]
+            )]
+        );
     }
 
     #[test]
