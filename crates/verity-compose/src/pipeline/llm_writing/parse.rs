@@ -28,7 +28,7 @@ pub(crate) struct Written {
 
 static HEADING: Lazy<Regex> = Lazy::new(|| {
     Regex::new(
-        r"(?i)^[#*_\s]*(summary|executive summary|finding\s*(\d+)(?:\s*\([^)]{0,80}\))?|(?:follow[- ]?up\s+)?questions)[*_\s]*(?::|$)[*_\s]*(.*)$",
+        r"(?i)^[#*_\s]*(summary|executive summary|finding\s*(\d+)(?:\s*\([^)]{0,160}\))?|(?:follow[- ]?up\s+)?questions)[*_\s]*(?::|$)[*_\s]*(.*)$",
     )
     .expect("valid regex")
 });
