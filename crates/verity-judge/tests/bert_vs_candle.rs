@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use candle_core::{DType, Device, Tensor};
-use verity_models::bert::{BertConfig, BertEncoder, Sequence};
+use verity_models::bert::{BertConfig, BertEncoder, Sequence, Tensors};
 
 /// The packed encoder must agree with candle's padded `BertModel` on random weights.
 #[test]
@@ -62,7 +62,14 @@ fn matches_candle_bert_model() {
     );
     let ours_cfg: BertConfig = serde_json::from_str(&json).unwrap();
     let candle_cfg: Config = serde_json::from_str(&json).unwrap();
-    let ours = BertEncoder::from_tensors(&t, &ours_cfg).unwrap();
+    let mut ours_t = Tensors::default();
+    for (name, x) in &t {
+        let values = x.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        ours_t
+            .insert(name.clone(), x.dims().to_vec(), values)
+            .unwrap();
+    }
+    let ours = BertEncoder::from_tensors(&ours_t, &ours_cfg).unwrap();
     let vb = VarBuilder::from_tensors(t.clone(), DType::F32, &dev);
     let theirs = BertModel::load(vb, &candle_cfg).unwrap();
 

@@ -6,8 +6,10 @@
 //! candle's `BertModel` pads every batch to a rectangle, computes GELU with a scalar `erf`
 //! and runs each element-wise step as a separate pass with its own thread hand-off. On a
 //! 2-core machine that leaves the matrix multiplications at well under half of the time.
-//! This encoder keeps candle's GEMM (the `gemm` crate, called through candle's CPU
-//! storage so no `unsafe` is needed here) and does the rest itself:
+//! This encoder calls the GEMM candle uses (the `gemm` crate, the one `unsafe` call here,
+//! behind a wrapper that checks every view against its buffer first) and does the rest
+//! itself; weights are read with the `safetensors` crate. candle itself is not linked
+//! (it was the largest crate of a release build, for one function):
 //!
 //! - sequences of a batch are packed end to end (no padding tokens at all); the dense
 //!   layers run over all packed tokens at once and attention runs per sequence;
@@ -21,8 +23,6 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use candle_core::backend::BackendStorage;
-use candle_core::{CpuStorage, DType, Device, Layout, Shape, Tensor};
 use serde::Deserialize;
 
 /// The BERT hyper-parameters this encoder needs (a subset of HF `config.json`).
@@ -64,12 +64,6 @@ pub enum BertError {
     Inference(String),
 }
 
-impl From<candle_core::Error> for BertError {
-    fn from(e: candle_core::Error) -> Self {
-        BertError::Inference(e.to_string())
-    }
-}
-
 impl BertConfig {
     /// Read and check a `config.json`.
     pub fn read(path: &Path) -> Result<Self, BertError> {
@@ -103,44 +97,108 @@ impl BertConfig {
     }
 }
 
-/// Every tensor of a safetensors file, on the CPU (any dtype; the encoder converts floats
-/// to f32).
-pub fn read_safetensors(path: &Path) -> Result<HashMap<String, Tensor>, BertError> {
+/// The float tensors of a safetensors file by name, as f32 values in row-major order with
+/// their shapes (f32, f16, bf16 and f64 are read; other dtypes are left out).
+#[derive(Debug, Clone, Default)]
+pub struct Tensors {
+    map: HashMap<String, (Vec<usize>, Vec<f32>)>,
+}
+
+impl Tensors {
+    /// Adds a tensor; its values must fill its shape.
+    pub fn insert(
+        &mut self,
+        name: impl Into<String>,
+        shape: Vec<usize>,
+        values: Vec<f32>,
+    ) -> Result<(), String> {
+        let name = name.into();
+        let want: usize = shape.iter().product();
+        if want != values.len() {
+            return Err(format!(
+                "tensor `{name}` has {} values for shape {shape:?}",
+                values.len()
+            ));
+        }
+        self.map.insert(name, (shape, values));
+        Ok(())
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.map.contains_key(name)
+    }
+
+    /// A tensor's shape and values.
+    pub fn get(&self, name: &str) -> Option<(&[usize], &[f32])> {
+        self.map
+            .get(name)
+            .map(|(s, v)| (s.as_slice(), v.as_slice()))
+    }
+}
+
+/// Every float tensor of a safetensors file (see [`Tensors`]).
+pub fn read_safetensors(path: &Path) -> Result<Tensors, BertError> {
     let bytes = std::fs::read(path).map_err(|e| BertError::Read {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;
-    candle_core::safetensors::load_buffer(&bytes, &Device::Cpu).map_err(|e| BertError::Model {
+    let bad = |reason: String| BertError::Model {
         path: path.to_path_buf(),
-        reason: e.to_string(),
-    })
+        reason,
+    };
+    let file = safetensors::SafeTensors::deserialize(&bytes).map_err(|e| bad(e.to_string()))?;
+    let mut out = Tensors::default();
+    for (name, view) in file.tensors() {
+        if let Some(values) = f32_values(view.dtype(), view.data()) {
+            out.insert(name, view.shape().to_vec(), values)
+                .map_err(bad)?;
+        }
+    }
+    Ok(out)
+}
+
+/// Little-endian float data as f32; `None` for a dtype that is not a float.
+fn f32_values(dtype: safetensors::Dtype, data: &[u8]) -> Option<Vec<f32>> {
+    use safetensors::Dtype;
+    let values = match dtype {
+        Dtype::F32 => data
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect(),
+        Dtype::F16 => data
+            .chunks_exact(2)
+            .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
+            .collect(),
+        Dtype::BF16 => data
+            .chunks_exact(2)
+            .map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32())
+            .collect(),
+        Dtype::F64 => data
+            .chunks_exact(8)
+            .map(|b| f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32)
+            .collect(),
+        _ => return None,
+    };
+    Some(values)
 }
 
 /// A float tensor by name, checked against `shape`, as f32 values in row-major order.
-pub fn tensor_f32(
-    tensors: &HashMap<String, Tensor>,
-    name: &str,
-    shape: &[usize],
-) -> Result<Vec<f32>, String> {
-    let t = tensors
+pub fn tensor_f32(tensors: &Tensors, name: &str, shape: &[usize]) -> Result<Vec<f32>, String> {
+    let (dims, values) = tensors
         .get(name)
-        .ok_or_else(|| format!("tensor `{name}` is missing"))?;
-    if t.dims() != shape {
+        .ok_or_else(|| format!("tensor `{name}` is missing (or not a float tensor)"))?;
+    if dims != shape {
         return Err(format!(
-            "tensor `{name}` has shape {:?}, expected {shape:?}",
-            t.dims()
+            "tensor `{name}` has shape {dims:?}, expected {shape:?}"
         ));
     }
-    t.to_dtype(DType::F32)
-        .and_then(|t| t.flatten_all())
-        .and_then(|t| t.to_vec1::<f32>())
-        .map_err(|e| format!("tensor `{name}`: {e}"))
+    Ok(values.to_vec())
 }
 
-/// A weight matrix `[out, in]` held as candle CPU storage, used as the transposed
-/// right-hand side of `x · Wᵀ`.
+/// A weight matrix `[out, in]` (row-major), used as the transposed right-hand side of
+/// `x · Wᵀ`.
 struct Dense {
-    w: CpuStorage,
+    w: Vec<f32>,
     b: Vec<f32>,
     inp: usize,
     out: usize,
@@ -180,10 +238,6 @@ pub struct Sequence<'a> {
     pub type_ids: &'a [u32],
 }
 
-fn err(msg: impl std::fmt::Display) -> candle_core::Error {
-    candle_core::Error::Msg(msg.to_string())
-}
-
 impl BertEncoder {
     /// Load `config.json` and `model.safetensors` from a model directory.
     pub fn load(dir: &Path) -> Result<Self, BertError> {
@@ -199,12 +253,9 @@ impl BertEncoder {
     /// Builds the encoder from loaded tensors with Hugging Face `BertModel` names, with or
     /// without a `bert.` prefix (any float dtype; converted to f32; other tensors, such as
     /// a classifier head, are ignored).
-    pub fn from_tensors(
-        tensors: &HashMap<String, Tensor>,
-        cfg: &BertConfig,
-    ) -> Result<Self, String> {
+    pub fn from_tensors(tensors: &Tensors, cfg: &BertConfig) -> Result<Self, String> {
         cfg.validate()?;
-        let prefix = if tensors.contains_key("bert.embeddings.word_embeddings.weight") {
+        let prefix = if tensors.contains("bert.embeddings.word_embeddings.weight") {
             "bert."
         } else {
             ""
@@ -229,7 +280,7 @@ impl BertEncoder {
                 b.extend(get(&format!("{n}.bias"), &[out_each])?);
             }
             Ok(Dense {
-                w: CpuStorage::F32(w),
+                w,
                 b,
                 inp,
                 out: names.len() * out_each,
@@ -358,19 +409,13 @@ impl BertEncoder {
         Ok(x)
     }
 
-    fn layer(&self, l: &Layer, x: Vec<f32>, lens: &[usize]) -> candle_core::Result<Vec<f32>> {
+    fn layer(&self, l: &Layer, x: Vec<f32>, lens: &[usize]) -> Result<Vec<f32>, BertError> {
         let h = self.cfg.hidden_size;
         let n = x.len() / h;
         let heads = self.cfg.num_attention_heads;
         let d = h / heads;
-        let x = CpuStorage::F32(x);
         let mut qkv = matmul(&x, n, &l.qkv)?;
         add_bias(&mut qkv, &l.qkv.b);
-        let qkv = CpuStorage::F32(qkv);
-        let qkv_s = match &qkv {
-            CpuStorage::F32(v) => v.as_slice(),
-            _ => return Err(err("internal: qkv storage is not f32")),
-        };
         let w3 = 3 * h;
         let scale = 1.0 / (d as f32).sqrt();
         let mut ctx = vec![0f32; n * h];
@@ -380,21 +425,29 @@ impl BertEncoder {
                 continue;
             }
             let base = start * w3;
-            // scores[hd] = Q_hd · K_hdᵀ, for all heads in one batched GEMM.
-            let q_l = Layout::new(Shape::from((heads, len, d)), vec![d, w3, 1], base);
-            let k_l = Layout::new(Shape::from((heads, d, len)), vec![d, 1, w3], base + h);
-            check(qkv_s.len(), &q_l)?;
-            check(qkv_s.len(), &k_l)?;
-            let scores = qkv.matmul(&qkv, (heads, len, len, d), &q_l, &k_l)?;
-            let mut probs = into_vec(scores)?;
-            for r in probs.chunks_mut(len) {
-                softmax_scaled(r, scale);
+            // Per head: scores = Q_hd · K_hdᵀ, softmax, then · V_hd. Q, K and V are
+            // strided views into the packed qkv rows.
+            let mut probs = vec![0f32; heads * len * len];
+            let mut out = vec![0f32; heads * len * d];
+            for hd in 0..heads {
+                let q = View::new(&qkv, base + hd * d, w3, 1);
+                let kt = View::new(&qkv, base + h + hd * d, 1, w3);
+                let scores = &mut probs[hd * len * len..(hd + 1) * len * len];
+                gemm_f32(scores, q, kt, (len, len, d))?;
+                for r in scores.chunks_mut(len) {
+                    softmax_scaled(r, scale);
+                }
             }
-            let probs = CpuStorage::F32(probs);
-            let p_l = Layout::contiguous((heads, len, len));
-            let v_l = Layout::new(Shape::from((heads, len, d)), vec![d, w3, 1], base + 2 * h);
-            check(qkv_s.len(), &v_l)?;
-            let out = into_vec(probs.matmul(&qkv, (heads, len, d, len), &p_l, &v_l)?)?;
+            for hd in 0..heads {
+                let p = View::new(&probs, hd * len * len, len, 1);
+                let v = View::new(&qkv, base + 2 * h + hd * d, w3, 1);
+                gemm_f32(
+                    &mut out[hd * len * d..(hd + 1) * len * d],
+                    p,
+                    v,
+                    (len, d, len),
+                )?;
+            }
             // out is [heads, len, d]; ctx rows are [len, heads * d].
             for hd in 0..heads {
                 for t in 0..len {
@@ -406,56 +459,121 @@ impl BertEncoder {
             start += len;
         }
         drop(qkv);
-        let ctx = CpuStorage::F32(ctx);
         let mut a = matmul(&ctx, n, &l.attn_out)?;
-        let x = into_vec(x)?;
         add_bias_residual(&mut a, &l.attn_out.b, &x);
         layer_norm_rows(&mut a, h, &l.attn_ln, self.eps);
-        let a = CpuStorage::F32(a);
         let mut inter = matmul(&a, n, &l.ffn_in)?;
         bias_gelu(&mut inter, &l.ffn_in.b);
-        let inter = CpuStorage::F32(inter);
         let mut o = matmul(&inter, n, &l.ffn_out)?;
-        let a = into_vec(a)?;
         add_bias_residual(&mut o, &l.ffn_out.b, &a);
         layer_norm_rows(&mut o, h, &l.ffn_ln, self.eps);
         Ok(o)
     }
 }
 
-fn into_vec(s: CpuStorage) -> candle_core::Result<Vec<f32>> {
-    match s {
-        CpuStorage::F32(v) => Ok(v),
-        _ => Err(err("internal: expected f32 storage")),
+/// A strided 2-D view into a row-major buffer: element `(r, c)` is
+/// `data[offset + r * row_stride + c * col_stride]`.
+#[derive(Debug, Clone, Copy)]
+struct View<'a> {
+    data: &'a [f32],
+    offset: usize,
+    row_stride: usize,
+    col_stride: usize,
+}
+
+impl<'a> View<'a> {
+    fn new(data: &'a [f32], offset: usize, row_stride: usize, col_stride: usize) -> Self {
+        View {
+            data,
+            offset,
+            row_stride,
+            col_stride,
+        }
+    }
+
+    /// Whether a `rows × cols` view stays inside its buffer.
+    fn fits(&self, rows: usize, cols: usize) -> bool {
+        if rows == 0 || cols == 0 {
+            return true;
+        }
+        let last = (rows - 1)
+            .checked_mul(self.row_stride)
+            .and_then(|r| (cols - 1).checked_mul(self.col_stride).map(|c| (r, c)))
+            .and_then(|(r, c)| r.checked_add(c))
+            .and_then(|rc| rc.checked_add(self.offset));
+        last.is_some_and(|l| l < self.data.len())
     }
 }
 
-/// Makes sure a strided view stays inside its buffer before handing it to the GEMM.
-fn check(len: usize, l: &Layout) -> candle_core::Result<()> {
-    let last = l.start_offset()
-        + l.dims()
-            .iter()
-            .zip(l.stride())
-            .map(|(&dim, &st)| dim.saturating_sub(1) * st)
-            .sum::<usize>();
-    if l.dims().contains(&0) || last < len {
-        Ok(())
-    } else {
-        Err(err(format!("internal: view {l:?} exceeds buffer of {len}")))
+/// `dst[m, n] = lhs[m, k] · rhs[k, n]` (dst row-major and contiguous), on the `gemm`
+/// crate's kernels with rayon's threads. Every view is checked against its buffer first,
+/// so the call cannot read or write outside them.
+fn gemm_f32(
+    dst: &mut [f32],
+    lhs: View<'_>,
+    rhs: View<'_>,
+    (m, n, k): (usize, usize, usize),
+) -> Result<(), BertError> {
+    let dst_len = m.checked_mul(n);
+    if dst_len != Some(dst.len()) || !lhs.fits(m, k) || !rhs.fits(k, n) {
+        return Err(BertError::Inference(format!(
+            "internal: a {m}×{k} · {k}×{n} product does not fit its buffers"
+        )));
     }
+    if m == 0 || n == 0 {
+        return Ok(());
+    }
+    if k == 0 {
+        dst.fill(0.0);
+        return Ok(());
+    }
+    let threads = rayon::current_num_threads();
+    let parallelism = if threads > 1 {
+        gemm::Parallelism::Rayon(threads)
+    } else {
+        gemm::Parallelism::None
+    };
+    let stride = |s: usize| s as isize;
+    // SAFETY: `fits` checked that every element the product reads, (r, c) for r < m,
+    // c < k of `lhs` and r < k, c < n of `rhs`, lies inside its slice, and `dst` holds
+    // exactly m × n values written with row stride n and column stride 1. The strides are
+    // element counts of in-memory slices, so they fit an isize. With `read_dst` false the
+    // destination is only written.
+    #[allow(unsafe_code)]
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            stride(n),
+            false,
+            lhs.data.as_ptr().add(lhs.offset),
+            stride(lhs.col_stride),
+            stride(lhs.row_stride),
+            rhs.data.as_ptr().add(rhs.offset),
+            stride(rhs.col_stride),
+            stride(rhs.row_stride),
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
+    Ok(())
 }
 
 /// `x[n, in] · Wᵀ` → `[n, out]`.
-fn matmul(x: &CpuStorage, n: usize, d: &Dense) -> candle_core::Result<Vec<f32>> {
-    let x_l = Layout::contiguous((n, d.inp));
-    let w_l = Layout::new(Shape::from((d.inp, d.out)), vec![1, d.inp], 0);
-    if let CpuStorage::F32(v) = x {
-        check(v.len(), &x_l)?;
-    }
-    if let CpuStorage::F32(v) = &d.w {
-        check(v.len(), &w_l)?;
-    }
-    into_vec(x.matmul(&d.w, (1, n, d.out, d.inp), &x_l, &w_l)?)
+fn matmul(x: &[f32], n: usize, d: &Dense) -> Result<Vec<f32>, BertError> {
+    let mut y = vec![0f32; n * d.out];
+    let lhs = View::new(x, 0, d.inp, 1);
+    // Wᵀ[i, o] = W[o, i]: rows of the transpose step by one, columns by `inp`.
+    let rhs = View::new(&d.w, 0, 1, d.inp);
+    gemm_f32(&mut y, lhs, rhs, (n, d.out, d.inp))?;
+    Ok(y)
 }
 
 fn add_bias(y: &mut [f32], b: &[f32]) {
@@ -625,14 +743,10 @@ mod tests {
     }
 
     #[test]
-    fn gelu_matches_candle() {
+    fn gelu_matches_the_exact_definition() {
         let xs: Vec<f32> = (-60..60).map(|i| i as f32 * 0.1).collect();
-        let want = Tensor::new(xs.as_slice(), &Device::Cpu)
-            .unwrap()
-            .gelu_erf()
-            .unwrap()
-            .to_vec1::<f32>()
-            .unwrap();
+        // x · Φ(x), with Φ from erf's Taylor series in f64.
+        let want: Vec<f32> = xs.iter().map(|&x| gelu_f64(x as f64) as f32).collect();
         let mut got = xs.clone();
         bias_gelu(&mut got, &[0.0]);
         for ((x, a), b) in xs.iter().zip(&got).zip(&want) {
@@ -655,10 +769,55 @@ mod tests {
         }
     }
 
+    /// GELU in f64 from the Taylor series of erf (converges for |x| ≤ 6 at this length).
+    fn gelu_f64(x: f64) -> f64 {
+        let z = x / std::f64::consts::SQRT_2;
+        let (mut term, mut sum) = (z, z);
+        for n in 1..200 {
+            term *= -z * z / n as f64;
+            sum += term / (2 * n + 1) as f64;
+        }
+        let erf = 2.0 / std::f64::consts::PI.sqrt() * sum;
+        0.5 * x * (1.0 + erf)
+    }
+
     #[test]
     fn views_outside_the_buffer_are_refused() {
-        let l = Layout::new(Shape::from((2, 3)), vec![3, 1], 1);
-        assert!(check(7, &l).is_ok());
-        assert!(check(6, &l).is_err());
+        let data = [0f32; 7];
+        let v = View::new(&data, 1, 3, 1);
+        assert!(v.fits(2, 3));
+        assert!(!View::new(&data[..6], 1, 3, 1).fits(2, 3));
+        assert!(!View::new(&data, usize::MAX, 3, 1).fits(2, 3));
+        let mut dst = [0f32; 4];
+        assert!(
+            gemm_f32(&mut dst, v, v, (2, 2, 3)).is_err(),
+            "rhs 3×2 overruns"
+        );
+    }
+
+    #[test]
+    fn products_match_a_plain_loop_for_every_layout_the_encoder_uses() {
+        let (m, n, k) = (5usize, 4usize, 3usize);
+        let a: Vec<f32> = (0..40).map(|i| (i as f32 * 0.37).sin()).collect();
+        let b: Vec<f32> = (0..40).map(|i| (i as f32 * 0.11).cos()).collect();
+        // Row-major, transposed and offset strided views, as matmul and attention use.
+        for (lhs, rhs) in [
+            (View::new(&a, 0, k, 1), View::new(&b, 0, n, 1)),
+            (View::new(&a, 2, 7, 1), View::new(&b, 1, 1, 9)),
+        ] {
+            let mut got = vec![0f32; m * n];
+            gemm_f32(&mut got, lhs, rhs, (m, n, k)).unwrap();
+            for r in 0..m {
+                for c in 0..n {
+                    let want: f32 = (0..k)
+                        .map(|i| {
+                            lhs.data[lhs.offset + r * lhs.row_stride + i * lhs.col_stride]
+                                * rhs.data[rhs.offset + i * rhs.row_stride + c * rhs.col_stride]
+                        })
+                        .sum();
+                    assert!((got[r * n + c] - want).abs() < 1e-5, "({r},{c})");
+                }
+            }
+        }
     }
 }
