@@ -380,6 +380,22 @@ pub struct PlannerAudit {
     pub queries: Vec<ProposedQuery>,
 }
 
+impl PlannerAudit {
+    /// The proposed queries that ran, in order.
+    pub fn queries_run(&self) -> Vec<&str> {
+        proposed_queries_run(&self.queries)
+    }
+}
+
+/// The queries of `proposed` that ran, in order.
+pub fn proposed_queries_run(proposed: &[ProposedQuery]) -> Vec<&str> {
+    proposed
+        .iter()
+        .filter(|q| q.run)
+        .map(|q| q.query.as_str())
+        .collect()
+}
+
 /// One search query a language model proposed, and what came of it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProposedQuery {

@@ -88,12 +88,7 @@ pub(crate) fn propose(chat: &dyn ChatModel, claim: &str) -> Result<ClaimHelp, Co
     };
     audit.parts_used = parts.is_some();
     audit.queries = check_queries(claim, &queries);
-    let queries = audit
-        .queries
-        .iter()
-        .filter(|q| q.run)
-        .map(|q| q.query.clone())
-        .collect();
+    let queries = audit.queries_run().into_iter().map(String::from).collect();
     Ok(ClaimHelp {
         parts,
         queries,
@@ -410,13 +405,8 @@ mod tests {
                 "Kellbridge history",
             ]),
         );
-        let run: Vec<&str> = got
-            .iter()
-            .filter(|q| q.run)
-            .map(|q| q.query.as_str())
-            .collect();
         assert_eq!(
-            run,
+            verity_types::proposed_queries_run(&got),
             vec![
                 "Kellbridge founding year",
                 "largest town Marrow County",

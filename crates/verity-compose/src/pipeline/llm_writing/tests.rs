@@ -374,12 +374,7 @@ fn the_model_splits_the_claim_and_proposes_queries_and_verity_validates_and_logs
         ]
     );
     // Two queries ran; the off-topic one was refused, with why.
-    let run: Vec<&str> = p
-        .queries
-        .iter()
-        .filter(|q| q.run)
-        .map(|q| q.query.as_str())
-        .collect();
+    let run = p.queries_run();
     assert_eq!(
         run,
         vec![
