@@ -224,19 +224,25 @@ fn build_extracted(
         }
         _ => None,
     };
-    let extra: &[String] = help.as_ref().map_or(&[], |h| &h.queries);
+    let extra = help
+        .as_ref()
+        .map(PlannerAudit::queries_run)
+        .unwrap_or_default();
     let pass = JudgePass::new(&planned, judge, ev);
     let mut gathered = gathering::run(req, ev, &planned.plan, progress)?;
     let judged = judging::run(&pass, req, &mut gathered.cands, progress)?;
-    let covered = second_pass::run(&pass, req, gathered, judged, extra, progress)?;
-    let model_runs = covered.model_runs.clone();
+    let mut covered = second_pass::run(&pass, req, gathered, judged, &extra, progress)?;
+    let model_runs = std::mem::take(&mut covered.model_runs);
     let assessed = aggregation::run(&AggregateInput {
         plan: &planned.plan,
         cands: &covered.gathered.cands,
         named: &planned.named,
         judge,
         max_judge_pairs: req.max_judge_pairs,
-        parts: help.as_ref().and_then(|h| h.parts.as_deref()),
+        parts: help
+            .as_ref()
+            .filter(|h| h.parts_used)
+            .map(|h| h.parts_proposed.as_slice()),
     })?;
     let mut brief = writing::run(
         WriteInput {
@@ -250,11 +256,11 @@ fn build_extracted(
         progress,
     )?;
     if let Some(mut h) = help {
-        for (q, (hits, added)) in h.audit.queries.iter_mut().filter(|q| q.run).zip(model_runs) {
+        for (q, (hits, added)) in h.queries.iter_mut().filter(|q| q.run).zip(model_runs) {
             (q.hits, q.added) = (hits, added);
         }
-        brief.notes.push(pipeline::llm_planning::note(&h.audit));
-        brief.planner = Some(h.audit);
+        brief.notes.push(pipeline::llm_planning::note(&h));
+        brief.planner = Some(h);
     }
     Ok(brief)
 }

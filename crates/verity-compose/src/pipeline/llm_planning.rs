@@ -19,7 +19,7 @@ use verity_llm::{ChatModel, Message};
 use verity_types::{PlannerAudit, ProposedQuery};
 
 use crate::error::ComposeError;
-use crate::pipeline::llm_writing::quote;
+use crate::pipeline::llm_writing::{ask, quote};
 use crate::text;
 
 /// Version of `prompts/claim-help.txt`; recorded in every brief it helps with.
@@ -45,91 +45,72 @@ const PRONOUNS: &[&str] = &[
     "it", "its", "they", "their", "he", "she", "his", "her", "this", "these", "that", "those",
 ];
 
-/// What the model's help came to.
-#[derive(Debug, Clone)]
-pub(crate) struct ClaimHelp {
-    /// The parts to judge, when the proposal passed validation.
-    pub parts: Option<Vec<String>>,
-    /// The queries to run in the second pass.
-    pub queries: Vec<String>,
-    /// The audit, completed by the second pass (hits, added) and the writing stage.
-    pub audit: PlannerAudit,
-}
-
-/// Asks `chat` for parts and queries for `claim`, and validates them.
-pub(crate) fn propose(chat: &dyn ChatModel, claim: &str) -> Result<ClaimHelp, ComposeError> {
+/// Asks `chat` for parts and queries for `claim` and validates them. The audit is all
+/// the later stages need: the parts to judge are `parts_proposed` when `parts_used`, the
+/// queries to run are [`PlannerAudit::queries_run`]; the second pass fills in each query's
+/// hits and added passages.
+pub(crate) fn propose(chat: &dyn ChatModel, claim: &str) -> Result<PlannerAudit, ComposeError> {
     let messages = [
         Message::system(SYSTEM.trim_end()),
         Message::user(format!("<claim>{}</claim>", quote(claim))),
     ];
-    let reply = chat
-        .chat(&messages)
-        .map_err(|source| ComposeError::Writer {
-            model: chat.name().to_string(),
-            source: Box::new(source),
-        })?;
+    let reply = ask(chat, &messages)?;
     let (parts, queries) = parse(&reply.content);
-    let mut audit = PlannerAudit {
+    let refused = check_parts(claim, &parts).err();
+    Ok(PlannerAudit {
         model: chat.name().to_string(),
         endpoint: chat.endpoint().to_string(),
         prompt_version: PROMPT_VERSION.to_string(),
         latency_ms: reply.elapsed.as_millis() as u64,
         prompt_tokens: reply.prompt_tokens,
         completion_tokens: reply.completion_tokens,
-        parts_proposed: parts.clone(),
-        ..PlannerAudit::default()
-    };
-    let parts = match check_parts(claim, &parts) {
-        Ok(p) => Some(p),
-        Err(why) => {
-            audit.parts_refused = Some(why);
-            None
-        }
-    };
-    audit.parts_used = parts.is_some();
-    audit.queries = check_queries(claim, &queries);
-    let queries = audit.queries_run().into_iter().map(String::from).collect();
-    Ok(ClaimHelp {
-        parts,
-        queries,
-        audit,
+        parts_proposed: parts,
+        parts_used: refused.is_none(),
+        parts_refused: refused,
+        queries: check_queries(claim, &queries),
     })
+}
+
+/// Which list of the answer a line belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum List {
+    Parts,
+    Queries,
 }
 
 /// The lines under `PARTS:` and under `QUERIES:`, list marks and quotes taken off; text
 /// under no heading is ignored.
 fn parse(answer: &str) -> (Vec<String>, Vec<String>) {
     let (mut parts, mut queries) = (Vec::new(), Vec::new());
-    let mut under: Option<bool> = None; // Some(true): parts, Some(false): queries
+    let mut under: Option<List> = None;
     for raw in answer.lines() {
         let line = raw.trim().trim_matches(['*', '#', '_']).trim();
-        let lower = line.to_lowercase();
-        if let Some(rest) = lower.strip_prefix("parts:") {
-            under = Some(true);
-            if rest.trim().is_empty() {
-                continue;
+        let body = match heading(line) {
+            Some((list, rest)) => {
+                under = Some(list);
+                rest
             }
-        } else if let Some(rest) = lower.strip_prefix("queries:") {
-            under = Some(false);
-            if rest.trim().is_empty() {
-                continue;
-            }
-        }
-        let body = line
-            .split_once(':')
-            .filter(|(head, _)| matches!(head.to_lowercase().as_str(), "parts" | "queries"))
-            .map_or(line, |(_, rest)| rest);
+            None => line,
+        };
         let item = clean_item(body);
-        if item.is_empty() {
-            continue;
-        }
         match under {
-            Some(true) => parts.push(item),
-            Some(false) => queries.push(item),
+            _ if item.is_empty() => {}
+            Some(List::Parts) => parts.push(item),
+            Some(List::Queries) => queries.push(item),
             None => {}
         }
     }
     (parts, queries)
+}
+
+/// `PARTS:` or `QUERIES:` opening a line, with what follows it on that line.
+fn heading(line: &str) -> Option<(List, &str)> {
+    let (head, rest) = line.split_once(':')?;
+    match head.trim().to_lowercase().as_str() {
+        "parts" => Some((List::Parts, rest)),
+        "queries" => Some((List::Queries, rest)),
+        _ => None,
+    }
 }
 
 /// A list line without its mark ("1.", "-", "•") and quotes.
@@ -145,8 +126,8 @@ fn clean_item(line: &str) -> String {
     text::squash(t.trim().trim_matches(['"', '“', '”', '\'']))
 }
 
-/// The parts, when every one is checkable and together they cover the claim; else why not.
-fn check_parts(claim: &str, parts: &[String]) -> Result<Vec<String>, String> {
+/// Whether every part is checkable and together they cover the claim; else why not.
+fn check_parts(claim: &str, parts: &[String]) -> Result<(), String> {
     if parts.len() < 2 {
         return Err("the model found one statement in the claim".into());
     }
@@ -176,7 +157,7 @@ fn check_parts(claim: &str, parts: &[String]) -> Result<Vec<String>, String> {
             share * 100.0
         ));
     }
-    Ok(parts.to_vec())
+    Ok(())
 }
 
 /// A part's terms when it is checkable on its own; else why it is not.
@@ -328,7 +309,7 @@ mod tests {
             "Kellbridge was founded in 1850.",
             "Kellbridge is the largest town of Marrow County.",
         ]);
-        assert_eq!(check_parts(CLAIM, &parts), Ok(parts.clone()));
+        assert_eq!(check_parts(CLAIM, &parts), Ok(()));
     }
 
     #[test]

@@ -52,7 +52,7 @@ pub(crate) fn run(
     req: &BriefRequest,
     gathered: Gathered,
     judged: Judged,
-    extra: &[String],
+    extra: &[&str],
     progress: &dyn Progress,
 ) -> Result<Covered, ComposeError> {
     let plan = pass.plan;
@@ -73,7 +73,7 @@ pub(crate) fn run(
         }
         for q in extra {
             let before = added;
-            let texts = [q.clone()];
+            let texts = [q.to_string()];
             let hits = search_into(
                 pass,
                 req,

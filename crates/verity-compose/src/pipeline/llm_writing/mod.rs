@@ -100,29 +100,33 @@ fn converse(
         .map(|r| (r.1.clone(), r.2))
         .take(MAX_SENT_BACK)
         .collect();
-    if sent_back.is_empty() {
-        drop_repeats(&mut round);
-        return Ok(Some(round));
+    if !sent_back.is_empty() {
+        audit.sent_back = sent_back.len();
+        messages.push(Message::assistant(first.content));
+        messages.push(Message::user(prompt::rewrite(&sent_back)));
+        let second = call(chat, &messages, audit)?;
+        let again = checker.check(&parse::parse(&second.content), req.show_unsupported)?;
+        merge(&mut round, again);
     }
-    audit.sent_back = sent_back.len();
-    messages.push(Message::assistant(first.content));
-    messages.push(Message::user(prompt::rewrite(&sent_back)));
-    let second = call(chat, &messages, audit)?;
-    let again = checker.check(&parse::parse(&second.content), req.show_unsupported)?;
-    merge(&mut round, again);
     drop_repeats(&mut round);
     Ok(Some(round))
 }
 
+/// One call to the model; its failure is the brief's, with the model named.
+pub(crate) fn ask(chat: &dyn ChatModel, messages: &[Message]) -> Result<Reply, ComposeError> {
+    chat.chat(messages).map_err(|source| ComposeError::Writer {
+        model: chat.name().to_string(),
+        source: Box::new(source),
+    })
+}
+
+/// [`ask`], counted in the writer's audit.
 fn call(
     chat: &dyn ChatModel,
     messages: &[Message],
     audit: &mut WriterAudit,
 ) -> Result<Reply, ComposeError> {
-    let reply = chat.chat(messages).map_err(|source| ComposeError::Writer {
-        model: chat.name().to_string(),
-        source: Box::new(source),
-    })?;
+    let reply = ask(chat, messages)?;
     audit.calls += 1;
     audit.latency_ms += reply.elapsed.as_millis() as u64;
     add(&mut audit.prompt_tokens, reply.prompt_tokens);
