@@ -32,11 +32,12 @@ static HEADING: Lazy<Regex> = Lazy::new(|| {
     )
     .expect("valid regex")
 });
-static MARKER: Lazy<Regex> =
-    Lazy::new(|| Regex::new(r"\[\s*(\d{1,4}(?:\s*[-–,;]\s*\d{1,4})*)\s*\]").expect("valid regex"));
-static LEADING_MARKERS: Lazy<Regex> = Lazy::new(|| {
-    Regex::new(r"^\s*(?:\[\s*\d{1,4}(?:\s*[-–,;]\s*\d{1,4})*\s*\]\s*)+").expect("valid regex")
-});
+/// A citation marker, `[3]`, `[2, 5]` or `[2-4]`, with the numbers as group 1.
+const MARKER_PATTERN: &str = r"\[\s*(\d{1,4}(?:\s*[-–,;]\s*\d{1,4})*)\s*\]";
+static MARKER: Lazy<Regex> = Lazy::new(|| Regex::new(MARKER_PATTERN).expect("valid regex"));
+/// Markers opening a piece (the splitter puts "Sentence. [1]"'s marker there).
+static LEADING_MARKERS: Lazy<Regex> =
+    Lazy::new(|| Regex::new(&format!(r"^\s*(?:{MARKER_PATTERN}\s*)+")).expect("valid regex"));
 static LIST_MARK: Lazy<Regex> =
     Lazy::new(|| Regex::new(r"^(?:[-*•]\s+|\d{1,2}[.)]\s+)").expect("valid regex"));
 static SPACE_BEFORE_PUNCT: Lazy<Regex> =
