@@ -9,6 +9,7 @@ use verity_types::{Mode, StanceScores, Verdict};
 
 use crate::error::ComposeError;
 use crate::gather::Cand;
+use crate::mismatch;
 use crate::topic::SENTENCE_SIMILARITY_CONTRADICTS;
 
 /// A sentence counts as taking a stance when its neutral probability is at most
@@ -297,11 +298,13 @@ fn relation_share(relation: &BTreeSet<String>, have: &BTreeSet<String>) -> f32 {
         return 1.0;
     }
     let stated = |t: &String| {
-        have.contains(t)
-            || have.iter().any(|h| {
-                crate::mismatch::same_relation(t, h)
-                    || crate::mismatch::name_root(t) == crate::mismatch::name_root(h)
-            })
+        if have.contains(t) {
+            return true;
+        }
+        // What depends on `t` alone is worked out once, not once per sentence term.
+        let (root, verb) = (mismatch::name_root(t), mismatch::is_relation_verb(t));
+        have.iter()
+            .any(|h| mismatch::name_root(h) == root || (verb && mismatch::same_relation(t, h)))
     };
     let got = relation.iter().filter(|t| stated(t)).count();
     got as f32 / relation.len() as f32

@@ -1397,10 +1397,11 @@ fn same_verb(a: &str, b: &str) -> bool {
 /// Whether two terms (as `text::term_set` gives them) are verbs of one relation: the same
 /// verb, or two of a group such as "stands" / "is situated" / "lies".
 pub(crate) fn same_relation(a: &str, b: &str) -> bool {
-    verb_shaped_term(a) && verb_shaped_term(b) && same_verb(a, b)
+    is_relation_verb(a) && is_relation_verb(b) && same_verb(a, b)
 }
 
-fn verb_shaped_term(t: &str) -> bool {
+/// Whether a term is a verb of one of the relation groups.
+pub(crate) fn is_relation_verb(t: &str) -> bool {
     VERB_GROUPS
         .iter()
         .any(|g| g.iter().any(|x| verb_stem(x) == verb_stem(t)))
