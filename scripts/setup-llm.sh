@@ -17,6 +17,13 @@ set -euo pipefail
 
 die() { echo "setup-llm: error: $*" >&2; exit 1; }
 say() { echo "setup-llm: $*"; }
+# Installs Debian package $1 (as root, else with sudo); $2 says why.
+apt_install() {
+    say "installing Debian's $1 ($2)"
+    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$1" >/dev/null
+}
 
 # Pins. Change the version only together with its sha256 (of the source distribution).
 LCP_VERSION="0.3.36"
@@ -71,10 +78,7 @@ if [ -z "$wheel" ]; then
     [ "$got" = "$LCP_SDIST_SHA256" ] \
         || die "$sdist: sha256 $got, expected $LCP_SDIST_SHA256; refusing to build it"
     if ! command -v c++ >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
-        say "installing Debian's g++ (the build compiles C++)"
-        if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
-        $SUDO apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends g++ >/dev/null
+        apt_install g++ "the build compiles C++"
     fi
     command -v c++ >/dev/null 2>&1 || die "no C++ compiler (c++) found; install g++ and run again"
     say "building llama-cpp-python $LCP_VERSION from source (C++; several minutes)"
@@ -97,10 +101,7 @@ make_venv() {
     "$PYTHON" -m venv "$VENV" >/dev/null 2>&1 && return 0
     rm -rf "$VENV"
     command -v apt-get >/dev/null 2>&1 || die "cannot create a venv in $VENV; install Python's venv module"
-    say "installing Debian's python3-venv (python -m venv failed)"
-    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+    apt_install python3-venv "python -m venv failed"
     "$PYTHON" -m venv "$VENV" || die "cannot create a venv in $VENV"
 }
 [ -x "$VENV/bin/pip" ] || { rm -rf "$VENV"; make_venv; }
