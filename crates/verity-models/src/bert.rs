@@ -184,6 +184,11 @@ fn f32_values(dtype: safetensors::Dtype, data: &[u8]) -> Option<Vec<f32>> {
 
 /// A float tensor by name, checked against `shape`, as f32 values in row-major order.
 pub fn tensor_f32(tensors: &Tensors, name: &str, shape: &[usize]) -> Result<Vec<f32>, String> {
+    checked(tensors, name, shape).map(<[f32]>::to_vec)
+}
+
+/// A float tensor's values by name, checked against `shape`, without copying them.
+fn checked<'a>(tensors: &'a Tensors, name: &str, shape: &[usize]) -> Result<&'a [f32], String> {
     let (dims, values) = tensors
         .get(name)
         .ok_or_else(|| format!("tensor `{name}` is missing (or not a float tensor)"))?;
@@ -192,7 +197,7 @@ pub fn tensor_f32(tensors: &Tensors, name: &str, shape: &[usize]) -> Result<Vec<
             "tensor `{name}` has shape {dims:?}, expected {shape:?}"
         ));
     }
-    Ok(values.to_vec())
+    Ok(values)
 }
 
 /// A weight matrix `[out, in]` (row-major), used as the transposed right-hand side of
@@ -260,8 +265,9 @@ impl BertEncoder {
         } else {
             ""
         };
-        let get = |name: &str, shape: &[usize]| -> Result<Vec<f32>, String> {
-            tensor_f32(tensors, &format!("{prefix}{name}"), shape)
+        // Borrowed: each value is copied once, into the encoder's own layout.
+        let get = |name: &str, shape: &[usize]| -> Result<&[f32], String> {
+            checked(tensors, &format!("{prefix}{name}"), shape)
         };
         let h = cfg.hidden_size;
         let ln = |name: &str| -> Result<LayerNorm, String> {
@@ -270,14 +276,17 @@ impl BertEncoder {
                 .or_else(|e| get(&format!("{name}.gamma"), &[h]).map_err(|_| e))?;
             let b = get(&format!("{name}.bias"), &[h])
                 .or_else(|e| get(&format!("{name}.beta"), &[h]).map_err(|_| e))?;
-            Ok(LayerNorm { g, b })
+            Ok(LayerNorm {
+                g: g.to_vec(),
+                b: b.to_vec(),
+            })
         };
         let dense = |names: &[&str], inp: usize, out_each: usize| -> Result<Dense, String> {
             let mut w = Vec::with_capacity(names.len() * out_each * inp);
             let mut b = Vec::with_capacity(names.len() * out_each);
             for n in names {
-                w.extend(get(&format!("{n}.weight"), &[out_each, inp])?);
-                b.extend(get(&format!("{n}.bias"), &[out_each])?);
+                w.extend_from_slice(get(&format!("{n}.weight"), &[out_each, inp])?);
+                b.extend_from_slice(get(&format!("{n}.bias"), &[out_each])?);
             }
             Ok(Dense {
                 w,
@@ -311,15 +320,17 @@ impl BertEncoder {
             });
         }
         Ok(Self {
-            word: get("embeddings.word_embeddings.weight", &[cfg.vocab_size, h])?,
+            word: get("embeddings.word_embeddings.weight", &[cfg.vocab_size, h])?.to_vec(),
             pos: get(
                 "embeddings.position_embeddings.weight",
                 &[cfg.max_position_embeddings, h],
-            )?,
+            )?
+            .to_vec(),
             typ: get(
                 "embeddings.token_type_embeddings.weight",
                 &[cfg.type_vocab_size, h],
-            )?,
+            )?
+            .to_vec(),
             emb_ln: ln("embeddings.LayerNorm")?,
             layers,
             eps: cfg.layer_norm_eps as f32,
