@@ -577,13 +577,37 @@ fn gemm_f32(
     Ok(())
 }
 
+/// Up to this many rows, [`matmul`] computes the transposed product `W · xᵀ`. The `gemm`
+/// crate wants a column-major destination and turns a row-major one around, which puts
+/// the weight matrix on the side it packs, on every call: for a search query's dozen
+/// tokens the packing cost more than the product (45 % of a loaded server's CPU time was
+/// `pack_lhs`). Turned this way it packs the few input rows instead: 1.5–2.5× faster from
+/// 4 to 32 rows (MiniLM's shapes). From 48 rows the packed weights pay for themselves.
+const FEW_ROWS: usize = 32;
+
 /// `x[n, in] · Wᵀ` → `[n, out]`.
 fn matmul(x: &[f32], n: usize, d: &Dense) -> Result<Vec<f32>, BertError> {
     let mut y = vec![0f32; n * d.out];
-    let lhs = View::new(x, 0, d.inp, 1);
-    // Wᵀ[i, o] = W[o, i]: rows of the transpose step by one, columns by `inp`.
-    let rhs = View::new(&d.w, 0, 1, d.inp);
-    gemm_f32(&mut y, lhs, rhs, (n, d.out, d.inp))?;
+    if n > FEW_ROWS {
+        let lhs = View::new(x, 0, d.inp, 1);
+        // Wᵀ[i, o] = W[o, i]: rows of the transpose step by one, columns by `inp`.
+        let rhs = View::new(&d.w, 0, 1, d.inp);
+        gemm_f32(&mut y, lhs, rhs, (n, d.out, d.inp))?;
+        return Ok(y);
+    }
+    // yᵀ[o, i] = Σ W[o, c] · x[i, c]: W row-major, xᵀ with rows stepping by one.
+    let mut yt = vec![0f32; n * d.out];
+    gemm_f32(
+        &mut yt,
+        View::new(&d.w, 0, d.inp, 1),
+        View::new(x, 0, 1, d.inp),
+        (d.out, n, d.inp),
+    )?;
+    for (o, col) in yt.chunks_exact(n.max(1)).enumerate() {
+        for (i, v) in col.iter().enumerate() {
+            y[i * d.out + o] = *v;
+        }
+    }
     Ok(y)
 }
 
@@ -790,6 +814,29 @@ mod tests {
         }
         let erf = 2.0 / std::f64::consts::PI.sqrt() * sum;
         0.5 * x * (1.0 + erf)
+    }
+
+    #[test]
+    fn dense_products_match_a_plain_loop_on_both_sides_of_few_rows() {
+        let (inp, out) = (19usize, 7usize);
+        let w: Vec<f32> = (0..inp * out).map(|i| (i as f32 * 0.37).sin()).collect();
+        let d = Dense {
+            w,
+            b: vec![0.0; out],
+            inp,
+            out,
+        };
+        for n in [0, 1, 3, FEW_ROWS, FEW_ROWS + 1, 2 * FEW_ROWS + 5] {
+            let x: Vec<f32> = (0..n * inp).map(|i| (i as f32 * 0.11).cos()).collect();
+            let got = matmul(&x, n, &d).unwrap();
+            assert_eq!(got.len(), n * out);
+            for r in 0..n {
+                for o in 0..out {
+                    let want: f32 = (0..inp).map(|c| x[r * inp + c] * d.w[o * inp + c]).sum();
+                    assert!((got[r * out + o] - want).abs() < 1e-4, "n={n} ({r},{o})");
+                }
+            }
+        }
     }
 
     #[test]
