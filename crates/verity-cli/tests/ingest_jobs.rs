@@ -312,6 +312,9 @@ fn an_ingest_survives_a_database_restart_and_nothing_is_half_written() {
     std::thread::sleep(Duration::from_secs(3));
     pg.pg_ctl("start");
     let restarted_at = Instant::now();
+    // The first requests after the restart may still meet a connection the restart
+    // broke: they get the same clear 503 until the node has reconnected.
+    node.wait_until_answering(&format!("/api/sources/jobs/{id}"), "store_unavailable");
 
     let done = node.wait_for_ingest(&id, |v| {
         v["job"]["state"] == "done" || v["job"]["state"] == "failed"

@@ -127,6 +127,23 @@ impl Node {
         v["id"].as_str().unwrap().to_string()
     }
 
+    /// Poll `path` until it answers 200; meanwhile only a 503 with error `code` is
+    /// accepted, for at most [`PATIENCE`].
+    pub fn wait_until_answering(&self, path: &str, code: &str) {
+        let start = Instant::now();
+        loop {
+            let (status, body) = self.get(path);
+            if status == 200 {
+                return;
+            }
+            assert_eq!(status, 503, "GET {path}: {body}");
+            let err: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(err["error"]["code"], code, "GET {path}: {err:#}");
+            assert!(start.elapsed() < PATIENCE, "GET {path} still 503: {body}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// The ingest job, polled until `done(job)` or [`PATIENCE`] runs out.
     pub fn wait_for_ingest(&self, id: &str, done: impl Fn(&Value) -> bool) -> Value {
         let start = Instant::now();
