@@ -20,6 +20,9 @@ Seeds (all text is fictional):
                              small in memory)
   pdf-objstm-bomb.pdf        an /ObjStm claiming 2,147,483,647 objects (/N) whose
                              FlateDecode data inflates to ~45 MB: two million tiny objects
+  pdf-objstm-a85-bomb.pdf    an /ObjStm behind [/ASCII85Decode /FlateDecode] (~1.3 MB)
+                             that decodes to 1 GiB of NUL bytes: the raw bytes do not
+                             look like zlib, and lopdf decodes object streams as it loads
   pdf-valid.pdf              the same PDF writer with nothing hostile, so a failure on
                              the seeds above is about the hostile part, not the writer
   html-100k-divs.html        100,000 nested <div>s (refused `too_deep` by the HTML reader)
@@ -52,6 +55,7 @@ PDF seeds are read too (`VERITY_SEEDS_PDF=0` leaves them out): the cycles end as
 isolation) is the other consumer: it should skip each hostile seed with a reason.
 """
 
+import base64
 import os
 import shutil
 import sys
@@ -216,6 +220,21 @@ def pdf_objstm_bomb():
     )
 
 
+def pdf_objstm_a85_bomb():
+    a85 = base64.a85encode(deflate_repeated(b"\0", GIB)) + b"~>"
+    extra = b" /Type /ObjStm /N 1 /First 4 /Filter [/ASCII85Decode /FlateDecode]"
+    return pdf(
+        {
+            1: b"<< /Type /Catalog /Pages 2 0 R >>",
+            2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            3: page(2, [4]),
+            4: stream(text_content(b"The next object stream decodes to one gibibyte.")),
+            5: FONT,
+            6: stream(a85, extra=extra),
+        }
+    )
+
+
 # --------------------------------------------------------------------------------------
 # Text formats
 
@@ -322,6 +341,7 @@ def main():
         "pdf-parent-cycle-inherited.pdf": pdf_parent_cycle_inherited,
         "pdf-inflate-bomb.pdf": pdf_inflate_bomb,
         "pdf-objstm-bomb.pdf": pdf_objstm_bomb,
+        "pdf-objstm-a85-bomb.pdf": pdf_objstm_a85_bomb,
         "html-100k-divs.html": html_deep,
         "md-billion-laughs.md": md_billion_laughs,
         "jsonl-huge-and-deep.jsonl": jsonl_huge_and_deep,

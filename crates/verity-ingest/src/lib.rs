@@ -38,12 +38,16 @@
 //!   stream is inflated through a counter capped at
 //!   [`PdfLimits::max_decompressed_bytes`] (64 MiB, `--max-inflate-mb`) — first over
 //!   the raw bytes, before `lopdf` inflates object and cross-reference streams, then
-//!   over each parsed stream's filter chain (Flate, LZW, ASCII85) — so a decompression
-//!   bomb stops one byte past the cap (`decompressed_too_large`). The page tree,
-//!   `/Parent` chains and form XObjects (`Do`) are walked with visited sets and depth
-//!   caps: a cycle is `corrupt_pdf`; more pages or objects than the caps, or more
-//!   content to run than the inflate cap, is `pdf_too_complex`. Left: an *encrypted*
-//!   PDF's object streams are inflated by `lopdf` while loading, before any check.
+//!   inside `lopdf`'s loader, where an object filter decodes each object stream's
+//!   filter chain under the budget and counts the objects its index lists (against
+//!   [`PdfLimits::max_objects`]) before `lopdf` unpacks it, then over each parsed
+//!   stream's filter chain (Flate, LZW, ASCII85) — so a decompression bomb stops one
+//!   byte past the cap (`decompressed_too_large`). The page tree, `/Parent` chains and
+//!   form XObjects (`Do`) are walked with visited sets and depth caps: a cycle is
+//!   `corrupt_pdf`; more pages or objects than the caps, or more content to run than the
+//!   inflate cap, is `pdf_too_complex`. Left: `lopdf` loads an *encrypted* PDF without
+//!   calling the filter, and decodes cross-reference streams before any object is read,
+//!   so there only the raw-byte pass and the parse worker's memory cap hold.
 //!
 //! ## Errors
 //! A bad input yields an [`IngestError`] naming the file or URL and the reason, with a

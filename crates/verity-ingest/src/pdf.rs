@@ -7,14 +7,130 @@
 //! progress bar.
 
 use crate::{date::parse_date, pdf_inflate, pdf_tree, IngestError, PdfLimits};
-use pdf_extract::{Document, Object, PlainTextOutput};
-use std::cell::Cell;
+use pdf_extract::{Document, LoadOptions, Object, ObjectId, PlainTextOutput, Stream};
+use std::cell::{Cell, RefCell};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
 use verity_types::DocMeta;
 
 thread_local! {
     static QUIET_PANICS: Cell<bool> = const { Cell::new(false) };
+    /// The caps `lopdf` is held to while it loads a document on this thread (its
+    /// object filter is a plain `fn`, so it reaches them here; `lopdf` is built without
+    /// rayon, so the filter runs on the loading thread).
+    static LOAD_GUARD: RefCell<Option<LoadGuard>> = const { RefCell::new(None) };
+}
+
+/// Which cap a load ran into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tripped {
+    Inflate,
+    Objects,
+}
+
+/// What a load may still spend on object streams, which `lopdf` unpacks while loading,
+/// before any later check: the inflate budget, and the objects their indexes list (the
+/// other objects are each read from the file, so its size bounds them; they are counted
+/// after the load).
+struct LoadGuard {
+    budget: pdf_inflate::Budget,
+    max_objects: usize,
+    objects: usize,
+    tripped: Option<Tripped>,
+}
+
+impl LoadGuard {
+    fn trip(&mut self, why: Tripped) -> bool {
+        self.tripped.get_or_insert(why);
+        false
+    }
+
+    /// Count `n` more objects from object streams; false once past the cap.
+    fn count(&mut self, n: usize) -> bool {
+        self.objects = self.objects.saturating_add(n);
+        self.objects <= self.max_objects || self.trip(Tripped::Objects)
+    }
+
+    /// Admit one object as `lopdf` reads it. An object stream is decoded here under the
+    /// budget (so `lopdf`'s own unbounded decode finds plain bytes), and the objects its
+    /// index lists are counted before `lopdf` unpacks them. Once a cap is hit, nothing
+    /// more is admitted, so the load ends quickly.
+    fn admit(&mut self, object: &mut Object) -> bool {
+        if self.tripped.is_some() {
+            return false;
+        }
+        let Object::Stream(stream) = object else {
+            return true;
+        };
+        if !stream.dict.has_type(b"ObjStm") {
+            return true;
+        }
+        if pdf_inflate::expand_one(stream, &mut self.budget).is_err() {
+            return self.trip(Tripped::Inflate);
+        }
+        self.count(index_entries(stream))
+    }
+}
+
+/// The objects an (already decoded) object stream's index lists: the number pairs
+/// before `/First`.
+fn index_entries(stream: &Stream) -> usize {
+    let first = stream
+        .dict
+        .get(b"First")
+        .and_then(Object::as_i64)
+        .map_or(0, |f| usize::try_from(f).unwrap_or(0));
+    let index = &stream.content[..first.min(stream.content.len())];
+    index
+        .split(u8::is_ascii_whitespace)
+        .filter(|w| !w.is_empty())
+        .count()
+        / 2
+}
+
+/// `lopdf`'s object filter: keep what the guard admits. `lopdf` ignores what it returns
+/// for a top-level object (it goes on with the object it passed in, so a stream is
+/// answered with a null) and keeps what it returns for one unpacked from an object
+/// stream (never a stream, and small).
+fn guard_object(id: ObjectId, object: &mut Object) -> Option<(ObjectId, Object)> {
+    let admitted = LOAD_GUARD.with(|g| g.borrow_mut().as_mut().is_none_or(|g| g.admit(object)));
+    match object {
+        _ if !admitted => None,
+        Object::Stream(_) => Some((id, Object::Null)),
+        other => Some((id, other.clone())),
+    }
+}
+
+/// `Document::load_mem` with [`guard_object`] watching each object as it is read.
+fn load_guarded(bytes: &[u8], location: &str, limits: &PdfLimits) -> Result<Document, IngestError> {
+    let guard = LoadGuard {
+        budget: pdf_inflate::Budget::new(limits.max_decompressed_bytes),
+        max_objects: limits.max_objects,
+        objects: 0,
+        tripped: None,
+    };
+    LOAD_GUARD.with(|g| *g.borrow_mut() = Some(guard));
+    let loaded = Document::load_mem_with_options(bytes, LoadOptions::with_filter(guard_object));
+    let tripped = LOAD_GUARD
+        .with(|g| g.borrow_mut().take())
+        .and_then(|g| g.tripped);
+    match tripped {
+        Some(Tripped::Inflate) => Err(pdf_inflate::too_large(
+            location,
+            limits.max_decompressed_bytes,
+        )),
+        Some(Tripped::Objects) => Err(too_many_objects(location, limits)),
+        None => loaded.map_err(|e| corrupt(location, e.to_string())),
+    }
+}
+
+fn too_many_objects(location: &str, limits: &PdfLimits) -> IngestError {
+    IngestError::PdfTooComplex {
+        location: location.to_string(),
+        what: "objects",
+        limit: limits.max_objects as u64,
+        setting: crate::MAX_PDF_OBJECTS_SETTING,
+    }
 }
 static HOOK: Once = Once::new();
 
@@ -141,7 +257,7 @@ fn corrupt(location: &str, detail: String) -> IngestError {
 fn load_checked(bytes: &[u8], location: &str, limits: &PdfLimits) -> Result<Document, IngestError> {
     let cap = limits.max_decompressed_bytes;
     pdf_inflate::prescan(bytes, cap).map_err(|_| pdf_inflate::too_large(location, cap))?;
-    let mut doc = Document::load_mem(bytes).map_err(|e| corrupt(location, e.to_string()))?;
+    let mut doc = load_guarded(bytes, location, limits)?;
     if doc.is_encrypted() && doc.decrypt("").is_err() {
         return Err(corrupt(
             location,
@@ -149,12 +265,7 @@ fn load_checked(bytes: &[u8], location: &str, limits: &PdfLimits) -> Result<Docu
         ));
     }
     if doc.objects.len() > limits.max_objects {
-        return Err(IngestError::PdfTooComplex {
-            location: location.to_string(),
-            what: "objects",
-            limit: limits.max_objects as u64,
-            setting: crate::MAX_PDF_OBJECTS_SETTING,
-        });
+        return Err(too_many_objects(location, limits));
     }
     let sizes = pdf_inflate::expand_streams(&mut doc, cap)
         .map_err(|_| pdf_inflate::too_large(location, cap))?;
@@ -454,6 +565,82 @@ mod tests {
         let a85 = ascii85(&deflated_zeros(16 * MIB as usize));
         let pdf = one_page(&a85, "/Filter [/ASCII85Decode /FlateDecode]", "", &[]);
         assert_bomb(&read(&pdf, &small_caps()).unwrap_err());
+    }
+
+    /// An object stream holding `body` as object `id`, its data filtered by `filter`.
+    fn object_stream(
+        index: &str,
+        body: &str,
+        filter: &str,
+        encode: fn(&[u8]) -> Vec<u8>,
+    ) -> Vec<u8> {
+        let data = format!("{index}{body}");
+        let n = index.split_whitespace().count() / 2;
+        let dict = format!("/Type /ObjStm /N {n} /First {} {filter}", index.len());
+        stream(&dict, &encode(data.as_bytes()))
+    }
+
+    fn a85_flate(data: &[u8]) -> Vec<u8> {
+        ascii85(&deflate(data))
+    }
+
+    #[test]
+    fn objects_in_a_filtered_object_stream_still_load() {
+        // The page's font lives in an object stream behind two filters; the guard decodes
+        // it under the budget and lopdf unpacks the plain bytes.
+        let pdf = build(&[
+            obj("<< /Type /Catalog /Pages 2 0 R >>"),
+            obj("<< /Type /Pages /Kids [3 0 R] /Count 1 >>"),
+            obj("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] \
+                 /Resources << /Font << /F1 6 0 R >> >> /Contents 4 0 R >>"),
+            stream("", &text_content("Hello Verity")),
+            object_stream(
+                "6 0 ",
+                "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+                "/Filter [/ASCII85Decode /FlateDecode]",
+                a85_flate,
+            ),
+        ]);
+        assert_eq!(read(&pdf, &small_caps()).unwrap(), "Hello Verity");
+    }
+
+    #[test]
+    fn an_object_stream_bomb_behind_another_filter_is_refused_while_lopdf_loads() {
+        // The raw bytes are ASCII85, so the prescan sees no zlib; without the load guard
+        // lopdf inflates all 16 MiB while loading and no later pass sees a filter.
+        let a85 = ascii85(&deflated_zeros(16 * MIB as usize));
+        let objstm = stream(
+            "/Type /ObjStm /N 1 /First 4 /Filter [/ASCII85Decode /FlateDecode]",
+            &a85,
+        );
+        let pdf = one_page(&text_content("Hi"), "", "", &[objstm]);
+        assert_bomb(&read(&pdf, &small_caps()).unwrap_err());
+        let roomy = PdfLimits {
+            max_decompressed_bytes: 64 * MIB,
+            ..PdfLimits::default()
+        };
+        assert_eq!(read(&pdf, &roomy).unwrap(), "Hi");
+    }
+
+    #[test]
+    fn an_object_stream_listing_too_many_objects_is_refused_before_it_is_unpacked() {
+        // 50 index entries, all naming object 5: unpacked, they would add nothing to the
+        // document, so only a count of the index (before lopdf unpacks it) refuses them.
+        let index = "5 0 ".repeat(50);
+        let objstm = object_stream(&index, "null", "/Filter /FlateDecode", deflate);
+        let pdf = one_page(&text_content("Hi"), "", "", &[objstm]);
+        let few = PdfLimits {
+            max_objects: 20,
+            ..PdfLimits::default()
+        };
+        let e = read(&pdf, &few).unwrap_err();
+        assert_eq!(e.reason_code(), "pdf_too_complex", "{e}");
+        assert!(
+            e.to_string().contains("more than 20 objects")
+                && e.to_string().contains("--max-pdf-objects"),
+            "{e}"
+        );
+        assert_eq!(read(&pdf, &PdfLimits::default()).unwrap(), "Hi");
     }
 
     #[test]

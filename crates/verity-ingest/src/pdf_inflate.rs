@@ -243,7 +243,10 @@ fn has_png_predictor(stream: &Stream) -> bool {
 
 /// Decode one stream's filter chain under the budget. Returns the decoded size, and
 /// replaces the stream's content by the plain bytes when the whole chain was decoded.
-fn expand_one(stream: &mut Stream, budget: &mut Budget) -> Result<Option<u64>, OverBudget> {
+pub(crate) fn expand_one(
+    stream: &mut Stream,
+    budget: &mut Budget,
+) -> Result<Option<u64>, OverBudget> {
     let filters: Vec<Vec<u8>> = match stream.filters() {
         Ok(f) if !f.is_empty() => f.into_iter().map(<[u8]>::to_vec).collect(),
         _ => return Ok(None),
