@@ -116,18 +116,22 @@ def page(parent, contents, font=5):
     )
 
 
+def one_page(line, more, contents=(4,), info=None):
+    """Catalog, one /Pages node and one page drawing `line` (object 4) in Helvetica
+    (object 5), then the objects in `more`."""
+    objects = {
+        1: b"<< /Type /Catalog /Pages 2 0 R >>",
+        2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        3: page(2, list(contents)),
+        4: stream(text_content(line)),
+        5: FONT,
+    }
+    objects.update(more)
+    return pdf(objects, info=info)
+
+
 def pdf_valid():
-    return pdf(
-        {
-            1: b"<< /Type /Catalog /Pages 2 0 R >>",
-            2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            3: page(2, [4]),
-            4: stream(text_content(b"The weir at Kellbridge closed for repairs on 5 March 2024.")),
-            5: FONT,
-            6: INFO,
-        },
-        info=6,
-    )
+    return one_page(b"The weir at Kellbridge closed for repairs on 5 March 2024.", {6: INFO}, info=6)
 
 
 def pdf_self_cycle():
@@ -185,16 +189,8 @@ def deflate_repeated(chunk, total, level=9):
 
 def pdf_inflate_bomb():
     bomb = deflate_repeated(b"\0", GIB)
-    return pdf(
-        {
-            1: b"<< /Type /Catalog /Pages 2 0 R >>",
-            2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            3: page(2, [4, 6]),
-            4: stream(text_content(b"The next content stream inflates to one gibibyte.")),
-            5: FONT,
-            6: stream(bomb, flate=True),
-        }
-    )
+    line = b"The next content stream inflates to one gibibyte."
+    return one_page(line, {6: stream(bomb, flate=True)}, contents=(4, 6))
 
 
 def pdf_objstm_bomb():
@@ -208,31 +204,14 @@ def pdf_objstm_bomb():
     data = bytes(header) + bytes(body)
     comp = zlib.compress(data, 9)
     extra = b" /Type /ObjStm /N 2147483647 /First %d" % len(header)
-    return pdf(
-        {
-            1: b"<< /Type /Catalog /Pages 2 0 R >>",
-            2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            3: page(2, [4]),
-            4: stream(text_content(b"An object stream claims two billion objects.")),
-            5: FONT,
-            7: stream(comp, extra=extra, flate=True),
-        }
-    )
+    line = b"An object stream claims two billion objects."
+    return one_page(line, {7: stream(comp, extra=extra, flate=True)})
 
 
 def pdf_objstm_a85_bomb():
     a85 = base64.a85encode(deflate_repeated(b"\0", GIB)) + b"~>"
     extra = b" /Type /ObjStm /N 1 /First 4 /Filter [/ASCII85Decode /FlateDecode]"
-    return pdf(
-        {
-            1: b"<< /Type /Catalog /Pages 2 0 R >>",
-            2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            3: page(2, [4]),
-            4: stream(text_content(b"The next object stream decodes to one gibibyte.")),
-            5: FONT,
-            6: stream(a85, extra=extra),
-        }
-    )
+    return one_page(b"The next object stream decodes to one gibibyte.", {6: stream(a85, extra=extra)})
 
 
 # --------------------------------------------------------------------------------------

@@ -370,6 +370,14 @@ mod tests {
         }
     }
 
+    /// Room for the 16 MiB test bombs.
+    fn roomy_caps() -> PdfLimits {
+        PdfLimits {
+            max_decompressed_bytes: 64 * MIB,
+            ..PdfLimits::default()
+        }
+    }
+
     fn read(bytes: &[u8], limits: &PdfLimits) -> Result<String, IngestError> {
         read_pdf(bytes, "hostile.pdf", limits).map(|(_, text)| text)
     }
@@ -543,11 +551,7 @@ mod tests {
         let pdf = one_page(&bomb, "/Filter /FlateDecode", "", &[]);
         assert_bomb(&read(&pdf, &small_caps()).unwrap_err());
         // Under a cap it fits in, the same file reads (it has no text).
-        let roomy = PdfLimits {
-            max_decompressed_bytes: 64 * MIB,
-            ..PdfLimits::default()
-        };
-        assert_eq!(read(&pdf, &roomy).unwrap(), "");
+        assert_eq!(read(&pdf, &roomy_caps()).unwrap(), "");
     }
 
     #[test]
@@ -615,11 +619,7 @@ mod tests {
         );
         let pdf = one_page(&text_content("Hi"), "", "", &[objstm]);
         assert_bomb(&read(&pdf, &small_caps()).unwrap_err());
-        let roomy = PdfLimits {
-            max_decompressed_bytes: 64 * MIB,
-            ..PdfLimits::default()
-        };
-        assert_eq!(read(&pdf, &roomy).unwrap(), "Hi");
+        assert_eq!(read(&pdf, &roomy_caps()).unwrap(), "Hi");
     }
 
     #[test]
