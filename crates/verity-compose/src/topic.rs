@@ -143,10 +143,18 @@ pub fn subject(plan: &Plan) -> Option<Subject> {
         .filter(|e| !is_lone_common_opening(&plan.statement, e))
         .filter(|e| opens_with_name(&plan.statement, e))
         .map(|e| described_name(&plan.statement, e, &plan.entities).unwrap_or(e));
-    let (label, is_name) = match named {
-        Some(e) => (e.clone(), true),
-        None => (opening_phrase(&plan.statement)?, false),
-    };
+    match named {
+        Some(e) => subject_of(e.clone(), true),
+        None => described_subject(&plan.statement),
+    }
+}
+
+/// The subject that the claim's opening words describe (see [`opening_phrase`]).
+fn described_subject(statement: &str) -> Option<Subject> {
+    subject_of(opening_phrase(statement)?, false)
+}
+
+fn subject_of(label: String, is_name: bool) -> Option<Subject> {
     let terms = text::term_set(&label);
     let head = (!is_name)
         .then(|| label.split_whitespace().last())
@@ -160,15 +168,19 @@ pub fn subject(plan: &Plan) -> Option<Subject> {
     })
 }
 
+/// A claim after an opening phrase of at most four words and a comma ("In 1969, ...").
+fn after_opening_clause(statement: &str) -> &str {
+    match statement.split_once(", ") {
+        Some((head, rest)) if head.split_whitespace().count() <= 4 => rest,
+        _ => statement,
+    }
+}
+
 /// Whether the claim's subject is the name `entity`: the name comes within its first
 /// three words (after an article or an opening phrase such as "In 1969,"). "The council
 /// vote approving the Clear Taps Programme ..." is about a vote, not the programme.
 fn opens_with_name(statement: &str, entity: &str) -> bool {
-    let body = match statement.split_once(", ") {
-        Some((head, rest)) if head.split_whitespace().count() <= 4 => rest,
-        _ => statement,
-    };
-    let words: Vec<&str> = body.split_whitespace().collect();
+    let words: Vec<&str> = after_opening_clause(statement).split_whitespace().collect();
     let first = entity.split_whitespace().next().unwrap_or(entity);
     words
         .iter()
@@ -385,8 +397,54 @@ pub fn on_subject(subject: &Subject, idf: &Idf, input: &GateInput<'_>) -> bool {
         && rarest(subject, idf).is_none_or(|t| have.contains(t))
 }
 
-/// Sets `on_subject` on every sentence of `cands`, from three kinds of signal in turn:
-/// the words (see [`on_subject`]); where the words leave all of a candidate's sentences
+/// A candidate passage must write a one-word name this many times in lower case, and never
+/// with a capital inside a sentence, before the name is taken for a common word.
+const MIN_LOWER_CASE_USES: usize = 2;
+
+/// The subject as the candidates write it. A one-word name that opens the claim
+/// ("Scientists have isolated ...") may be a capital of position only: when the candidate
+/// passages write the word in lower case inside their sentences ("... the scientists
+/// found ...") and never capitalise it there, it is a common word, and the claim is about
+/// what its opening words describe. "Colombo" and "Moon" keep their capitals in running
+/// text and stay names. `None` when the subject stands as planned.
+pub(crate) fn as_written(subject: &Subject, claim: &str, cands: &[Cand]) -> Option<Subject> {
+    let opening = claim.split_whitespace().next()?;
+    let opening = opening.trim_matches(|c: char| !c.is_alphanumeric() && c != '-');
+    if !subject.named || subject.label.contains(' ') || opening != subject.label {
+        return None;
+    }
+    let (lower, capitalised) = casings(&subject.label, cands);
+    if lower < MIN_LOWER_CASE_USES || capitalised > 0 {
+        return None;
+    }
+    described_subject(claim).filter(|s| !s.named)
+}
+
+/// How often the candidate passages write `word` (any inflection, as stemmed) in lower
+/// case, and with a capital inside a sentence (not as its first word).
+fn casings(word: &str, cands: &[Cand]) -> (usize, usize) {
+    let wanted = text::stem(&word.to_lowercase());
+    let (mut lower, mut capitalised) = (0, 0);
+    for c in cands {
+        let mut sentence_start = true;
+        for w in c.hit.passage.text.split_whitespace() {
+            let core = w.trim_matches(|c: char| !c.is_alphanumeric());
+            let starts = std::mem::replace(&mut sentence_start, w.ends_with(['.', '!', '?', ':']));
+            if core.is_empty() || text::stem(&core.to_lowercase()) != wanted {
+                continue;
+            }
+            match core.chars().next() {
+                Some(ch) if ch.is_lowercase() => lower += 1,
+                Some(_) if !starts => capitalised += 1,
+                _ => {}
+            }
+        }
+    }
+    (lower, capitalised)
+}
+
+/// Sets `on_subject` on every sentence of `cands`, about the subject as the candidates
+/// write it (see [`as_written`]), from three kinds of signal in turn: the words (see [`on_subject`]); where the words leave all of a candidate's sentences
 /// off the subject, its title's embedding similarity to the subject (once per candidate,
 /// in one batch); and where a sentence is still off the subject without speaking of
 /// another named thing (see [`about_another`]), its own embedding similarity to the claim
@@ -399,6 +457,8 @@ pub(crate) fn gate(
     idf: &Idf,
     ev: &dyn Evidence,
 ) {
+    let written = as_written(subject, claim, cands);
+    let subject = written.as_ref().unwrap_or(subject);
     let (off, mut undecided) = apply_words(cands, subject, idf);
     if measure_titles(cands, subject, ev, &off) {
         undecided = apply_words(cands, subject, idf).1;
@@ -809,5 +869,47 @@ mod tests {
         let sent = &cands[0].sents[0];
         assert!(!sent.on_subject, "'It' is the weir");
         assert_eq!(sent.claim_similarity, None, "not measured at all");
+    }
+
+    #[test]
+    fn an_opening_capital_the_passages_write_in_lower_case_is_a_common_word() {
+        let claim = "Surveyors have mapped every channel of the Kell marsh with drones.";
+        let planned = subj(claim);
+        assert!(
+            planned.named,
+            "the plan reads the opening capital as a name"
+        );
+        let docs = [doc(
+            "Kell marsh",
+            "Two surveyors flew over the marsh last spring. The surveyors counted herons.",
+        )];
+        let cands = crate::pipeline::testing::cands(&docs);
+        let written = as_written(&planned, claim, &cands).expect("a common word");
+        assert!(!written.named);
+        assert_eq!(written.head.as_deref(), Some("surveyor"));
+        // As a name, "Surveyors" must be capitalised, so the sentence was off the subject;
+        // as what the claim describes, the sentence holds its head noun.
+        let t = "Kell marsh: Two surveyors flew over the marsh last spring.";
+        let idf = idf_of(&[t]);
+        assert!(!gate_on(&planned, &idf, t, 0.4, true));
+        assert!(gate_on(&written, &idf, t, 0.4, true));
+        let gated = gated(claim, &docs, &Sims(&[]));
+        assert!(gated[0].sents[0].on_subject);
+
+        // A word the passages capitalise inside a sentence is a name, and one they never
+        // write in lower case is too: "Tarrow" stays a name.
+        let named = subj("Tarrow is a port on the west coast of Harlow Island.");
+        assert!(named.named);
+        let stays_named = |text: &'static str| {
+            let c = crate::pipeline::testing::cands(&[doc("Harlow ports", text)]);
+            as_written(&named, "Tarrow is a port on the west coast.", &c).is_none()
+        };
+        assert!(stays_named(
+            "The port of Tarrow is busy; tarrow nets and tarrow boats dry there."
+        ));
+        assert!(stays_named("Tarrow is a port. Ferries leave Harlow daily."));
+        assert!(!stays_named(
+            "Tarrow nets, tarrow boats and tarrow ropes dry on the quay."
+        ));
     }
 }
