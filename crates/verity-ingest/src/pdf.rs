@@ -9,6 +9,7 @@
 use crate::{date::parse_date, pdf_inflate, pdf_tree, IngestError, PdfLimits};
 use pdf_extract::{Document, LoadOptions, Object, ObjectId, PlainTextOutput, Stream};
 use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
 use verity_types::DocMeta;
@@ -31,11 +32,13 @@ enum Tripped {
 /// What a load may still spend on object streams, which `lopdf` unpacks while loading,
 /// before any later check: the inflate budget, and the objects their indexes list (the
 /// other objects are each read from the file, so its size bounds them; they are counted
-/// after the load).
+/// after the load). It also keeps the object numbers the indexes list: only those can be
+/// objects unpacked from a stream (see [`guard_object`]).
 struct LoadGuard {
     budget: pdf_inflate::Budget,
     max_objects: usize,
     objects: usize,
+    listed: HashSet<u32>,
     tripped: Option<Tripped>,
 }
 
@@ -45,10 +48,18 @@ impl LoadGuard {
         false
     }
 
-    /// Count `n` more objects from object streams; false once past the cap.
-    fn count(&mut self, n: usize) -> bool {
-        self.objects = self.objects.saturating_add(n);
-        self.objects <= self.max_objects || self.trip(Tripped::Objects)
+    /// Count the entries of an object stream's index (number pairs), and keep the object
+    /// numbers it lists; false once past the cap, before anything of it is kept.
+    fn count(&mut self, index: &[u8]) -> bool {
+        self.objects = self.objects.saturating_add(index_words(index).count() / 2);
+        if self.objects > self.max_objects {
+            return self.trip(Tripped::Objects);
+        }
+        let numbers = index_words(index)
+            .step_by(2)
+            .filter_map(|w| std::str::from_utf8(w).ok()?.parse::<u32>().ok());
+        self.listed.extend(numbers);
+        true
     }
 
     /// Admit one object as `lopdf` reads it. An object stream is decoded here under the
@@ -68,36 +79,42 @@ impl LoadGuard {
         if pdf_inflate::expand_one(stream, &mut self.budget).is_err() {
             return self.trip(Tripped::Inflate);
         }
-        self.count(index_entries(stream))
+        self.count(index_of(stream))
     }
 }
 
-/// The objects an (already decoded) object stream's index lists: the number pairs
-/// before `/First`.
-fn index_entries(stream: &Stream) -> usize {
+/// The index of an (already decoded) object stream: its bytes before `/First`, number
+/// pairs (object number, offset).
+fn index_of(stream: &Stream) -> &[u8] {
     let first = stream
         .dict
         .get(b"First")
         .and_then(Object::as_i64)
         .map_or(0, |f| usize::try_from(f).unwrap_or(0));
-    let index = &stream.content[..first.min(stream.content.len())];
+    &stream.content[..first.min(stream.content.len())]
+}
+
+fn index_words(index: &[u8]) -> impl Iterator<Item = &[u8]> {
     index
         .split(u8::is_ascii_whitespace)
         .filter(|w| !w.is_empty())
-        .count()
-        / 2
 }
 
-/// `lopdf`'s object filter: keep what the guard admits. `lopdf` ignores what it returns
-/// for a top-level object (it goes on with the object it passed in, so a stream is
-/// answered with a null) and keeps what it returns for one unpacked from an object
-/// stream (never a stream, and small).
+/// `lopdf`'s object filter: keep what the guard admits. `lopdf` keeps what it returns for
+/// an object unpacked from an object stream, and ignores it for a top-level object (it
+/// goes on with the object it passed in). So only an object whose number an admitted
+/// stream's index lists gets a copy back; any other, and every stream (an object stream
+/// holds no streams), gets a null, and no copy of it is made.
 fn guard_object(id: ObjectId, object: &mut Object) -> Option<(ObjectId, Object)> {
-    let admitted = LOAD_GUARD.with(|g| g.borrow_mut().as_mut().is_none_or(|g| g.admit(object)));
+    let (admitted, listed) = LOAD_GUARD.with(|g| match g.borrow_mut().as_mut() {
+        Some(g) => (g.admit(object), g.listed.contains(&id.0)),
+        None => (true, true),
+    });
     match object {
         _ if !admitted => None,
         Object::Stream(_) => Some((id, Object::Null)),
-        other => Some((id, other.clone())),
+        other if listed => Some((id, other.clone())),
+        _ => Some((id, Object::Null)),
     }
 }
 
@@ -107,6 +124,7 @@ fn load_guarded(bytes: &[u8], location: &str, limits: &PdfLimits) -> Result<Docu
         budget: pdf_inflate::Budget::new(limits.max_decompressed_bytes),
         max_objects: limits.max_objects,
         objects: 0,
+        listed: HashSet::new(),
         tripped: None,
     };
     LOAD_GUARD.with(|g| *g.borrow_mut() = Some(guard));
@@ -571,7 +589,8 @@ mod tests {
         assert_bomb(&read(&pdf, &small_caps()).unwrap_err());
     }
 
-    /// An object stream holding `body` as object `id`, its data filtered by `filter`.
+    /// An object stream whose data is `index` then `body`, encoded by `encode` and
+    /// declared with `filter`.
     fn object_stream(
         index: &str,
         body: &str,
