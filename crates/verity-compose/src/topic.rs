@@ -421,7 +421,9 @@ pub(crate) fn as_written(subject: &Subject, claim: &str, cands: &[Cand]) -> Opti
 }
 
 /// How often the candidate passages write `word` (any inflection, as stemmed) in lower
-/// case, and with a capital inside a sentence (not as its first word).
+/// case, and with a capital inside a sentence (not as its first word, nor after a colon:
+/// "CONCLUSIONS: Smoking ..." capitalises by position too, and the sentence splitter
+/// does not cut there).
 fn casings(word: &str, cands: &[Cand]) -> (usize, usize) {
     let wanted = text::stem(&word.to_lowercase());
     let (mut lower, mut capitalised) = (0, 0);
@@ -444,11 +446,12 @@ fn casings(word: &str, cands: &[Cand]) -> (usize, usize) {
 }
 
 /// Sets `on_subject` on every sentence of `cands`, about the subject as the candidates
-/// write it (see [`as_written`]), from three kinds of signal in turn: the words (see [`on_subject`]); where the words leave all of a candidate's sentences
-/// off the subject, its title's embedding similarity to the subject (once per candidate,
-/// in one batch); and where a sentence is still off the subject without speaking of
-/// another named thing (see [`about_another`]), its own embedding similarity to the claim
-/// (see [`SENTENCE_SIMILARITY`]): "blood group A was associated with a higher risk for
+/// write it (see [`as_written`]), from three kinds of signal in turn: the words (see
+/// [`on_subject`]); where the words leave all of a candidate's sentences off the subject,
+/// its title's embedding similarity to the subject (once per candidate, in one batch);
+/// and where a sentence is still off the subject without speaking of another named thing
+/// (see [`about_another`]), its own embedding similarity to the claim (see
+/// [`SENTENCE_SIMILARITY`]): "blood group A was associated with a higher risk for
 /// acquiring COVID-19" is about a claim on "blood type A" in other words.
 pub(crate) fn gate(
     cands: &mut [Cand],
